@@ -1,0 +1,107 @@
+"""Aggregating annotator votes into hard labels, soft targets and agreement.
+
+Definitions follow CONILIUM (Shamsi et al., Odyssey 2024, Fig. 2 and §3.5):
+
+* majority: the primary label chosen by most annotators; a tie for the top
+  count gives ``NO_AGREEMENT`` ("X" in MSP-Podcast).
+* P: the distribution of primary votes over the label space.
+* S: the distribution of *secondary* votes (each annotator's list of every
+  emotion perceived), every listed class counting once; "Other" is dropped.
+* P*: utterances where at least 60% of annotators chose the same primary.
+* S*: utterances where one class holds at least 50% of the secondary votes.
+
+Krippendorff's alpha comes from the ``krippendorff`` package (nominal for
+categories, interval for attributes), not from a hand-written formula.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, Sequence
+
+import numpy as np
+
+NO_AGREEMENT = "X"
+OTHER = "O"
+
+
+def majority(primaries: Sequence[str]) -> str:
+    """Most frequent primary vote; ``NO_AGREEMENT`` on a tie for first place."""
+    if not primaries:
+        raise ValueError("no votes")
+    counts = Counter(primaries).most_common()
+    if len(counts) > 1 and counts[0][1] == counts[1][1]:
+        return NO_AGREEMENT
+    return counts[0][0]
+
+
+def _distribution(votes: Iterable[str], classes: Sequence[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(classes)}
+    vec = np.zeros(len(classes))
+    for v in votes:
+        if v in index:
+            vec[index[v]] += 1
+    total = vec.sum()
+    return vec / total if total > 0 else vec
+
+
+def primary_distribution(primaries: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """P: share of annotators whose primary vote is each class.
+
+    Votes outside ``classes`` (e.g. "Other") are dropped before normalising.
+    An all-zero vector means no vote fell inside the space.
+    """
+    return _distribution(primaries, classes)
+
+
+def secondary_distribution(
+    secondaries: Sequence[Iterable[str]], classes: Sequence[str], ignore=(OTHER,)
+) -> np.ndarray:
+    """S: every class listed by every annotator counts once, "Other" dropped."""
+    pooled = [v for lst in secondaries for v in set(lst) if v not in ignore]
+    return _distribution(pooled, classes)
+
+
+def primary_agreement(primaries: Sequence[str]) -> float:
+    """Share of annotators agreeing with the most frequent primary vote."""
+    return Counter(primaries).most_common(1)[0][1] / len(primaries)
+
+
+def high_agreement_p(primaries: Sequence[str], threshold: float = 0.6) -> bool:
+    """Member of P*: at least ``threshold`` of annotators share the primary."""
+    return primary_agreement(primaries) >= threshold - 1e-12
+
+
+def high_agreement_s(s_target: np.ndarray, threshold: float = 0.5) -> bool:
+    """Member of S*: one class holds at least ``threshold`` of secondary votes."""
+    return bool(s_target.sum() > 0 and s_target.max() >= threshold - 1e-12)
+
+
+def normalised_entropy(dist: np.ndarray) -> float:
+    """Entropy of a distribution divided by log(#classes): 0 = unanimous, 1 = uniform."""
+    p = dist[dist > 0]
+    if len(dist) < 2 or p.size == 0:
+        return 0.0
+    return float(-(p * np.log(p)).sum() / np.log(len(dist)))
+
+
+def krippendorff_alpha(units: Sequence[dict], level: str = "nominal") -> float:
+    """Krippendorff's alpha over a set of utterances.
+
+    ``units`` holds one mapping annotator-id → value per utterance (categorical
+    codes for ``nominal``, numbers for ``interval``). Missing ratings are NaN.
+    """
+    import krippendorff
+
+    annotators = sorted({a for u in units for a in u})
+    if level == "nominal":
+        codes = sorted({v for u in units for v in u.values()})
+        code_of = {c: i for i, c in enumerate(codes)}
+        value = lambda v: code_of[v]  # noqa: E731
+    else:
+        value = float
+    data = np.full((len(annotators), len(units)), np.nan)
+    row = {a: i for i, a in enumerate(annotators)}
+    for j, u in enumerate(units):
+        for a, v in u.items():
+            data[row[a], j] = value(v)
+    return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))

@@ -1,0 +1,141 @@
+"""Data stages 0-2 shared by both recipes.
+
+    python -m speechbrain_ser.prepare data      --data-root D [--synth-size tiny|mini --seed N] --corpora a,b
+    python -m speechbrain_ser.prepare manifests --data-root D --out EXP/data/manifests --corpora a,b
+    python -m speechbrain_ser.prepare labels    --config conf/labels.yaml --manifests EXP/data/manifests
+                                                --out EXP/data/labels [key=value ...]
+
+Stage 0 makes the embedded synthetic data when ``--synth-size`` is given, else
+checks that every corpus folder exists under the data root. Stage 1 writes one
+validated manifest per corpus (``<corpus>.json``). Stage 2 writes
+``<corpus>_<split>.json`` plus merged ``train.json``/``dev.json``/``test.json``
+and ``summary.json``. Each stage is idempotent (see ``stage.py``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import yaml
+
+from . import corpora
+from .corpora.base import CorpusError
+from .labels.harmonise import LabelConfigError
+from .labels.targets import msp_targets, unified_targets
+from .manifest import build_manifest
+from .stage import Stage, fingerprint, write_json_atomic
+
+log = logging.getLogger("speechbrain_ser.prepare")
+
+
+def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int):
+    if synth_size:
+        from .synth.generate import generate
+
+        counts = generate(data_root, synth_size, seed, names)
+        log.info("stage 0: embedded %s data in %s: %d utterances", synth_size, data_root,
+                 sum(counts.values()))
+        return
+    missing = [f"{n} ({data_root / corpora.get(n).DIRNAME})" for n in names
+               if not (data_root / corpora.get(n).DIRNAME).is_dir()]
+    if missing:
+        raise CorpusError(data_root, "corpus folder(s) missing: " + ", ".join(missing))
+    log.info("stage 0: all %d corpus folders present under %s", len(names), data_root)
+
+
+def stage_manifests(data_root: Path, out: Path, names: list):
+    synth = data_root / ".synth.json"
+    options = dict(data_root=str(data_root.resolve()), corpora=names,
+                   synth=json.loads(synth.read_text()) if synth.exists() else None)
+    with Stage(out, options, "stage 1 manifests") as st:
+        if st.done:
+            return
+        built = {}
+        for n in names:  # validate everything before writing anything
+            mod = corpora.get(n)
+            built[n] = build_manifest(mod, data_root / mod.DIRNAME, data_root)
+            log.info("stage 1: %-12s %5d utterances", n, len(built[n]))
+        for n, m in built.items():
+            write_json_atomic(st.dir / f"{n}.json", m)
+        write_json_atomic(st.dir / "counts.json", {n: len(m) for n, m in built.items()})
+
+
+def stage_labels(config: dict, manifests: Path, out: Path):
+    names = config["corpora"]
+    options = dict(config=config, upstream=fingerprint(manifests))
+    with Stage(out, options, "stage 2 labels") as st:
+        if st.done:
+            return
+        loaded = {n: json.loads((manifests / f"{n}.json").read_text()) for n in names}
+        if config["policy"] == "unified":
+            labelled, summary = unified_targets(loaded, config)
+        elif config["policy"] == "msp":
+            labelled, summary = {}, {}
+            for n in names:
+                labelled[n], summary[n] = msp_targets(loaded[n], config)
+        else:
+            raise LabelConfigError(f"unknown label policy '{config['policy']}' (unified or msp)")
+        merged: dict = {}
+        for n, entries in labelled.items():
+            by_split: dict = {}
+            for uid, e in entries.items():
+                by_split.setdefault(e["split"], {})[uid] = e
+            for split, part in sorted(by_split.items()):
+                write_json_atomic(st.dir / f"{n}_{split}.json", part)
+                name = f"zeroshot_{n}" if split == "zeroshot" else split
+                merged.setdefault(name, {}).update(part)
+        for name, part in merged.items():
+            write_json_atomic(st.dir / f"{name}.json", part)
+        write_json_atomic(st.dir / "summary.json", summary)
+        log.info("stage 2: wrote %s", ", ".join(f"{k}.json ({len(v)})" for k, v in sorted(merged.items())))
+
+
+def parse_override(items: list) -> dict:
+    out = {}
+    for it in items:
+        if "=" not in it:
+            raise SystemExit(f"override '{it}' must be key=value")
+        k, v = it.split("=", 1)
+        out[k] = yaml.safe_load(v)
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.prepare", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("data")
+    d.add_argument("--data-root", required=True, type=Path)
+    d.add_argument("--synth-size", default=None)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--corpora", required=True)
+    m = sub.add_parser("manifests")
+    m.add_argument("--data-root", required=True, type=Path)
+    m.add_argument("--out", required=True, type=Path)
+    m.add_argument("--corpora", required=True)
+    lab = sub.add_parser("labels")
+    lab.add_argument("--config", required=True, type=Path)
+    lab.add_argument("--manifests", required=True, type=Path)
+    lab.add_argument("--out", required=True, type=Path)
+    lab.add_argument("overrides", nargs="*", help="key=value (YAML value) overriding the config")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        if a.cmd == "data":
+            stage_data(a.data_root, a.corpora.split(","), a.synth_size, a.seed)
+        elif a.cmd == "manifests":
+            stage_manifests(a.data_root, a.out, a.corpora.split(","))
+        else:
+            cfg = yaml.safe_load(a.config.read_text())
+            cfg.update(parse_override(a.overrides))
+            stage_labels(cfg, a.manifests, a.out)
+    except (CorpusError, LabelConfigError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

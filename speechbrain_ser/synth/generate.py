@@ -1,0 +1,149 @@
+"""Generate the embedded default data: every registered corpus in its real layout.
+
+    python -m speechbrain_ser.synth --out DATA_ROOT --size tiny|mini [--seed 0] [--corpora a,b]
+
+Writes ``DATA_ROOT/<DIRNAME>/...`` for each corpus (the layout its module
+reads), the generating truth in ``DATA_ROOT/.synth_truth/<corpus>.jsonl`` (blend
+weights, intensity: never read by the recipes) and ``DATA_ROOT/.synth.json``
+(the options, written last as the completion marker). Everything is written
+into a temporary sibling directory and renamed at the end, so a crash leaves
+no half-made data root. Same seed and size → identical bytes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from .. import corpora
+from ..corpora.base import Utt
+from .prosody import Channel, concept_blend, mix, render, write_wav
+
+log = logging.getLogger(__name__)
+VERSION = 2
+SIZES = {"tiny": dict(speakers=2, per_corpus=14), "mini": dict(speakers=6, per_corpus=84)}
+
+
+def _rng(seed: int, *keys) -> np.random.Generator:
+    return np.random.default_rng([seed] + [zlib.crc32(str(k).encode()) for k in keys])
+
+
+def _interleave(speakers):
+    f = [s for s in speakers if s.gender != "M"]
+    m = [s for s in speakers if s.gender == "M"]
+    out = []
+    for i in range(max(len(f), len(m))):
+        out += [x[i] for x in (f, m) if i < len(x)]
+    return out
+
+
+def generic_plan(mod, size: str, rng: np.random.Generator) -> list:
+    """Speakers × native labels × sentences, intensity by the module's rule."""
+    spec, cfg = mod.SYNTH, SIZES[size]
+    speakers = _interleave(spec.speakers)[: cfg["speakers"]]
+    n_emo = len(spec.emotions)
+    n_sent = int(np.clip(round(cfg["per_corpus"] / (len(speakers) * n_emo)), 1, len(spec.sentences)))
+    utts, k = [], 0
+    for si, spk in enumerate(speakers):
+        for native, concept in spec.emotions.items():
+            for j in range(n_sent):
+                sent = spec.sentences[(si + j) % len(spec.sentences)]
+                k += 1
+                if hasattr(mod, "choose_intensity"):
+                    level = mod.choose_intensity(native, sent[0], k)
+                elif spec.intensities:
+                    level = sorted(spec.intensities)[k % len(spec.intensities)]
+                else:
+                    level = None
+                strength = spec.intensities[level] if level else float(rng.uniform(0.75, 1.0))
+                blend = concept_blend(concept)
+                if strength < 1.0 and concept != "neutral":
+                    blend = mix([(blend, strength), ({"neutral": 1.0}, 1.0 - strength)])
+                u = Utt(speaker=spk, native=native, sentence=sent, intensity=level, blend=blend,
+                        index=k, extra={"strength": strength})
+                if hasattr(mod, "choose_split"):
+                    u.extra["split"] = mod.choose_split(k)
+                utts.append(u)
+    return utts
+
+
+def _speaker_voice(spk, idx: int):
+    if spk.gender == "M":
+        return f"+m{1 + idx % 7}", 30 + (idx * 7) % 20
+    if spk.gender == "F":
+        return f"+f{1 + idx % 5}", 55 + (idx * 7) % 20
+    return "+f4", 80  # child / unknown
+
+
+def generate_corpus(mod, root: Path, size: str, seed: int) -> list:
+    rng = _rng(seed, mod.NAME, "plan")
+    utts = mod.plan(size, rng) if hasattr(mod, "plan") else generic_plan(mod, size, rng)
+    ch_rng = _rng(seed, mod.NAME, "channel")
+    channel = Channel(seed, noise_db=float(ch_rng.uniform(-62, -45)), tilt=float(ch_rng.uniform(-0.6, 0.6)))
+    speakers = sorted({u.speaker.id for u in utts})
+
+    def one(u: Utt):
+        r = _rng(seed, mod.NAME, u.index, u.speaker.id, u.native, u.sentence[0])
+        variant, pitch = _speaker_voice(u.speaker, speakers.index(u.speaker.id))
+        voice = (mod.voice_for(u) if hasattr(mod, "voice_for") else mod.SYNTH.voice) + variant
+        text = mod.text_for(u) if hasattr(mod, "text_for") else u.sentence[1]
+        x = render(text, voice, u.blend, r, base_pitch=pitch,
+                   speaker_gain_db=float(_rng(seed, u.speaker.id).uniform(-3, 3)))
+        x = channel.apply(x, r)
+        rel = mod.wav_path(u)
+        write_wav(root / rel, x)
+        u.extra["duration"] = len(x) / 16000
+        return rel
+
+    with ThreadPoolExecutor(2) as pool:
+        rels = list(pool.map(one, utts))
+    if len(set(rels)) != len(rels):
+        raise RuntimeError(f"{mod.NAME}: the synthetic plan produced duplicate file names")
+    mod.write_meta(root, utts)
+    return [dict(wav=f"{mod.DIRNAME}/{rel}", native=u.native, intensity=u.intensity, blend=u.blend,
+                 weights=u.extra.get("weights"), strength=u.extra.get("strength"),
+                 speaker=u.speaker.id, votes=u.extra.get("votes"))
+            for rel, u in sorted(zip(rels, utts), key=lambda t: t[0])]
+
+
+def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> dict:
+    """Make the data root ``out``; returns {corpus: number of utterances}."""
+    out = Path(out)
+    if size not in SIZES:
+        raise ValueError(f"unknown size '{size}' (have {sorted(SIZES)})")
+    names = list(names or corpora.NAMES)
+    options = dict(version=VERSION, size=size, seed=seed, corpora=names)
+    marker = out / ".synth.json"
+    if marker.exists() and json.loads(marker.read_text()).get("options") == options:
+        log.info("data root %s already generated with these options", out)
+        return json.loads(marker.read_text())["counts"]
+    if out.exists():
+        if not marker.exists() and any(out.iterdir()):
+            raise RuntimeError(f"{out} exists and was not made by the generator; refusing to overwrite")
+        log.info("data root %s was generated with other options; regenerating", out)
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / ".synth_truth").mkdir(parents=True)
+    counts, times = {}, {}
+    for name in names:
+        mod = corpora.get(name)
+        t0 = time.time()
+        truth = generate_corpus(mod, tmp / mod.DIRNAME, size, seed)
+        with open(tmp / ".synth_truth" / f"{name}.jsonl", "w") as f:
+            for rec in truth:
+                f.write(json.dumps(rec, sort_keys=True) + "\n")
+        counts[name] = len(truth)
+        times[name] = round(time.time() - t0, 2)
+        log.info("synth %-12s %4d utterances in %.1fs", name, len(truth), times[name])
+    (tmp / ".synth.json").write_text(json.dumps(dict(options=options, counts=counts), indent=1) + "\n")
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    return counts

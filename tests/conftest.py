@@ -1,0 +1,39 @@
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory):
+    """The embedded tiny data, generated once per test session."""
+    from speechbrain_ser.synth.generate import generate
+
+    root = tmp_path_factory.mktemp("data") / "synth_tiny"
+    generate(root, "tiny", seed=0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_manifests(tiny_root, tmp_path_factory):
+    from speechbrain_ser import corpora
+    from speechbrain_ser.prepare import stage_manifests
+
+    out = tmp_path_factory.mktemp("exp") / "manifests"
+    stage_manifests(tiny_root, out, corpora.NAMES)
+    return out
+
+
+@pytest.fixture(scope="session")
+def whisper_dir():
+    from speechbrain_ser.models.whisper_ct2 import ensure_whisper_tiny
+
+    return ensure_whisper_tiny()
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=kw.pop("cwd", ROOT),
+                          env={**os.environ, **kw.pop("env", {})}, **kw)

@@ -1,0 +1,115 @@
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from speechbrain_ser.labels.harmonise import load_mapping
+from speechbrain_ser.prepare import stage_labels
+from speechbrain_ser.stage import MARKER
+
+from conftest import ROOT
+
+ML_CONF = ROOT / "recipes" / "Multilingual16" / "conf" / "labels.yaml"
+MSP_CONF = ROOT / "recipes" / "MSP-Podcast" / "conf" / "labels.yaml"
+
+
+@pytest.fixture(scope="module")
+def unified(tiny_manifests, tmp_path_factory):
+    out = tmp_path_factory.mktemp("labels") / "unified"
+    stage_labels(yaml.safe_load(ML_CONF.read_text()), tiny_manifests, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def msp(tiny_manifests, tmp_path_factory):
+    out = tmp_path_factory.mktemp("labels") / "msp"
+    stage_labels(yaml.safe_load(MSP_CONF.read_text()), tiny_manifests, out)
+    return out
+
+
+def test_splits_and_zero_shot_sets(unified):
+    summary = json.loads((unified / "summary.json").read_text())
+    for held in ("emodb", "aesdd", "urdu", "subesco"):
+        z = json.loads((unified / f"zeroshot_{held}.json").read_text())
+        assert z and all(e["split"] == "zeroshot" for e in z.values())
+        assert summary["corpora"][held]["split_by"] == "zeroshot"
+    train = json.loads((unified / "train.json").read_text())
+    dev = json.loads((unified / "dev.json").read_text())
+    assert not {e["corpus"] for e in train.values()} & {"emodb", "aesdd", "urdu", "subesco"}
+    assert not set(train) & set(dev)
+    # speaker-disjoint where a corpus has >= 3 speakers (IEMOCAP: session protocol)
+    assert summary["corpora"]["iemocap"]["split_by"] == "official"
+
+
+def test_targets_are_smoothed_by_intensity(unified):
+    m = load_mapping()
+    cls = m.space.classes
+    crema = {}
+    for split in ("train", "dev", "test"):
+        p = unified / f"crema_d_{split}.json"
+        if p.exists():
+            crema.update(json.loads(p.read_text()))
+    for e in crema.values():
+        t = np.array(e["target"])
+        assert t.sum() == pytest.approx(1.0, abs=1e-5)
+        if e["native"] != "NEU":
+            assert e["epsilon"] == m.epsilon("crema_d", e["intensity"])
+            assert t[cls.index("neutral")] == pytest.approx(e["epsilon"], abs=1e-5)
+        assert e["hard"] == cls[int(np.argmax(e["target_raw"]))]
+
+
+def test_vote_based_targets_track_truth(unified, tiny_root):
+    """IEMOCAP targets from votes correlate with the generator's blend weights."""
+    m = load_mapping()
+    truth = {json.loads(l)["wav"].split("/")[-1][:-4]: json.loads(l)
+             for l in (tiny_root / ".synth_truth" / "iemocap.jsonl").read_text().splitlines()}
+    entries = {}
+    for p in unified.glob("iemocap_*.json"):
+        entries.update(json.loads(p.read_text()))
+    corr = []
+    for uid, e in entries.items():
+        if e["target"] is None:
+            continue
+        t = truth[uid.replace("iemocap_", "")]
+        w = sum(m.target("iemocap", c) * x for c, x in t["weights"].items())
+        corr.append(np.corrcoef(w, e["target_raw"])[0, 1])
+        assert e["target_source"] == "votes"
+    assert np.nanmean(corr) > 0.6
+
+
+def test_msp_targets(msp, tiny_root):
+    summary = json.loads((msp / "summary.json").read_text())["msp_podcast"]
+    assert set(summary["counts"]) <= {"train", "dev", "test1", "test2", "test3"}
+    assert all(-1 <= a <= 1 for a in summary["krippendorff_alpha_primary"].values())
+    train = json.loads((msp / "train.json").read_text())
+    for e in train.values():
+        assert sum(e["P"]) == pytest.approx(1.0, abs=1e-5)
+        assert all(0 <= x <= 1 for x in e["avd01"])
+        assert e["avd01"][0] == pytest.approx((e["avd"][0] - 1) / 6, abs=1e-5)
+        if e["hard"] is None:
+            assert e["native"] in ("O", "X") and e["ox"] == e["native"]
+        assert e["P_star"] == (e["agreement"] >= 0.6)
+
+
+def test_stage_rerun_is_noop_and_option_change_reruns(tiny_manifests, tmp_path):
+    cfg = yaml.safe_load(ML_CONF.read_text())
+    out = tmp_path / "labels"
+    stage_labels(cfg, tiny_manifests, out)
+    stamp = (out / MARKER).stat().st_mtime_ns
+    stage_labels(cfg, tiny_manifests, out)
+    assert (out / MARKER).stat().st_mtime_ns == stamp
+    (out / "stale.json").write_text("{}")
+    cfg["neutral_smoothing"] = False
+    stage_labels(cfg, tiny_manifests, out)
+    assert not (out / "stale.json").exists(), "outputs of different options must not mix"
+    train = json.loads((out / "train.json").read_text())
+    assert all(e["epsilon"] in (0.0, None) for e in train.values())
+
+
+def test_unfinished_stage_starts_clean(tiny_manifests, tmp_path):
+    out = tmp_path / "labels"
+    out.mkdir()
+    (out / "train.json").write_text('{"half": "written"}')
+    stage_labels(yaml.safe_load(ML_CONF.read_text()), tiny_manifests, out)
+    assert "half" not in json.loads((out / "train.json").read_text())

@@ -1,0 +1,57 @@
+"""The converted Whisper tiny.en against the CTranslate2 runtime on espeak-ng speech."""
+import numpy as np
+import pytest
+import torch
+
+from speechbrain_ser.synth.prosody import espeak, blend_params
+
+TOLERANCE = 2e-3  # max abs difference of encoder outputs (fp16 weights, fp32 compute)
+
+
+@pytest.fixture(scope="module")
+def speech():
+    return torch.from_numpy(espeak("The quick brown fox jumps over the lazy dog.", "en-us",
+                                   blend_params({"neutral": 1.0})))[None]
+
+
+@pytest.fixture(scope="module")
+def upstream(whisper_dir, tmp_path_factory):
+    from speechbrain_ser.models.upstream import WhisperUpstream
+
+    return WhisperUpstream(str(whisper_dir), str(tmp_path_factory.mktemp("hf")), pad_to_30s=True).eval()
+
+
+def test_encoder_matches_ctranslate2(upstream, speech):
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    from speechbrain_ser.models.whisper_ct2 import bundled_ct2_dir
+
+    with torch.no_grad():
+        mel = upstream._get_mel(speech)
+        ours = upstream.forward_encoder(mel)[-1].numpy()
+    ref_model = ctranslate2.models.Whisper(str(bundled_ct2_dir()), device="cpu", compute_type="float32")
+    ref = np.array(ref_model.encode(ctranslate2.StorageView.from_array(mel.numpy().astype(np.float32))))
+    err = np.abs(ours - ref).max()
+    print(f"max abs error {err:.2e} (output scale {np.abs(ref).max():.1f})")
+    assert ours.shape == ref.shape == (1, 1500, 384)
+    assert err < TOLERANCE
+
+
+def test_short_input_cuts_position_table(upstream, speech):
+    upstream.pad_to_30s = False
+    try:
+        with torch.no_grad():
+            h = upstream(speech)
+    finally:
+        upstream.pad_to_30s = True
+    frames = speech.shape[1] // 160
+    assert h.shape[0] == 5 and h.shape[1] == 1 and h.shape[3] == 384
+    assert abs(h.shape[2] - frames // 2) <= 1
+    assert torch.isfinite(h).all()
+
+
+def test_conversion_is_a_loadable_transformers_model(whisper_dir):
+    from transformers import WhisperFeatureExtractor, WhisperModel
+
+    m = WhisperModel.from_pretrained(str(whisper_dir))
+    assert m.config.encoder_layers == 4 and m.config.d_model == 384
+    assert WhisperFeatureExtractor.from_pretrained(str(whisper_dir)).feature_size == 80

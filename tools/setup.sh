@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine, run by ./run.sh and tests/run.sh:
+#  1. Debian packages the data generator needs (espeak-ng); `apt-get update`
+#     only when one is missing.
+#  2. The project venv ($SER_VENV, default .venv) with the pinned requirements
+#     and this package (editable); reinstalled only when requirements.txt or
+#     pyproject.toml change (their hash is kept in the venv).
+# Prints the venv's python path on stdout; everything else goes to stderr.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${SER_VENV:-$root/.venv}
+python=${SER_PYTHON:-python3}
+
+missing=()
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+stamp=$(cat "$root/requirements.txt" "$root/pyproject.toml" | sha256sum | cut -c1-16)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.ser-stamp" 2>/dev/null)" != "$stamp" ]; then
+  echo "setup: building $venv from requirements.txt (first run or requirements changed)" >&2
+  t0=$(date +%s)
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  pip_log="$venv/pip-install.log"
+  if ! { "$venv/bin/python" -m pip install --disable-pip-version-check -r "$root/requirements.txt" &&
+         "$venv/bin/python" -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e "$root"; \
+       } > "$pip_log" 2>&1; then
+    grep -v "is ignored: it is neither a file nor a directory" "$pip_log" | tail -30 >&2
+    echo "setup: pip install failed; full log in $pip_log" >&2
+    exit 1
+  fi
+  echo "$stamp" > "$venv/.ser-stamp"
+  echo "setup: venv ready in $(( $(date +%s) - t0 ))s" >&2
+fi
+echo "$venv/bin/python"
