@@ -15,13 +15,14 @@ exp_dir=""              # experiment folder; empty = exp/<recipe>/<size>
 size=mini               # embedded data size: tiny (tests, seconds) or mini (default run)
 seed=0                  # data-generation and training seed
 hparams=""              # training hparams yaml, relative to the recipe; empty = the recipe's CPU default
+nproc=1                 # stage 3 processes (>1: torchrun DDP; gloo backend on CPU)
 # </options>
 . "$here/tools/parse_options.sh"
 if [ ! -x "$here/recipes/$recipe/run.sh" ]; then
   echo "$0: unknown recipe '$recipe' (have: $(ls "$here/recipes" | tr '\n' ' '))" >&2; exit 1
 fi
-args=(--stage "$stage" --stop-stage "$stop_stage" --size "$size" --seed "$seed")
+args=(--stage "$stage" --stop-stage "$stop_stage" --size "$size" --seed "$seed" --nproc "$nproc")
 [ -n "$data_root" ] && args+=(--data-root "$data_root")
 [ -n "$exp_dir" ] && args+=(--exp-dir "$exp_dir")
 [ -n "$hparams" ] && args+=(--hparams "$hparams")
-exec "$here/recipes/$recipe/run.sh" "${args[@]}" -- "${extra_args[@]}"
+exec "$here/recipes/$recipe/run.sh" "${args[@]}" -- ${extra_args[@]+"${extra_args[@]}"}

@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
   fi
   printf -v "$_ser_name" '%s' "$_ser_val"
 done
-for _ser_n in stage stop_stage seed; do
+for _ser_n in stage stop_stage seed nproc; do
   if [ -n "${!_ser_n+x}" ] && ! [[ ${!_ser_n} =~ ^[0-9]+$ ]]; then
     echo "$0: --${_ser_n//_/-} must be a non-negative integer, got '${!_ser_n}'" >&2; exit 1
   fi

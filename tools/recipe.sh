@@ -1,9 +1,12 @@
 # Shared stage driver, sourced by recipes/<name>/run.sh after option parsing.
-# Needs: here (recipe folder), root (repository), and the options
-# stage stop_stage data_root exp_dir size seed hparams extra_args.
+# Needs: here (recipe folder), root (repository), default_hparams, evaluate_cmd and
+# report_cmd (python arguments of stages 4 and 5), args_in (the command line) and
+# the options stage stop_stage data_root exp_dir size seed hparams nproc
+# label_overrides extra_args.
 log() { echo "$(date '+%F %T') [$(basename "$here"):${BASH_LINENO[0]}] $*" >&2; }
 case "$size" in tiny|mini) ;; *) echo "$0: --size must be tiny or mini, got '$size'" >&2; exit 1 ;; esac
 start=$(date +%s)
+printf -v rerun_command '%q ' "$0" "${args_in[@]}"
 python=$("$root/tools/setup.sh")
 recipe_name=$(basename "$here")
 synth=""
@@ -26,6 +29,26 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: labels ($here/conf/labels.yaml) -> $exp_dir/data/labels"
+  # shellcheck disable=SC2086  # label_overrides is a list of key=value words
   "$python" -m speechbrain_ser.prepare labels --config "$here/conf/labels.yaml" \
-    --manifests "$exp_dir/data/manifests" --out "$exp_dir/data/labels"
+    --manifests "$exp_dir/data/manifests" --out "$exp_dir/data/labels" $label_overrides
+fi
+train_args=(--labels_folder "$exp_dir/data/labels" --data_root "$data_root" --output_folder "$exp_dir/train"
+            --seed "$seed" ${extra_args[@]+"${extra_args[@]}"})
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  log "Stage 3: train $hparams -> $exp_dir/train (resumes from the last checkpoint)"
+  if [ "${nproc:-1}" -gt 1 ]; then
+    "$(dirname "$python")/torchrun" --standalone --nproc_per_node "$nproc" -m speechbrain_ser.train \
+      "$hparams" "${train_args[@]}" --distributed_backend gloo
+  else
+    "$python" -m speechbrain_ser.train "$hparams" "${train_args[@]}"
+  fi
+fi
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  log "Stage 4: evaluate the selected checkpoint -> $exp_dir/train/results"
+  "$python" "${evaluate_cmd[@]}" "$hparams" "${train_args[@]}"
+fi
+if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  log "Stage 5: report -> $exp_dir/report"
+  "$python" "${report_cmd[@]}" --exp-dir "$exp_dir" --command "$rerun_command"
 fi

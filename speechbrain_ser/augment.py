@@ -1,0 +1,125 @@
+"""On-the-fly waveform augmentation with independent probabilities (Osman et al.).
+
+``IndependentAugment(transforms, prob)`` applies each transform, in order, to a
+random subset of the batch: every utterance draws each transform independently
+with probability ``prob`` (0.2 by default in the recipes). Transforms take
+``(wavs, lens)`` and keep the length. SpeechBrain's modules are used where they
+exist (``SignFlip`` for polarity inversion, ``RandAmp`` for gain, ``AddNoise``
+for white noise at a random SNR, ``Resample`` for the down/up resampling);
+time reversal, echo and random peaking equalisation are small modules here.
+The draws come from torch's global generator, seeded by the hparams ``seed``.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torchaudio.functional as AF
+from speechbrain.augment.time_domain import AddNoise, RandAmp, Resample, SignFlip
+
+
+def _abs_lens(wavs, lens):
+    return (lens * wavs.shape[1]).round().long().clamp(1, wavs.shape[1])
+
+
+class Polarity(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flip = SignFlip(flip_prob=1.0)
+
+    def forward(self, wavs, lens):
+        return self.flip(wavs)
+
+
+class Gain(nn.Module):
+    def __init__(self, low=0.5, high=1.5):
+        super().__init__()
+        self.amp = RandAmp(amp_low=low, amp_high=high)
+
+    def forward(self, wavs, lens):
+        return self.amp(wavs)
+
+
+class Noise(nn.Module):
+    def __init__(self, snr_low=10, snr_high=30):
+        super().__init__()
+        self.noise = AddNoise(snr_low=snr_low, snr_high=snr_high)
+
+    def forward(self, wavs, lens):
+        return self.noise(wavs, lens)
+
+
+class TimeReversal(nn.Module):
+    """Reverse each utterance's valid samples; padding stays at the end."""
+
+    def forward(self, wavs, lens):
+        out = wavs.clone()
+        for i, n in enumerate(_abs_lens(wavs, lens).tolist()):
+            out[i, :n] = wavs[i, :n].flip(0)
+        return out
+
+
+class ResampleBack(nn.Module):
+    """Down-sample to a random lower rate and back: band-limits, keeps prosody."""
+
+    def __init__(self, sample_rate=16000, rates=(8000, 11025, 12000)):
+        super().__init__()
+        self.pairs = nn.ModuleList(nn.ModuleList([Resample(sample_rate, r), Resample(r, sample_rate)])
+                                   for r in rates)
+
+    def forward(self, wavs, lens):
+        down, up = self.pairs[int(torch.randint(len(self.pairs), ()))]
+        y = up(down(wavs))
+        if y.shape[1] < wavs.shape[1]:
+            y = torch.nn.functional.pad(y, (0, wavs.shape[1] - y.shape[1]))
+        return y[:, : wavs.shape[1]]
+
+
+class Equalise(nn.Module):
+    """A random peaking filter (centre 200-4000 Hz, gain -10..10 dB, Q 0.5-2)."""
+
+    def __init__(self, sample_rate=16000):
+        super().__init__()
+        self.sr = sample_rate
+
+    def forward(self, wavs, lens):
+        f = float(torch.empty(()).uniform_(200, 4000))
+        g = float(torch.empty(()).uniform_(-10, 10))
+        q = float(torch.empty(()).uniform_(0.5, 2.0))
+        return AF.equalizer_biquad(wavs, self.sr, f, g, q)
+
+
+class Echo(nn.Module):
+    """A delayed, attenuated copy (delay 50-250 ms, decay 0.2-0.5)."""
+
+    def __init__(self, sample_rate=16000):
+        super().__init__()
+        self.sr = sample_rate
+
+    def forward(self, wavs, lens):
+        d = int(float(torch.empty(()).uniform_(0.05, 0.25)) * self.sr)
+        a = float(torch.empty(()).uniform_(0.2, 0.5))
+        delayed = torch.nn.functional.pad(wavs, (d, 0))[:, : wavs.shape[1]]
+        mask = torch.arange(wavs.shape[1], device=wavs.device)[None] < _abs_lens(wavs, lens)[:, None]
+        return (wavs + a * delayed * mask) / (1 + a)
+
+
+class IndependentAugment(nn.Module):
+    def __init__(self, transforms: list, prob: float = 0.2):
+        super().__init__()
+        self.transforms = nn.ModuleList(transforms)
+        self.prob = prob
+
+    def forward(self, wavs, lens):
+        for t in self.transforms:
+            pick = torch.rand(wavs.shape[0]) < self.prob
+            if pick.any():
+                idx = pick.nonzero().squeeze(1).to(wavs.device)
+                wavs = wavs.clone()
+                wavs[idx] = t(wavs[idx], lens[idx]).to(wavs.dtype)
+        return wavs
+
+
+def osman_suite(sample_rate: int = 16000, prob: float = 0.2) -> IndependentAugment:
+    """The seven transforms of Osman et al., each with independent probability ``prob``."""
+    return IndependentAugment([Polarity(), Gain(), TimeReversal(), Noise(), ResampleBack(sample_rate),
+                               Equalise(sample_rate), Echo(sample_rate)], prob)

@@ -1,0 +1,173 @@
+"""One Brain for utterance-level emotion: categorical head, optional attribute
+heads (A/V/D, 1-CCC), optional domain-adversarial and gender auxiliary heads.
+
+Everything it uses lives in ``self.modules`` / ``self.hparams`` (the yaml):
+``upstream`` → ``layer_sum`` → ``pooler`` → ``head`` (+ ``domain_head`` behind a
+gradient reversal layer, ``gender_head``, ``avd_heads``). The categorical loss is
+``compute_cost(logits, targets, class_weights)``; checkpoints are selected on
+``select_key`` (``select_mode`` max/min) among the validation statistics.
+"""
+from __future__ import annotations
+
+import numpy as np
+import speechbrain as sb
+import torch
+import torch.nn.functional as F
+
+from .. import metrics
+from ..losses import ccc_loss
+
+
+class EmotionBrain(sb.Brain):
+    # ---- forward -----------------------------------------------------------
+    def embed(self, wavs, lens, augment=False, texts=None):
+        if augment and self.hparams.wav_augment is not None:
+            wavs = self.hparams.wav_augment(wavs, lens)
+        hiddens = self.modules.upstream(wavs, lens)
+        emb = self.modules.pooler(self.modules.layer_sum(hiddens), lens)
+        if self._has("text_encoder"):  # multimodal: transcript embedding fused by concatenation
+            emb = torch.cat([emb, self.modules.text_encoder(texts)], -1)
+        return emb
+
+    def compute_forward(self, batch, stage):
+        batch = batch.to(self.device)
+        wavs, lens = batch.sig
+        emb = self.embed(wavs, lens, augment=stage == sb.Stage.TRAIN, texts=batch.y_text)
+        out = {"emb": emb}
+        if self._has("head"):
+            out["logits"] = self.modules.head(emb)
+        if self._has("avd_heads"):
+            out["avd"] = self.modules.avd_heads(emb)
+        if stage == sb.Stage.TRAIN and self._has("domain_head") and self.hparams.domain_weight > 0:
+            out["domain_logits"] = self.modules.domain_head(emb)
+        if stage == sb.Stage.TRAIN and self._has("gender_head") and self.hparams.gender_weight > 0:
+            out["gender_logits"] = self.modules.gender_head(emb)
+        if stage == sb.Stage.TRAIN and self._has("speaker_head") and self.hparams.speaker_weight > 0:
+            out["speaker_scores"] = self.modules.speaker_head(emb.unsqueeze(1))  # cosine, (B, 1, S)
+        return out
+
+    def _has(self, name):
+        return name in self.modules and self.modules[name] is not None
+
+    # ---- objectives ----------------------------------------------------------
+    def compute_objectives(self, out, batch, stage):
+        # start from a zero still tied to the graph: a batch where no term applies
+        # (e.g. one utterance, no CCC) must not break backward
+        loss = out["emb"].sum() * 0.0
+        if "logits" in out:
+            w = getattr(self, "class_weights", None)
+            loss = loss + self.hparams.compute_cost(out["logits"], batch.y_soft.data, w)
+        if "avd" in out:
+            gold = batch.y_avd.data
+            ok = torch.isfinite(gold).all(1)
+            if ok.sum() > 1:
+                loss = loss + self.hparams.attr_weight * ccc_loss(out["avd"][ok], gold[ok])
+        if "domain_logits" in out:
+            d = batch.y_domain.data.view(-1)
+            ok = d >= 0
+            if ok.any():
+                loss = loss + self.hparams.domain_weight * F.cross_entropy(out["domain_logits"][ok], d[ok])
+        if "gender_logits" in out:
+            g = batch.y_gender.data.view(-1)
+            ok = g >= 0
+            if ok.any():
+                loss = loss + self.hparams.gender_weight * F.cross_entropy(out["gender_logits"][ok], g[ok])
+        if "speaker_scores" in out:
+            s = batch.y_speaker.data.view(-1)
+            ok = s >= 0
+            if ok.any():
+                loss = loss + self.hparams.speaker_weight * self.hparams.speaker_loss(
+                    out["speaker_scores"][ok], s[ok].unsqueeze(1))
+        if stage != sb.Stage.TRAIN:
+            self._collect(out, batch)
+        return loss
+
+    def _collect(self, out, batch):
+        if "logits" in out:
+            self.stats["refs"].append(batch.y_hard.data.view(-1).cpu())
+            self.stats["preds"].append(out["logits"].argmax(-1).cpu())
+            self.stats["soft_mse"].append(((torch.softmax(out["logits"], -1) - batch.y_soft.data) ** 2)
+                                          .mean(-1).cpu())
+        if "avd" in out:
+            self.stats["avd_pred"].append(out["avd"].detach().cpu())
+            self.stats["avd_gold"].append(batch.y_avd.data.cpu())
+
+    # ---- stages ---------------------------------------------------------------
+    def on_stage_start(self, stage, epoch=None):
+        self.stats = {k: [] for k in ("refs", "preds", "soft_mse", "avd_pred", "avd_gold")}
+
+    def summary(self) -> dict:
+        s = {}
+        if self.stats["refs"]:
+            refs = torch.cat(self.stats["refs"]).numpy()
+            preds = torch.cat(self.stats["preds"]).numpy()
+            keep = refs >= 0
+            s.update(metrics.classification(refs[keep], preds[keep]))  # sklearn's labels: refs ∪ preds
+            s["soft_mse"] = float(torch.cat(self.stats["soft_mse"]).mean())
+        if self.stats["avd_pred"]:
+            p, g = torch.cat(self.stats["avd_pred"]).numpy(), torch.cat(self.stats["avd_gold"]).numpy()
+            ok = np.isfinite(g).all(1)
+            cccs = [metrics.ccc(p[ok, i], g[ok, i]) for i in range(3)]
+            s.update(ccc_a=cccs[0], ccc_v=cccs[1], ccc_d=cccs[2], ccc_mean=float(np.mean(cccs)))
+        return s
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        if stage == sb.Stage.TRAIN:
+            self.train_loss = stage_loss
+            return
+        stats = {"loss": stage_loss, **self.summary()}
+        if stage == sb.Stage.VALID:
+            # the scheduler wants a positive, lower-is-better value: 1 - score for max-mode keys
+            value = stats[self.hparams.select_key]
+            old_lr, new_lr = self.hparams.lr_annealing(1 - value if self.hparams.select_mode == "max" else value)
+            for group in self.optimizer.param_groups:  # keep the upstream/head lr ratio
+                group["lr"] *= new_lr / old_lr
+            self.hparams.train_logger.log_stats({"epoch": epoch, "lr": old_lr},
+                                                train_stats={"loss": self.train_loss}, valid_stats=stats)
+            key = {f"{self.hparams.select_mode}_keys": [self.hparams.select_key]}
+            self.checkpointer.save_and_keep_only(meta=stats, num_to_keep=1, **key)
+        else:
+            self.hparams.train_logger.log_stats({"Epoch loaded": self.hparams.epoch_counter.current},
+                                                test_stats=stats)
+        self.last_stats = stats
+
+    def init_optimizers(self):
+        """Two learning rates: fine-tuned upstream layers and everything else."""
+        up = [p for p in self.modules.upstream.parameters() if p.requires_grad]
+        up_ids = {id(p) for p in up}
+        rest = [p for p in self.modules.parameters() if p.requires_grad and id(p) not in up_ids]
+        groups = [{"params": rest, "lr": self.hparams.lr}]
+        if up:
+            groups.append({"params": up, "lr": self.hparams.lr_upstream})
+        self.optimizer = self.hparams.opt_class(groups)
+        self.optimizers_dict = {"opt_class": self.optimizer}
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+
+    def _wrap_distributed(self):
+        """SpeechBrain's DDP wrapping, minus SyncBatchNorm on CPU (gloo), where it cannot run."""
+        if not (self.distributed_launch and self.device == "cpu"):
+            return super()._wrap_distributed()
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        for name, module in self.modules.items():
+            if any(p.requires_grad for p in module.parameters()):
+                self.modules[name] = DDP(module, find_unused_parameters=self.find_unused_parameters)
+
+    # ---- inference -----------------------------------------------------------
+    @torch.no_grad()
+    def predict(self, dataset, batch_size=8):
+        """ids, class probabilities (or None), hard refs, A/V/D predictions (or None)."""
+        self.modules.eval()
+        loader = sb.dataio.dataloader.make_dataloader(dataset, batch_size=batch_size)
+        ids, probs, refs, avd = [], [], [], []
+        for batch in loader:
+            out = self.compute_forward(batch, sb.Stage.TEST)
+            ids += batch.id
+            refs.append(batch.y_hard.data.view(-1).cpu())
+            if "logits" in out:
+                probs.append(torch.softmax(out["logits"], -1).cpu())
+            if "avd" in out:
+                avd.append(out["avd"].cpu())
+        cat = lambda xs: torch.cat(xs).numpy() if xs else None  # noqa: E731
+        return ids, cat(probs), cat(refs), cat(avd)

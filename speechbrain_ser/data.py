@@ -1,0 +1,91 @@
+"""SpeechBrain datasets from stage-2 manifests.
+
+Each item provides ``sig`` (16 kHz mono, truncated to ``max_seconds`` if set),
+``y_soft`` (the soft target named by ``target_key``, or the one-hot hard label
+when ``hard_targets``), ``y_hard`` (class index), ``y_domain`` (corpus or
+language index), ``y_gender``, ``y_avd`` (A/V/D in [0, 1], NaN if absent),
+``y_speaker`` (index among training speakers, -1 otherwise) and ``y_text``
+(the transcript, "" if none). With ``keep_unlabelled`` (MSP-Podcast O/X
+inclusion) utterances without a hard label but with a soft target are kept.
+Utterances without a target (excluded labels) are dropped.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import speechbrain as sb
+import torch
+import torchaudio.functional as AF
+
+SAMPLE_RATE = 16000
+GENDERS = ["F", "M"]
+
+
+def load_audio(path: str, max_seconds: float | None = None) -> torch.Tensor:
+    x, sr = sf.read(path, dtype="float32", always_2d=True)
+    x = torch.from_numpy(x.mean(1))
+    if sr != SAMPLE_RATE:
+        x = AF.resample(x, sr, SAMPLE_RATE)
+    if max_seconds:
+        x = x[: int(max_seconds * SAMPLE_RATE)]
+    return x
+
+
+def read_entries(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def domains_of(entries: dict, key: str) -> list:
+    return sorted({e[key] for e in entries.values()})
+
+
+def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,
+                 keep_all: bool = False):
+    classes = hp["classes"]
+    key = hp.get("target_key", "target")
+    hard_targets = hp.get("hard_targets", False)
+    domain_key = hp.get("domain_key", "corpus")
+    max_seconds = hp.get("max_seconds")
+    entries = read_entries(path)
+    keep = {k: v for k, v in entries.items() if keep_all or v.get("hard") is not None or
+            (hp.get("keep_unlabelled") and not hard_targets and sum(v.get(key) or [0]) > 0)}
+    for e in keep.values():
+        for k in ("avd01", "gender", "transcript", key, domain_key):
+            e.setdefault(k, None)
+    ds = sb.dataio.dataset.DynamicItemDataset(keep)
+
+    @sb.utils.data_pipeline.takes("wav")
+    @sb.utils.data_pipeline.provides("sig")
+    def audio(wav):
+        return load_audio(wav.replace("{data_root}", str(hp["data_root"])), max_seconds)
+
+    @sb.utils.data_pipeline.takes("hard", key, domain_key, "gender", "avd01")
+    @sb.utils.data_pipeline.provides("y_soft", "y_hard", "y_domain", "y_gender", "y_avd")
+    def labels(hard, soft, domain, gender, avd01):
+        idx = classes.index(hard) if hard is not None else -1
+        if hard_targets or soft is None:
+            t = torch.zeros(len(classes))
+            if idx >= 0:
+                t[idx] = 1.0
+        else:
+            t = torch.tensor(soft, dtype=torch.float32)
+        yield t
+        yield torch.tensor([idx])  # shape (1,): SpeechBrain's padding needs a dimension
+        yield torch.tensor([domains.index(domain) if domains and domain in domains else -1])
+        yield torch.tensor([GENDERS.index(gender) if gender in GENDERS else -1])
+        yield torch.tensor(avd01 if avd01 is not None else [np.nan] * 3, dtype=torch.float32)
+
+    @sb.utils.data_pipeline.takes("speaker", "transcript")
+    @sb.utils.data_pipeline.provides("y_speaker", "y_text")
+    def extras(speaker, transcript):
+        yield torch.tensor([speakers.index(speaker) if speakers and speaker in speakers else -1])
+        yield transcript or ""
+
+    for item in (audio, labels, extras):
+        sb.dataio.dataset.add_dynamic_item([ds], item)
+    ds.set_output_keys(["id", "sig", "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker",
+                        "y_text"])
+    return ds

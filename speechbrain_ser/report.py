@@ -1,0 +1,180 @@
+"""Stage 5: tables, plots and the experiment's self-description.
+
+    python -m speechbrain_ser.report zero-shot --exp-dir E [--command "..."]
+    python -m speechbrain_ser.report ablation --runs DIR [--out FILE]
+
+``zero-shot`` reads ``E/train/results/zero_shot.csv`` and the prediction files,
+prints a Markdown table, and writes ``E/report/``: ``report.md``,
+``zero_shot_bars.png`` (micro/macro-F1 per held-out corpus, chance marked),
+``confusion_<corpus>.png`` per held-out corpus, ``env.json`` (versions, git
+revision, machine) and ``command.sh`` (the exact command to rerun).
+``ablation`` aggregates runs named ``<variant>_seed<k>`` into mean ± std.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import metrics
+
+SHOW = ["micro_f1", "macro_f1", "uar", "weighted_f1"]
+
+
+def read_csv(path: Path) -> list:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def markdown(rows: list, cols: list) -> str:
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def zero_shot_table(rows: list) -> tuple[list, list]:
+    z = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "corpus"]
+    d = [r for r in rows if r["set"] == "test" and r["level"] in ("corpus", "all")]
+    return z, d
+
+
+def plot_bars(z: list, path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["name"] for r in z]
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.6))
+    ax.bar(x - 0.2, [float(r["micro_f1"]) for r in z], 0.4, label="micro-F1")
+    ax.bar(x + 0.2, [float(r["macro_f1"]) for r in z], 0.4, label="macro-F1")
+    for i, r in enumerate(z):
+        ax.hlines(float(r["chance"]), i - 0.45, i + 0.45, colors="k", linestyles="--",
+                  label="chance (1/#classes)" if i == 0 else None)
+    ax.set_xticks(x, [f"{r['name']}\n({r['classes'].count(' ') + 1} cl.)" for r in z])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("score")
+    ax.set_title("Zero-shot scores on held-out corpora")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_confusion(pred_csv: Path, path: Path, title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    rows = read_csv(pred_csv)
+    classes = [k[2:] for k in rows[0] if k.startswith("p_")]
+    probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows])
+    refs = np.array([classes.index(r["ref"]) for r in rows])
+    allowed = sorted(set(refs.tolist()))
+    preds = metrics.restrict(probs, allowed)
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    ConfusionMatrixDisplay.from_predictions(refs, preds, labels=allowed,
+                                            display_labels=[classes[i] for i in allowed],
+                                            normalize="true", values_format=".2f", ax=ax, colorbar=False)
+    ax.set_title(title)
+    plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def environment() -> dict:
+    import speechbrain
+    import torch
+    import transformers
+
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent).stdout.strip()
+    except OSError:
+        rev = ""
+    return dict(python=sys.version.split()[0], torch=torch.__version__, speechbrain=speechbrain.__version__,
+                transformers=transformers.__version__, numpy=np.__version__, platform=platform.platform(),
+                cpu_threads=torch.get_num_threads(), cuda=torch.cuda.is_available(), git_revision=rev)
+
+
+def zero_shot_report(exp_dir: Path, command: str | None) -> str:
+    results = exp_dir / "train" / "results"
+    rows = read_csv(results / "zero_shot.csv")
+    out = exp_dir / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    z, d = zero_shot_table(rows)
+    cols = ["name", "n", "n_classes", "chance"] + SHOW
+    lang = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "language"]
+    text = ["## Zero-shot (held-out corpora, languages unseen in training)", "", markdown(z, cols), "",
+            "Per language:", "", markdown(lang, cols), "",
+            "## In-domain test", "", markdown(d, cols), ""]
+    if z:
+        mean = {k: np.mean([float(r[k]) for r in z]) for k in SHOW + ["chance"]}
+        text.append("Zero-shot mean over corpora: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
+        plot_bars(z, out / "zero_shot_bars.png")
+    for r in z:
+        plot_confusion(results / f"predictions_{r['set']}.csv", out / f"confusion_{r['name']}.png",
+                       f"{r['name']} (zero-shot)")
+    md = "\n".join(text) + "\n"
+    (out / "report.md").write_text(md)
+    (out / "env.json").write_text(json.dumps(environment(), indent=1) + "\n")
+    if command:
+        (out / "command.sh").write_text("#!/usr/bin/env bash\n# rerun this experiment\n" + command + "\n")
+    return md
+
+
+def ablation_report(runs: Path, out: Path | None) -> str:
+    """Runs ``<variant>_seed<k>/train/results/zero_shot.csv`` → mean ± std per variant."""
+    table: dict = {}
+    for res in sorted(runs.glob("*_seed*/train/results/zero_shot.csv")):
+        variant = res.parts[-4].rsplit("_seed", 1)[0]
+        rows = read_csv(res)
+        z = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "corpus"]
+        d = [r for r in rows if r["set"] == "test" and r["level"] == "all"]
+        rec = {f"zs_{k}": np.mean([float(r[k]) for r in z]) for k in ("micro_f1", "macro_f1")}
+        rec.update({f"id_{k}": float(d[0][k]) for k in ("micro_f1", "macro_f1")} if d else {})
+        table.setdefault(variant, []).append(rec)
+    keys = ["zs_micro_f1", "zs_macro_f1", "id_micro_f1", "id_macro_f1"]
+    rows = []
+    for v, recs in table.items():
+        row = {"variant": v, "seeds": len(recs)}
+        for k in keys:
+            vals = [r[k] for r in recs if k in r]
+            row[k] = f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if vals else "-"
+        rows.append(row)
+    md = ("Zero-shot (zs_: mean over held-out corpora) and in-domain test (id_) scores, "
+          "mean ± std over seeds\n\n" + markdown(rows, ["variant", "seeds"] + keys) + "\n")
+    if out:
+        Path(out).write_text(md)
+    return md
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.report")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    z = sub.add_parser("zero-shot")
+    z.add_argument("--exp-dir", required=True, type=Path)
+    z.add_argument("--command", default=None)
+    a = sub.add_parser("ablation")
+    a.add_argument("--runs", required=True, type=Path)
+    a.add_argument("--out", default=None, type=Path)
+    args = ap.parse_args(argv)
+    if args.cmd == "zero-shot":
+        print(zero_shot_report(args.exp_dir, args.command))
+    else:
+        print(ablation_report(args.runs, args.out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Stage 3: train the emotion Brain of a recipe hparams file.
+
+    python -m speechbrain_ser.train HPARAMS --labels_folder L --data_root D --output_folder O [--key value ...]
+
+Runs under ``torchrun`` too (SpeechBrain DDP; ``--distributed_backend gloo`` on
+CPU). Resuming is free: the Checkpointer restores the last epoch, optimizer
+and scheduler, so rerunning after an interruption continues.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import ruamel.yaml
+import speechbrain as sb
+import torch
+
+from .brains.emotion import EmotionBrain
+from .data import domains_of, make_dataset, read_entries
+from .hparams import load_hparams, resolved_yaml
+from .losses import inverse_frequency
+
+
+def _peek(hparams_file, overrides: str, key: str):
+    doc = ruamel.yaml.YAML().load(resolved_yaml(hparams_file, overrides))
+    return doc.get(key)
+
+
+RESUMABLE = {"number_of_epochs"}  # may change between an interrupted run and its resumption
+
+
+def guard_options(out: Path, hparams_file, overrides: dict, labels: Path):
+    """Refuse to continue a training folder made with other options (outputs would mix)."""
+    from .stage import fingerprint
+
+    opts = {"hparams": str(Path(hparams_file).resolve()), "labels": fingerprint(labels),
+            "overrides": {k: str(v) for k, v in overrides.items() if k not in RESUMABLE}}
+    record = out / ".train_options.json"
+    if record.exists():
+        old = json.loads(record.read_text())
+        if old != opts:
+            diff = sorted(k for k in set(old["overrides"]) | set(opts["overrides"])
+                          if old["overrides"].get(k) != opts["overrides"].get(k))
+            if old["hparams"] != opts["hparams"]:
+                diff.append("hparams file")
+            if old["labels"] != opts["labels"]:
+                diff.append("stage-2 labels")
+            raise SystemExit(f"{out} holds a training run with other options ({', '.join(diff)}); "
+                             "use another --exp-dir or delete it")
+    elif sb.utils.distributed.if_main_process():
+        out.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(opts, indent=1))
+
+
+def build(argv, for_training=True):
+    """Parse arguments, load hparams, make datasets and the Brain."""
+    hparams_file, run_opts, overrides = sb.parse_arguments(argv)
+    sb.utils.distributed.ddp_init_group(run_opts)  # no-op unless launched by torchrun
+    ov = ruamel.yaml.YAML().load(overrides) or {}
+    labels = Path(ov["labels_folder"])
+    train_entries = read_entries(labels / "train.json")
+    domains = domains_of(train_entries, _peek(hparams_file, overrides, "domain_key") or "corpus")
+    ov["n_domains"] = max(1, len(domains))
+    speakers = None
+    if _peek(hparams_file, overrides, "n_speakers") is not None:
+        speakers = domains_of(train_entries, "speaker")
+        ov["n_speakers"] = len(speakers)
+    hp = load_hparams(hparams_file, ov)
+    if not hp.get("augment", True):
+        hp["wav_augment"] = None
+        hp["upstream"].spec_augment = None
+    if for_training:
+        guard_options(Path(hp["output_folder"]), hparams_file, ov, labels)
+        # SpeechBrain's folder set-up (logging, env.log); the hparams record is
+        # ours because SpeechBrain's copy would not know about `extends:`.
+        sb.create_experiment_directory(experiment_directory=hp["output_folder"])
+        if sb.utils.distributed.if_main_process():
+            Path(hp["output_folder"], "hyperparams.yaml").write_text(
+                f"# {hparams_file} after extends: and overrides\n" + resolved_yaml(hparams_file, ov))
+            Path(hp["output_folder"], "domains.json").write_text(json.dumps(domains))
+    hp["speakers"] = speakers
+    unused = {"domain_head": "domain_weight", "gender_head": "gender_weight", "speaker_head": "speaker_weight"}
+    modules = {k: v for k, v in hp["modules"].items()
+               if v is not None and not (k in unused and not hp.get(unused[k], 0))}
+    hp["checkpointer"].add_recoverables(modules)
+    brain = EmotionBrain(modules=modules, opt_class=hp["opt_class"], hparams=hp, run_opts=run_opts,
+                         checkpointer=hp["checkpointer"])
+    return hp, brain, domains, labels
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    hp, brain, domains, labels = build(argv)
+    train = make_dataset(labels / "train.json", hp, domains, hp["speakers"])
+    valid = make_dataset(labels / "dev.json", hp, domains, hp["speakers"])
+    if hp.get("class_weighted"):
+        hard = [hp["classes"].index(e["hard"]) for e in read_entries(labels / "train.json").values()
+                if e.get("hard") is not None]
+        brain.class_weights = inverse_frequency(hard, len(hp["classes"])).to(brain.device)
+    loader = dict(hp["dataloader_options"])
+    train_kwargs = dict(loader, shuffle=hp["sorting"] == "random")
+    sampler = hp.get("train_sampler")
+    if sampler is not None:
+        train_kwargs = dict(loader, sampler=sampler(train, seed=hp["seed"]), shuffle=False)
+    brain.fit(hp["epoch_counter"], train, valid, train_loader_kwargs=train_kwargs,
+              valid_loader_kwargs=loader)
+    return brain
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    main()

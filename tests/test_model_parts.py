@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import f1_score, recall_score
+
+from speechbrain_ser import augment, losses, metrics
+from speechbrain_ser.models.heads import DomainHead, MLP, Pooler, WeightedLayerSum
+
+
+def test_gradient_reversal_flips_the_encoder_gradient():
+    """The domain head's gradient reaching the encoder has the opposite sign (times the scale)."""
+    torch.manual_seed(0)
+    encoder = torch.nn.Linear(10, 8)
+    head = DomainHead(8, 3, hidden=6, dropout=0.0, grl_scale=0.5)
+    x, y = torch.randn(5, 10), torch.tensor([0, 1, 2, 1, 0])
+    torch.nn.functional.cross_entropy(head(encoder(x)), y).backward()
+    reversed_grad = encoder.weight.grad.clone()
+    encoder.zero_grad()
+    torch.nn.functional.cross_entropy(head.mlp(encoder(x)), y).backward()  # same head, no reversal
+    plain_grad = encoder.weight.grad.clone()
+    assert torch.allclose(reversed_grad, -0.5 * plain_grad, atol=1e-7)
+    assert (reversed_grad * plain_grad).sum() < 0
+
+
+def test_soft_ce_and_kld_hand_values():
+    logits = torch.tensor([[0.0, np.log(3.0)]])          # softmax = [0.25, 0.75]
+    t = torch.tensor([[0.5, 0.5]])
+    assert losses.soft_ce(logits, t).item() == pytest.approx(-(0.5 * np.log(0.25) + 0.5 * np.log(0.75)))
+    # KLD (CONILIUM eq. 3): mean over N*C of y log(y/p)
+    expect = (0.5 * np.log(0.5 / 0.25) + 0.5 * np.log(0.5 / 0.75)) / 2
+    assert losses.kld(logits, t).item() == pytest.approx(expect, rel=1e-5)
+    # hard one-hot soft CE == torch cross entropy
+    onehot = torch.tensor([[0.0, 1.0]])
+    assert losses.soft_ce(logits, onehot).item() == pytest.approx(
+        torch.nn.functional.cross_entropy(logits, torch.tensor([1])).item())
+
+
+def test_metrics_equal_sklearn_with_restriction():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(50, 7))
+    refs = rng.choice([0, 2, 3, 5], size=50)
+    allowed = [0, 2, 3, 5]
+    preds = metrics.restrict(scores, allowed)
+    assert set(preds) <= set(allowed)
+    m = metrics.classification(refs, preds, allowed)
+    assert m["micro_f1"] == f1_score(refs, preds, average="micro", labels=allowed)
+    assert m["macro_f1"] == f1_score(refs, preds, average="macro", labels=allowed)
+    assert m["weighted_f1"] == f1_score(refs, preds, average="weighted", labels=allowed)
+    assert m["uar"] == recall_score(refs, preds, average="macro", labels=allowed)
+    # hand check: micro-F1 over all classes = accuracy
+    assert m["micro_f1"] == pytest.approx(np.mean(refs == preds))
+
+
+def test_ccc_closed_form():
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    assert metrics.ccc(a, a) == pytest.approx(1.0)
+    assert metrics.ccc(a, a + 1) == pytest.approx(2 * a.var() / (2 * a.var() + 1))
+    t = torch.tensor(np.stack([a, a[::-1].copy()], 1))
+    got = losses.ccc(t, torch.tensor(np.stack([a, a], 1))).numpy()
+    assert got[0] == pytest.approx(1.0) and got[1] == pytest.approx(-1.0)
+
+
+def _batch():
+    torch.manual_seed(1)
+    x = torch.randn(4, 16000) * 0.1
+    x[2, 12000:] = 0
+    return x, torch.tensor([1.0, 1.0, 0.75, 1.0])
+
+
+@pytest.mark.parametrize("t", [augment.Polarity(), augment.Gain(), augment.TimeReversal(), augment.Noise(),
+                               augment.ResampleBack(), augment.Equalise(), augment.Echo()])
+def test_each_transform_changes_signal_keeps_shape(t):
+    x, lens = _batch()
+    y = t(x, lens)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    assert not torch.allclose(y, x)
+
+
+def test_polarity_and_reversal_exact():
+    x, lens = _batch()
+    assert torch.equal(augment.Polarity()(x, lens), -x)
+    y = augment.TimeReversal()(x, lens)
+    assert torch.equal(y[2, :12000], x[2, :12000].flip(0)) and torch.equal(y[2, 12000:], x[2, 12000:])
+
+
+def test_independent_probabilities_and_seed():
+    x, lens = _batch()
+    assert torch.equal(augment.osman_suite(prob=0.0)(x, lens), x)
+    torch.manual_seed(3)
+    a = augment.osman_suite(prob=0.5)(x, lens)
+    torch.manual_seed(3)
+    b = augment.osman_suite(prob=0.5)(x, lens)
+    assert torch.equal(a, b)
+    # each transform fires independently with p: over many draws ~20% of utterances
+    suite = augment.IndependentAugment([augment.Polarity()], prob=0.2)
+    torch.manual_seed(0)
+    xs = torch.ones(2000, 10)
+    frac = (suite(xs, torch.ones(2000)) < 0).all(1).float().mean().item()
+    assert frac == pytest.approx(0.2, abs=0.03)
+
+
+def test_pooling_and_layer_sum_shapes():
+    h = torch.randn(5, 3, 40, 16)
+    x = WeightedLayerSum(5)(h)
+    assert torch.allclose(x, h.mean(0), atol=1e-6)  # zero-initialised weights = mean
+    p = Pooler(16)(x, torch.tensor([1.0, 0.5, 0.25]))
+    assert p.shape == (3, 32)
+    assert MLP(32, 7)(p).shape == (3, 7)

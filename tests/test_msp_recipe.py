@@ -1,0 +1,131 @@
+"""MSP-Podcast recipe on the tiny data: every hparams file, stages 0-5, seeds,
+ensembles, easy/difficult analysis, submission files."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, run
+
+RECIPE = ROOT / "recipes" / "MSP-Podcast"
+HPARAMS = sorted(p for p in (RECIPE / "hparams").glob("*.yaml") if p.name != "base.yaml")
+TINY = {"wavlm": ("wavlm", "32", "3"), "wav2vec2": ("wav2vec2", "32", "3"), "mm_whisper_ccc": ("whisper-large-v3", "32", "3")}
+
+
+@pytest.fixture(scope="module")
+def exp(tmp_path_factory):
+    """Stages 0-5 with the CPU default on the tiny data (2 epochs)."""
+    e = tmp_path_factory.mktemp("msp") / "exp"
+    r = run(["./run.sh", "--recipe", "MSP-Podcast", "--size", "tiny", "--exp-dir", str(e), "--",
+             "--number_of_epochs", "2", "--max_seconds", "3.0"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    (e / "stdout.txt").write_text(r.stdout)
+    return e
+
+
+def _kind(hp):
+    for prefix, spec in TINY.items():
+        if hp.stem.startswith(prefix):
+            return spec
+    return None
+
+
+@pytest.mark.parametrize("hp", HPARAMS, ids=[p.stem for p in HPARAMS])
+def test_debug_run_of_every_hparams_file(hp, exp, tmp_path):
+    from speechbrain_ser.models.tiny import make_tiny, make_tiny_text
+
+    extra = []
+    spec = _kind(hp)
+    if spec:  # GPU system: the same loading code on a tiny random model of the same architecture
+        kind, dim, layers = spec
+        extra = ["--upstream_source", str(make_tiny(kind, tmp_path / "up")), "--encoder_dim", dim,
+                 "--encoder_layers", layers, "--trainable_layers", "1"]
+        if "mm_" in hp.stem:
+            texts = [e["transcript"] for e in json.loads((exp / "data" / "labels" / "train.json").read_text()).values()]
+            extra += ["--text_source", str(make_tiny_text(tmp_path / "text", texts)), "--text_dim", "32"]
+    out = tmp_path / "run"
+    py = str(ROOT / ".venv" / "bin" / "python")
+    r = run([py, "-m", "speechbrain_ser.train", str(hp), "--labels_folder", str(exp / "data" / "labels"),
+             "--data_root", str(ROOT / "data" / "synth_tiny"), "--output_folder", str(out),
+             "--number_of_epochs", "2", "--batch_size", "4", "--max_seconds", "2.0", *extra])
+    assert r.returncode == 0, r.stderr[-3000:]
+    log = (out / "train_log.txt").read_text()
+    assert "epoch: 2" in log
+    assert ("ccc_mean" in log) == ("ccc" in hp.stem or hp.stem == "whisper_tiny")
+    r = run([py, "-m", "speechbrain_ser.msp", "evaluate", str(hp), "--labels_folder", str(exp / "data" / "labels"),
+             "--data_root", str(ROOT / "data" / "synth_tiny"), "--output_folder", str(out),
+             "--max_seconds", "2.0", *extra])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (out / "results" / "msp_metrics.csv").exists()
+
+
+def test_stages_0_to_5(exp):
+    results = exp / "train" / "results"
+    rows = list(csv.DictReader(open(results / "msp_metrics.csv")))
+    dev = [r for r in rows if r["set"] == "dev"]
+    assert {r["thresholds"] for r in dev} == {"argmax", "tuned on dev"}
+    assert dev[0]["macro_f1"] and dev[0]["ccc_mean"]
+    printed = (exp / "stdout.txt").read_text()
+    assert "macro-F1" in printed and "mean CCC" in printed
+    assert json.loads((results / "thresholds.json").read_text()).keys() == set("ASHUFDCN")
+    for f in ("report/report.md", "report/confusion_dev.png", "report/env.json", "report/command.sh"):
+        assert (exp / f).stat().st_size > 0
+
+
+def test_submission_files(exp):
+    results = exp / "train" / "results"
+    test = json.loads((exp / "data" / "labels" / "test1.json").read_text())
+    cat = list(csv.DictReader(open(results / "submission_categorical_test1.csv")))
+    att = list(csv.DictReader(open(results / "submission_attributes_test1.csv")))
+    assert [r["FileName"] for r in cat] == [r["FileName"] for r in att]
+    assert {r["FileName"] for r in cat} == {f"{u}.wav" for u in test}
+    assert {r["EmoClass"] for r in cat} <= set("ASHUFDCN")
+    assert all(1 <= float(r[k]) <= 7 for r in att for k in ("EmoAct", "EmoVal", "EmoDom"))
+
+
+def test_ensemble_seeds_and_easy_difficult(exp, tmp_path):
+    import shutil
+
+    from speechbrain_ser.msp import easy_difficult, ensemble, read_predictions, seeds_table
+
+    labels = exp / "data" / "labels"
+    # a second "system": the first one's predictions with shifted probabilities
+    other = tmp_path / "sys2"
+    shutil.copytree(exp / "train" / "results", other / "train" / "results")
+    p = other / "train" / "results" / "predictions_dev.csv"
+    rows = list(csv.DictReader(open(p)))
+    for r in rows:
+        r["p_N"] = f"{float(r['p_N']) + 0.2:.5f}"
+        r["EmoAct"] = f"{float(r['EmoAct']) + 1:.4f}"
+    with open(p, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    out = tmp_path / "ens"
+    ensemble([exp, other], out, labels)
+    ids, probs, avd = read_predictions(out / "predictions_dev.csv")
+    _, p1, a1 = read_predictions(exp / "train" / "results" / "predictions_dev.csv")
+    assert probs[:, 7] == pytest.approx(p1[:, 7] + 0.1, abs=1e-4)
+    assert avd[:, 0] == pytest.approx(a1[:, 0] + 0.5, abs=1e-3)
+    assert (out / "msp_metrics.csv").exists()
+    table = easy_difficult([exp, exp], labels)
+    assert "| easy |" in table and "| difficult |" in table
+    runs = tmp_path / "runs"
+    for s in (0, 1):
+        shutil.copytree(exp / "train" / "results", runs / f"sys_seed{s}" / "train" / "results")
+    assert "| sys | argmax | 2 |" in seeds_table(runs)
+
+
+def test_ox_policy(exp):
+    from speechbrain_ser.data import make_dataset
+    from speechbrain_ser.hparams import load_hparams
+
+    labels = exp / "data" / "labels"
+    entries = json.loads((labels / "train.json").read_text())
+    n_ox = sum(e["hard"] is None and sum(e["P"] or [0]) > 0 for e in entries.values())
+    n_hard = sum(e["hard"] is not None for e in entries.values())
+    hp = {"classes": list("ASHUFDCN"), "target_key": "P", "data_root": str(ROOT / "data" / "synth_tiny")}
+    assert len(make_dataset(labels / "train.json", hp)) == n_hard
+    assert len(make_dataset(labels / "train.json", {**hp, "keep_unlabelled": True})) == n_hard + n_ox
+    assert n_ox > 0

@@ -1,0 +1,111 @@
+"""Multilingual16 end to end on the tiny data: debug runs of every hparams file,
+resume, DDP with 2 CPU processes, zero-shot scoring and the report."""
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run
+
+RECIPE = ROOT / "recipes" / "Multilingual16"
+HPARAMS = sorted(p for p in (RECIPE / "hparams").glob("*.yaml") if p.name != "base.yaml")
+TINY_KIND = {"whisper_large_v3.yaml": "whisper-large-v3", "whisper_medium.yaml": "whisper",
+             "wavlm_large.yaml": "wavlm"}
+
+
+@pytest.fixture(scope="module")
+def labels(tmp_path_factory):
+    """Stages 0-2 on the tiny data (shared by the debug runs)."""
+    exp = tmp_path_factory.mktemp("ml16")
+    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "2", "--exp-dir", str(exp)])
+    assert r.returncode == 0, r.stderr[-2000:]
+    return exp
+
+
+def _train(hparams, labels, out, *extra):
+    """A debug run: 2 epochs, batches of 4, utterances cut to 2 s (``extra`` overrides)."""
+    opts = {"--labels_folder": str(labels / "data" / "labels"), "--data_root": str(ROOT / "data" / "synth_tiny"),
+            "--output_folder": str(out), "--number_of_epochs": "2", "--batch_size": "4", "--max_seconds": "2.0"}
+    opts.update(dict(zip(extra[::2], extra[1::2])))
+    py = str(ROOT / ".venv" / "bin" / "python")
+    return run([py, "-m", "speechbrain_ser.train", str(hparams), "--device", "cpu"]
+               + [x for kv in opts.items() for x in kv])
+
+
+def test_every_hparams_file_loads_and_overrides_are_checked():
+    from speechbrain_ser.hparams import merged_text
+    for hp in HPARAMS + [RECIPE / "hparams" / "base.yaml"]:
+        text = merged_text(hp, {"output_folder": "o", "labels_folder": "l", "data_root": "d"})
+        assert "upstream" in text
+    with pytest.raises(KeyError, match="number_of_epoch"):
+        merged_text(HPARAMS[0], {"number_of_epoch": 3})
+
+
+@pytest.mark.parametrize("hp", HPARAMS, ids=[p.stem for p in HPARAMS])
+def test_debug_run_of_every_hparams_file(hp, labels, tmp_path):
+    extra = []
+    if hp.name in TINY_KIND:  # GPU configs: same code path, a tiny random model of the same architecture
+        from speechbrain_ser.models.tiny import make_tiny
+        src = make_tiny(TINY_KIND[hp.name], tmp_path / "tiny_model")
+        extra = ["--upstream_source", str(src), "--encoder_dim", "32", "--encoder_layers", "3",
+                 "--trainable_layers", "1"]
+    out = tmp_path / "run"
+    r = _train(hp, labels, out, *extra)
+    assert r.returncode == 0, r.stderr[-3000:]
+    log = (out / "train_log.txt").read_text()
+    assert "epoch: 2" in log and "valid macro_f1" in log
+    assert len(list((out / "save").glob("CKPT+*"))) == 1
+    assert (out / "hyperparams.yaml").exists()
+
+
+def test_resume_after_interruption(labels, tmp_path):
+    hp = RECIPE / "hparams" / "whisper_tiny.yaml"
+    out = tmp_path / "run"
+    r = _train(hp, labels, out, "--number_of_epochs", "1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = _train(hp, labels, out)  # 2 epochs: continues at epoch 2
+    assert r.returncode == 0, r.stderr[-2000:]
+    epochs = re.findall(r"^epoch: (\d+)", (out / "train_log.txt").read_text(), re.M)
+    assert epochs == ["1", "2"]
+    assert "Loading a checkpoint" in (out / "log.txt").read_text() or "Would load" in r.stderr
+
+
+def test_ddp_two_cpu_processes(labels, tmp_path):
+    torchrun = str(ROOT / ".venv" / "bin" / "torchrun")
+    out = tmp_path / "ddp"
+    r = run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "speechbrain_ser.train",
+             str(RECIPE / "hparams" / "whisper_tiny.yaml"), "--labels_folder", str(labels / "data" / "labels"),
+             "--data_root", str(ROOT / "data" / "synth_tiny"), "--output_folder", str(out),
+             "--number_of_epochs", "1", "--batch_size", "4", "--max_seconds", "2.0",
+             "--distributed_backend", "gloo"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert len(list((out / "save").glob("CKPT+*"))) == 1
+    assert len(re.findall(r"^epoch: 1", (out / "train_log.txt").read_text(), re.M)) == 1
+
+
+def test_run_sh_tiny_end_to_end(tmp_path):
+    exp = tmp_path / "exp"
+    r = run(["./run.sh", "--size", "tiny", "--exp-dir", str(exp), "--", "--number_of_epochs", "2"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = list(csv.DictReader(open(exp / "train" / "results" / "zero_shot.csv")))
+    zs = {r["name"] for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "corpus"}
+    assert zs == {"emodb", "aesdd", "urdu", "subesco"}
+    urdu = next(r for r in rows if r["name"] == "urdu" and r["level"] == "corpus")
+    assert urdu["n_classes"] == "4" and float(urdu["chance"]) == 0.25
+    report = exp / "report"
+    for f in ["report.md", "zero_shot_bars.png", "env.json", "command.sh"] + \
+             [f"confusion_{c}.png" for c in zs]:
+        assert (report / f).stat().st_size > 0, f
+    assert "Zero-shot" in r.stdout and "| emodb |" in r.stdout
+    assert "--exp-dir" in (report / "command.sh").read_text()
+    assert json.loads((report / "env.json").read_text())["torch"]
+
+
+def test_training_folder_refuses_other_options(labels, tmp_path):
+    hp = RECIPE / "hparams" / "whisper_tiny.yaml"
+    out = tmp_path / "run"
+    assert _train(hp, labels, out, "--number_of_epochs", "1").returncode == 0
+    r = _train(hp, labels, out, "--number_of_epochs", "1", "--lr", "0.01")
+    assert r.returncode != 0 and "other options (lr)" in r.stderr
