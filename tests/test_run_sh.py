@@ -39,3 +39,25 @@ def test_given_data_root_is_checked(tmp_path):
     r = run(["./run.sh", "--data-root", str(tmp_path / "empty"), "--stop-stage", "0",
              "--exp-dir", str(tmp_path / "exp")])
     assert r.returncode != 0 and "corpus folder(s) missing" in r.stderr
+
+
+def test_helper_scripts_parse_their_options():
+    for script, opt in (("recipes/Multilingual16/ablate.sh", "--variants"), ("recipes/Multilingual16/lolo.sh", "--languages"),
+                        ("recipes/MSP-Podcast/seeds.sh", "--seeds")):
+        r = run([script, "--help"])
+        assert r.returncode == 0 and opt in r.stdout, script
+        assert run([script, "--nope", "1"]).returncode != 0
+
+
+def test_ablation_table_mean_and_std(tmp_path):
+    from speechbrain_ser.report import ablation_report
+
+    for variant, scores in (("full", (0.8, 0.6)), ("hard", (0.5, 0.7))):
+        for seed, s in enumerate(scores):
+            d = tmp_path / f"{variant}_seed{seed}" / "train" / "results"
+            d.mkdir(parents=True)
+            (d / "zero_shot.csv").write_text(
+                "set,level,name,micro_f1,macro_f1\n"
+                f"zeroshot_a,corpus,a,{s},{s}\nzeroshot_b,corpus,b,{s},{s}\ntest,all,all,0.9,0.9\n")
+    md = ablation_report(tmp_path, None)
+    assert "| full | 2 | 0.700 ± 0.100 |" in md and "| hard | 2 | 0.600 ± 0.100 |" in md

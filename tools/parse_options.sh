@@ -1,16 +1,18 @@
 # Option parser sourced by run.sh and the recipes' run.sh (Kaldi parse_options.sh
 # semantics). Options are the variables declared between the `# <options>` and
-# `# </options>` lines of the calling script, each `name=default  # help`.
+# `# </options>` lines of the calling script and of the files in the array
+# `option_files` (if set), each `name=default  # help`.
 # `--stop-stage 3` and `--stop_stage 3` both set stop_stage; an unknown option
 # is an error with the usage text; `--help` prints every option and its default.
 # Arguments after `--` are kept in the array `extra_args` (passed to the recipe).
+_ser_files=("$0" ${option_files[@]+"${option_files[@]}"})
 _ser_usage() {
   echo "usage: $0 [options] [-- recipe/training overrides]"
   echo "options (default in brackets):"
-  sed -n '/^# <options>/,/^# <\/options>/p' "$0" | grep -v '^# <' |
-    sed -E 's/^([a-z_]+)=("?[^ "]*"?)[[:space:]]*#[[:space:]]*(.*)$/  --\1 [\2]  \3/; s/--([a-z]+)_([a-z_]+)/--\1-\2/g'
+  sed -n '/^# <options>/,/^# <\/options>/p' "${_ser_files[@]}" | grep -v '^# <' |
+    sed -E 's/^([a-z_]+)=("[^"]*"|[^ ]*)[[:space:]]*#[[:space:]]*(.*)$/  --\1 [\2]  \3/; s/--([a-z]+)_([a-z_]+)/--\1-\2/g'
 }
-_ser_known=$(sed -n '/^# <options>/,/^# <\/options>/p' "$0" | grep -oE '^[a-z_]+=' | tr -d '=')
+_ser_known=$(sed -n '/^# <options>/,/^# <\/options>/p' "${_ser_files[@]}" | grep -oE '^[a-z_]+=' | tr -d '=')
 extra_args=()
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -16,12 +16,13 @@ out=""                  # folder; empty = exp/MSP-Podcast/seeds_<size>
 . "$root/tools/parse_options.sh"
 out=${out:-$root/exp/MSP-Podcast/seeds_$size}
 python=$("$root/tools/setup.sh")
+"$here/run.sh" --size "$size" --stop-stage 0 ${data_root:+--data-root "$data_root"}  # data made once, seed 0
 for hp in $hparams; do
   name=$(basename "$hp" .yaml)
   for s in $seeds; do
     echo "== $name seed $s" >&2
-    "$here/run.sh" --size "$size" --stop-stage 4 --exp-dir "$out/${name}_seed$s" --hparams "$hp" \
-      ${data_root:+--data-root "$data_root"} -- --seed "$s" ${extra_args[@]+"${extra_args[@]}"}
+    "$here/run.sh" --size "$size" --stage 1 --stop-stage 4 --exp-dir "$out/${name}_seed$s" --hparams "$hp" \
+      --seed "$s" ${data_root:+--data-root "$data_root"} -- ${extra_args[@]+"${extra_args[@]}"}
   done
 done
 "$python" -m speechbrain_ser.msp seeds --runs "$out" | tee "$out/seeds.md"

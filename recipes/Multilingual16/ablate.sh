@@ -32,8 +32,8 @@ for v in $variants; do
   for s in $seeds; do
     echo "== $v seed $s" >&2
     "$here/run.sh" --size "$size" --stage 1 --stop-stage 4 --exp-dir "$out/${v}_seed$s" \
-      ${data_root:+--data-root "$data_root"} --label-overrides "$labels" \
-      -- --seed "$s" ${train[@]+"${train[@]}"} ${extra_args[@]+"${extra_args[@]}"}
+      --seed "$s" ${data_root:+--data-root "$data_root"} --label-overrides "$labels" \
+      -- ${train[@]+"${train[@]}"} ${extra_args[@]+"${extra_args[@]}"}
   done
 done
 "$python" -m speechbrain_ser.report ablation --runs "$out" --out "$out/ablation.md"

@@ -1,0 +1,13 @@
+# Options shared by ./run.sh and every recipes/<name>/run.sh (read by parse_options.sh:
+# each `name=default  # help` line between the markers is an option --name).
+# <options>
+stage=0                 # first stage to run
+stop_stage=5            # last stage to run
+data_root=""            # corpus root holding one folder per corpus; empty = embedded synthetic data made at stage 0
+exp_dir=""              # experiment folder; empty = exp/<recipe>/<size>
+size=mini               # embedded data size: tiny (tests, seconds) or mini (default run)
+seed=0                  # data-generation and training seed
+hparams=""              # training hparams yaml (relative to the recipe folder); empty = the recipe's CPU default
+nproc=1                 # stage 3 processes (>1: torchrun DDP; gloo backend on CPU)
+label_overrides=""      # stage 2 conf/labels.yaml overrides, e.g. "neutral_smoothing=false held_out=[emodb]"
+# </options>
