@@ -231,17 +231,17 @@ def seeds_table(runs: Path) -> str:
     for m in sorted(runs.glob("*_seed*/train/results/msp_metrics.csv")):
         name = m.parts[-4].rsplit("_seed", 1)[0]
         for r in read_csv(m):
-            if r["set"] == "dev":
-                groups.setdefault((name, r["thresholds"]), []).append(r)
+            groups.setdefault((r["set"], name, r["thresholds"]), []).append(r)
     keys = ["macro_f1", "micro_f1", "uar", "ccc_mean"]
     rows = []
-    for (name, th), rs in sorted(groups.items()):
-        row = {"system": name, "thresholds": th, "seeds": len(rs)}
+    for (split, name, th), rs in sorted(groups.items(), key=lambda kv: (SETS.index(kv[0][0]), kv[0][1:])):
+        row = {"set": split, "system": name, "thresholds": th, "seeds": len(rs)}
         for k in keys:
             vals = [float(r[k]) for r in rs if r.get(k)]
             row[k] = f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if vals else "-"
         rows.append(row)
-    return "Development, mean ± std over seeds\n\n" + markdown(rows, ["system", "thresholds", "seeds"] + keys) + "\n"
+    return ("Mean ± std over seeds (dev selects the checkpoint and tunes the thresholds; "
+            "test sets are unseen)\n\n" + markdown(rows, ["set", "system", "thresholds", "seeds"] + keys) + "\n")
 
 
 def ensemble(systems: list, out: Path, labels: Path) -> list:

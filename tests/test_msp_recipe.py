@@ -117,7 +117,8 @@ def test_ensemble_seeds_and_easy_difficult(exp, tmp_path):
     runs = tmp_path / "runs"
     for s in (0, 1):
         shutil.copytree(exp / "train" / "results", runs / f"sys_seed{s}" / "train" / "results")
-    assert "| sys | argmax | 2 |" in seeds_table(runs)
+    table = seeds_table(runs)
+    assert "| dev | sys | argmax | 2 |" in table and "| test1 | sys | tuned on dev | 2 |" in table
 
 
 def test_ox_policy(exp):
