@@ -29,7 +29,7 @@ import numpy as np
 from . import metrics
 from .data import make_dataset, read_entries
 from .labels.votes import krippendorff_alpha
-from .report import environment, markdown, read_csv
+from .report import markdown, read_csv, write_self_description
 
 CLASSES = ["A", "S", "H", "U", "F", "D", "C", "N"]
 ATTRS = ["EmoAct", "EmoVal", "EmoDom"]
@@ -198,10 +198,7 @@ def report(exp_dir: Path, command: str | None) -> str:
     pred = results / "predictions_dev.csv"
     if pred.exists() and read_csv(pred)[0]["p_A"]:
         _confusion_msp(pred, out / "confusion_dev.png")
-    (out / "report.md").write_text(md)
-    (out / "env.json").write_text(json.dumps(environment(), indent=1) + "\n")
-    if command:
-        (out / "command.sh").write_text("#!/usr/bin/env bash\n# rerun this experiment\n" + command + "\n")
+    write_self_description(out, md, command)
     return md
 
 

@@ -108,6 +108,14 @@ def environment() -> dict:
                 cpu_threads=torch.get_num_threads(), cuda=torch.cuda.is_available(), git_revision=rev)
 
 
+def write_self_description(out: Path, md: str, command: str | None):
+    """report.md, env.json and command.sh (the exact command to rerun) in ``out``."""
+    (out / "report.md").write_text(md)
+    (out / "env.json").write_text(json.dumps(environment(), indent=1) + "\n")
+    if command:
+        (out / "command.sh").write_text("#!/usr/bin/env bash\n# rerun this experiment\n" + command + "\n")
+
+
 def zero_shot_report(exp_dir: Path, command: str | None) -> str:
     results = exp_dir / "train" / "results"
     rows = read_csv(results / "zero_shot.csv")
@@ -127,10 +135,7 @@ def zero_shot_report(exp_dir: Path, command: str | None) -> str:
         plot_confusion(results / f"predictions_{r['set']}.csv", out / f"confusion_{r['name']}.png",
                        f"{r['name']} (zero-shot)")
     md = "\n".join(text) + "\n"
-    (out / "report.md").write_text(md)
-    (out / "env.json").write_text(json.dumps(environment(), indent=1) + "\n")
-    if command:
-        (out / "command.sh").write_text("#!/usr/bin/env bash\n# rerun this experiment\n" + command + "\n")
+    write_self_description(out, md, command)
     return md
 
 

@@ -22,9 +22,9 @@ from .hparams import load_hparams, resolved_yaml
 from .losses import inverse_frequency
 
 
-def _peek(hparams_file, overrides: str, key: str):
-    doc = ruamel.yaml.YAML().load(resolved_yaml(hparams_file, overrides))
-    return doc.get(key)
+def _peek(hparams_file, overrides: str) -> dict:
+    """The merged hparams as plain data (before any object is built)."""
+    return ruamel.yaml.YAML().load(resolved_yaml(hparams_file, overrides))
 
 
 RESUMABLE = {"number_of_epochs"}  # may change between an interrupted run and its resumption
@@ -60,10 +60,11 @@ def build(argv, for_training=True):
     ov = ruamel.yaml.YAML().load(overrides) or {}
     labels = Path(ov["labels_folder"])
     train_entries = read_entries(labels / "train.json")
-    domains = domains_of(train_entries, _peek(hparams_file, overrides, "domain_key") or "corpus")
+    peek = _peek(hparams_file, overrides)
+    domains = domains_of(train_entries, peek.get("domain_key") or "corpus")
     ov["n_domains"] = max(1, len(domains))
     speakers = None
-    if _peek(hparams_file, overrides, "n_speakers") is not None:
+    if peek.get("n_speakers") is not None:
         speakers = domains_of(train_entries, "speaker")
         ov["n_speakers"] = len(speakers)
     hp = load_hparams(hparams_file, ov)
