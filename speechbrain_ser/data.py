@@ -5,8 +5,9 @@ Each item provides ``sig`` (16 kHz mono, truncated to ``max_seconds`` if set),
 when ``hard_targets``), ``y_hard`` (class index), ``y_domain`` (corpus or
 language index), ``y_gender``, ``y_avd`` (A/V/D in [0, 1], NaN if absent),
 ``y_speaker`` (index among training speakers, -1 otherwise) and ``y_text``
-(the transcript, "" if none). With ``keep_unlabelled`` (MSP-Podcast O/X
-inclusion) utterances without a hard label but with a soft target are kept.
+(the transcript, "" if none). With a feature cache (``features.py``) the
+item ``feats`` (frames, layers, dim) replaces ``sig``. With ``keep_unlabelled``
+(MSP-Podcast O/X inclusion) utterances without a hard label but with a soft target are kept.
 Utterances without a target (excluded labels) are dropped.
 """
 from __future__ import annotations
@@ -43,7 +44,7 @@ def domains_of(entries: dict, key: str) -> list:
 
 
 def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,
-                 keep_all: bool = False):
+                 keep_all: bool = False, feats_scp: Path | None = None):
     classes = hp["classes"]
     key = hp.get("target_key", "target")
     hard_targets = hp.get("hard_targets", False)
@@ -84,8 +85,15 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
         yield torch.tensor([speakers.index(speaker) if speakers and speaker in speakers else -1])
         yield transcript or ""
 
-    for item in (audio, labels, extras):
+    items, signal = [audio, labels, extras], "sig"
+    if feats_scp is not None:
+        from .features import feature_loader
+
+        load = feature_loader(feats_scp, len(hp.get("upstream_layers") or []) or hp["encoder_layers"])
+        items[0] = sb.utils.data_pipeline.provides("feats")(sb.utils.data_pipeline.takes("id")(load))
+        signal = "feats"
+    for item in items:
         sb.dataio.dataset.add_dynamic_item([ds], item)
-    ds.set_output_keys(["id", "sig", "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker",
+    ds.set_output_keys(["id", signal, "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker",
                         "y_text"])
     return ds

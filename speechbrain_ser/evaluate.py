@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .data import make_dataset, read_entries
-from .train import build
+from .data import read_entries
+from .train import build, make_datasets
 
 METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
 
@@ -64,10 +64,11 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     classes = hp["classes"]
     all_rows = []
-    for name, path in eval_sets(labels):
+    sets = dict(eval_sets(labels))
+    datasets = make_datasets(hp, brain, sets, domains)
+    for name, path in sets.items():
         entries = {k: v for k, v in read_entries(path).items() if v.get("hard") is not None}
-        ds = make_dataset(path, hp, domains)
-        ids, probs, _, _ = brain.predict(ds, hp["batch_size"])
+        ids, probs, _, _ = brain.predict(datasets[name], hp["batch_size"])
         with open(out / f"predictions_{name}.csv", "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(["id", "corpus", "language", "ref"] + [f"p_{c}" for c in classes])

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .data import make_dataset, read_entries
+from .data import read_entries
 from .labels.votes import krippendorff_alpha
 from .report import markdown, read_csv, write_self_description
 
@@ -158,7 +158,7 @@ def write_metrics(results: Path, rows: list):
 
 
 def evaluate(argv):
-    from .train import build
+    from .train import build, make_datasets
 
     hp, brain, domains, labels = build(argv, for_training=False)
     ckpt = brain.checkpointer.recover_if_possible(**{f"{hp['select_mode']}_key": hp["select_key"]})
@@ -166,12 +166,11 @@ def evaluate(argv):
         raise SystemExit(f"no checkpoint in {hp['save_folder']}: run stage 3 first")
     results = Path(hp["output_folder"]) / "results"
     results.mkdir(parents=True, exist_ok=True)
-    for name in SETS:
-        path = labels / f"{name}.json"
-        if not path.exists():
-            continue
+    sets = {name: labels / f"{name}.json" for name in SETS if (labels / f"{name}.json").exists()}
+    datasets = make_datasets(hp, brain, sets, domains, keep_all=True)
+    for name, path in sets.items():
         entries = read_entries(path)
-        ids, probs, _, avd = brain.predict(make_dataset(path, hp, domains, keep_all=True), hp["batch_size"])
+        ids, probs, _, avd = brain.predict(datasets[name], hp["batch_size"])
         if avd is not None:
             avd = 1 + 6 * avd  # back to the 1-7 scale of the labels
         write_predictions(results / f"predictions_{name}.csv", entries, ids, probs, avd)

@@ -139,6 +139,24 @@ def zero_shot_report(exp_dir: Path, command: str | None) -> str:
     return md
 
 
+def neutral_shares(results: Path) -> dict:
+    """Share of zero-shot predictions (restricted as in scoring) and of references that are
+    neutral, over every ``predictions_zeroshot_*.csv``: shows a model drifting to neutral."""
+    pred = ref = n = 0
+    for f in sorted(results.glob("predictions_zeroshot_*.csv")):
+        rows = read_csv(f)
+        classes = [k[2:] for k in rows[0] if k.startswith("p_")]
+        if "neutral" not in classes:
+            continue
+        allowed = sorted({classes.index(r["ref"]) for r in rows})
+        probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows])
+        preds = metrics.restrict(probs, allowed)
+        pred += int((preds == classes.index("neutral")).sum())
+        ref += sum(r["ref"] == "neutral" for r in rows)
+        n += len(rows)
+    return {"zs_pred_neutral": pred / n, "zs_ref_neutral": ref / n} if n else {}
+
+
 def ablation_report(runs: Path, out: Path | None) -> str:
     """Runs ``<variant>_seed<k>/train/results/zero_shot.csv`` → mean ± std per variant."""
     table: dict = {}
@@ -149,8 +167,9 @@ def ablation_report(runs: Path, out: Path | None) -> str:
         d = [r for r in rows if r["set"] == "test" and r["level"] == "all"]
         rec = {f"zs_{k}": np.mean([float(r[k]) for r in z]) for k in ("micro_f1", "macro_f1")}
         rec.update({f"id_{k}": float(d[0][k]) for k in ("micro_f1", "macro_f1")} if d else {})
+        rec.update(neutral_shares(res.parent))
         table.setdefault(variant, []).append(rec)
-    keys = ["zs_micro_f1", "zs_macro_f1", "id_micro_f1", "id_macro_f1"]
+    keys = ["zs_micro_f1", "zs_macro_f1", "id_micro_f1", "id_macro_f1", "zs_pred_neutral", "zs_ref_neutral"]
     rows = []
     for v, recs in table.items():
         row = {"variant": v, "seeds": len(recs)}
@@ -159,7 +178,8 @@ def ablation_report(runs: Path, out: Path | None) -> str:
             row[k] = f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if vals else "-"
         rows.append(row)
     md = ("Zero-shot (zs_: mean over held-out corpora) and in-domain test (id_) scores, "
-          "mean ± std over seeds\n\n" + markdown(rows, ["variant", "seeds"] + keys) + "\n")
+          "mean ± std over seeds; zs_pred_neutral / zs_ref_neutral: share of zero-shot "
+          "predictions / references that are neutral\n\n" + markdown(rows, ["variant", "seeds"] + keys) + "\n")
     if out:
         Path(out).write_text(md)
     return md

@@ -16,6 +16,7 @@ import ruamel.yaml
 import speechbrain as sb
 import torch
 
+from . import features
 from .brains.emotion import EmotionBrain
 from .data import domains_of, make_dataset, read_entries
 from .hparams import load_hparams, resolved_yaml
@@ -71,6 +72,8 @@ def build(argv, for_training=True):
     if not hp.get("augment", True):
         hp["wav_augment"] = None
         hp["upstream"].spec_augment = None
+    if hp.get("cache_features"):
+        features.check_cacheable(hp)
     if for_training:
         guard_options(Path(hp["output_folder"]), hparams_file, ov, labels)
         # SpeechBrain's folder set-up (logging, env.log); the hparams record is
@@ -90,11 +93,18 @@ def build(argv, for_training=True):
     return hp, brain, domains, labels
 
 
+def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=False) -> dict:
+    """{name: manifest} → {name: dataset}; reads the feature cache when ``cache_features``."""
+    scps = features.scp_for(hp, sets, brain.device)
+    return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n)) for n, p in sets.items()}
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     hp, brain, domains, labels = build(argv)
-    train = make_dataset(labels / "train.json", hp, domains, hp["speakers"])
-    valid = make_dataset(labels / "dev.json", hp, domains, hp["speakers"])
+    ds = make_datasets(hp, brain, {"train": labels / "train.json", "dev": labels / "dev.json"}, domains,
+                       hp["speakers"])
+    train, valid = ds["train"], ds["dev"]
     if hp.get("class_weighted"):
         hard = [hp["classes"].index(e["hard"]) for e in read_entries(labels / "train.json").values()
                 if e.get("hard") is not None]

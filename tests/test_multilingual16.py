@@ -109,3 +109,89 @@ def test_training_folder_refuses_other_options(labels, tmp_path):
     assert _train(hp, labels, out, "--number_of_epochs", "1").returncode == 0
     r = _train(hp, labels, out, "--number_of_epochs", "1", "--lr", "0.01")
     assert r.returncode != 0 and "other options (lr)" in r.stderr
+
+
+# ---- frozen-upstream feature cache (speechbrain_ser/features.py) ---------------------
+FROZEN = ["--cache_features", "True", "--augment", "False", "--trainable_layers", "0"]
+
+
+def _brain(labels, out, *extra):
+    from speechbrain_ser.train import build
+
+    opts = {"--labels_folder": str(labels / "data" / "labels"), "--data_root": str(ROOT / "data" / "synth_tiny"),
+            "--output_folder": str(out), "--max_seconds": "2.0", "--feature_folder": str(out / "feats")}
+    opts.update(dict(zip(extra[::2], extra[1::2])))
+    argv = [str(RECIPE / "hparams" / "whisper_tiny.yaml"), "--device", "cpu"] + [x for kv in opts.items() for x in kv]
+    hp, brain, domains, lab = build(argv, for_training=False)
+    return hp, brain, domains, lab
+
+
+def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
+    """Cached layers (a subset, float32) = the upstream's output; the Brain's probabilities are
+    the same whether it reads the cache or runs the upstream (one utterance per batch)."""
+    import torch
+    from speechbrain_ser import features
+    from speechbrain_ser.data import load_audio, make_dataset, read_entries
+    from speechbrain_ser.train import make_datasets
+
+    hp, brain, domains, lab = _brain(labels, tmp_path / "run", *FROZEN, "--upstream_layers", "[1, 4]")
+    sets = {"dev": lab / "dev.json"}
+    cached = make_datasets(hp, brain, sets, domains)["dev"]
+    scp = tmp_path / "run" / "feats" / "dev.scp"
+    entries = read_entries(lab / "dev.json")
+    load = features.feature_loader(scp, 2)
+    uid, e = next(iter(entries.items()))
+    wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), 2.0)
+    with torch.no_grad():
+        direct = hp["upstream"].eval()(wav[None], torch.ones(1))[[1, 4], 0].permute(1, 0, 2)
+    assert torch.allclose(load(uid), direct, atol=1e-6)
+    ids1, p1, _, _ = brain.predict(cached, batch_size=1)
+    ids2, p2, _, _ = brain.predict(make_dataset(lab / "dev.json", hp, domains), batch_size=1)
+    assert ids1 == ids2 and len(ids1) > 5
+    assert abs(p1 - p2).max() < 1e-4
+    assert abs(p1 - p1.mean(0)).max() > 1e-3  # the predictions differ between utterances
+
+
+def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
+    import shutil
+
+    import torch
+    from speechbrain_ser import features
+
+    hp, _, _, lab = _brain(labels, tmp_path / "run", *FROZEN, "--feature_compression", "3")
+    man = tmp_path / "dev.json"
+    shutil.copy(lab / "dev.json", man)
+    scp = features.ensure(hp, {"dev": man})["dev"]
+    ark = scp.with_suffix(".ark")
+    stamp = ark.stat().st_mtime_ns
+    assert features.ensure(hp, {"dev": man})["dev"] == scp and ark.stat().st_mtime_ns == stamp  # reused
+    # a crash after the archive but before the scp: the set is extracted again, cleanly
+    scp.unlink()
+    features.ensure(hp, {"dev": man})
+    assert scp.exists() and ark.stat().st_mtime_ns != stamp
+    # a changed manifest re-extracts that set only; the new scp lists exactly its utterances
+    keep = dict(list(json.loads(man.read_text()).items())[:3])
+    man.write_text(json.dumps(keep))
+    features.ensure(hp, {"dev": man})
+    assert sorted(line.split()[0] for line in scp.read_text().splitlines()) == sorted(keep)
+    # another upstream (changed weights) empties the folder
+    (scp.parent / "stale.txt").write_text("x")
+    with torch.no_grad():
+        next(hp["upstream"].parameters()).add_(0.01)
+    features.ensure(hp, {"dev": man})
+    assert not (scp.parent / "stale.txt").exists() and scp.exists()
+
+
+def test_feature_cache_refuses_a_changing_upstream(labels, tmp_path):
+    with pytest.raises(ValueError, match="trainable_layers: 0"):
+        _brain(labels, tmp_path / "a", "--cache_features", "True", "--augment", "False")
+    with pytest.raises(ValueError, match="augment: False"):
+        _brain(labels, tmp_path / "b", "--cache_features", "True", "--trainable_layers", "0")
+
+
+def test_training_with_the_feature_cache(labels, tmp_path):
+    out = tmp_path / "run"
+    r = _train(RECIPE / "hparams" / "whisper_tiny.yaml", labels, out, *FROZEN)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "epoch: 2" in (out / "train_log.txt").read_text()
+    assert {p.name for p in (out / "features").glob("*.scp")} == {"train.scp", "dev.scp"}

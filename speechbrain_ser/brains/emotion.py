@@ -20,19 +20,28 @@ from ..losses import ccc_loss
 
 class EmotionBrain(sb.Brain):
     # ---- forward -----------------------------------------------------------
-    def embed(self, wavs, lens, augment=False, texts=None):
-        if augment and self.hparams.wav_augment is not None:
-            wavs = self.hparams.wav_augment(wavs, lens)
-        hiddens = self.modules.upstream(wavs, lens)
-        emb = self.modules.pooler(self.modules.layer_sum(hiddens), lens)
+    def embed(self, wavs, lens, augment=False, texts=None, feats=None):
+        """Utterance embedding; ``feats`` (B, T, L, D) = cached upstream layers (features.py)."""
+        if feats is not None:
+            summed = self.modules.layer_sum(feats.permute(2, 0, 1, 3), selected=True)
+        else:
+            if augment and self.hparams.wav_augment is not None:
+                wavs = self.hparams.wav_augment(wavs, lens)
+            summed = self.modules.layer_sum(self.modules.upstream(wavs, lens))
+        emb = self.modules.pooler(summed, lens)
         if self._has("text_encoder"):  # multimodal: transcript embedding fused by concatenation
             emb = torch.cat([emb, self.modules.text_encoder(texts)], -1)
         return emb
 
     def compute_forward(self, batch, stage):
         batch = batch.to(self.device)
-        wavs, lens = batch.sig
-        emb = self.embed(wavs, lens, augment=stage == sb.Stage.TRAIN, texts=batch.y_text)
+        feats = getattr(batch, "feats", None)
+        if feats is not None:
+            feats, lens = feats
+            emb = self.embed(None, lens, texts=batch.y_text, feats=feats)
+        else:
+            wavs, lens = batch.sig
+            emb = self.embed(wavs, lens, augment=stage == sb.Stage.TRAIN, texts=batch.y_text)
         out = {"emb": emb}
         if self._has("head"):
             out["logits"] = self.modules.head(emb)

@@ -22,9 +22,9 @@ class WeightedLayerSum(nn.Module):
         n = len(self.layers) if self.layers else n_layers
         self.weights = nn.Parameter(torch.zeros(n))
 
-    def forward(self, hiddens: torch.Tensor) -> torch.Tensor:
-        """(L, B, T, D) → (B, T, D)."""
-        if self.layers:
+    def forward(self, hiddens: torch.Tensor, selected: bool = False) -> torch.Tensor:
+        """(L, B, T, D) → (B, T, D); ``selected``: ``hiddens`` holds only ``layers`` already."""
+        if self.layers and not selected:
             hiddens = hiddens[self.layers]
         w = torch.softmax(self.weights, 0)
         return (w[:, None, None, None] * hiddens).sum(0)

@@ -1,0 +1,152 @@
+"""Cache of a frozen upstream's hidden states in Kaldi ark/scp (kaldiio).
+
+With ``cache_features: True`` (and a frozen upstream, no augmentation) the
+upstream runs once per utterance; training and scoring then read its hidden
+states from ``<feature_folder>/<set>.ark`` / ``.scp`` and only the layer
+weights, pooling and heads run each epoch.
+
+* Each utterance is encoded alone (batch of one), so its features do not
+  depend on which other utterances share its batch (Whisper has no padding
+  mask).
+* A matrix per utterance, ``(frames, layers * dim)``; the layers kept are the
+  ``upstream_layers`` subset (all when null). ``feature_compression`` is
+  Kaldi's compression method (null = float32; 3 = two bytes per value).
+* ``cache.json`` records the upstream's fingerprint (class, weights, input
+  length, layers, compression) and each set's manifest hash. A different
+  upstream empties the folder; a changed manifest re-extracts that set; the
+  ``.scp`` is renamed into place last, so a crash mid-set re-extracts it
+  cleanly rather than reading a partial archive.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import kaldiio
+import numpy as np
+import speechbrain as sb
+import torch
+from tqdm import tqdm
+
+log = logging.getLogger("speechbrain_ser.features")
+CACHE_JSON = "cache.json"
+
+
+def check_cacheable(hp: dict):
+    """Caching is only sound when the upstream's output never changes during training."""
+    up = hp["upstream"]
+    trainable = [n for n, p in up.named_parameters() if p.requires_grad]
+    problems = []
+    if trainable:
+        problems.append(f"the upstream has trainable parameters ({len(trainable)} tensors, e.g. {trainable[0]}): "
+                        "set trainable_layers: 0")
+    if hp.get("wav_augment") is not None or getattr(up, "spec_augment", None) is not None:
+        problems.append("augmentation changes the upstream's input every epoch: set augment: False")
+    if problems:
+        raise ValueError("cache_features: True needs a frozen upstream without augmentation; "
+                         + "; ".join(problems))
+
+
+def upstream_fingerprint(hp: dict) -> str:
+    h = hashlib.sha1()
+    up = hp["upstream"]
+    meta = {"class": type(up).__qualname__, "max_seconds": hp.get("max_seconds"),
+            "layers": hp.get("upstream_layers"), "compression": hp.get("feature_compression")}
+    h.update(json.dumps(meta, sort_keys=True).encode())
+    for name, t in sorted(up.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()
+                 if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
+def _manifest_hash(path: Path, data_root) -> str:
+    return hashlib.sha1(Path(path).read_bytes() + str(data_root).encode()).hexdigest()[:16]
+
+
+def _read_record(folder: Path) -> dict:
+    p = folder / CACHE_JSON
+    return json.loads(p.read_text()) if p.exists() else {}
+
+
+def _write_record(folder: Path, record: dict):
+    tmp = folder / (CACHE_JSON + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+    tmp.replace(folder / CACHE_JSON)
+
+
+@torch.no_grad()
+def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
+    from .data import load_audio, read_entries
+
+    up = hp["upstream"].to(device)
+    was_training = up.training
+    up.eval()
+    layers = hp.get("upstream_layers")
+    entries = read_entries(manifest)
+    tmp_scp = scp.with_suffix(".scp.tmp")
+    try:
+        with kaldiio.WriteHelper(f"ark,scp:{ark},{tmp_scp}",
+                                 compression_method=hp.get("feature_compression")) as writer:
+            for uid, e in tqdm(entries.items(), desc=f"features {manifest.stem}", leave=False):
+                wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"))
+                hid = up(wav[None].to(device), torch.ones(1, device=device))  # (L, 1, T, D)
+                if layers:
+                    hid = hid[list(layers)]
+                hid = hid[:, 0].permute(1, 0, 2)  # (T, L, D): time first, as SpeechBrain pads
+                writer[uid] = hid.reshape(hid.shape[0], -1).float().cpu().numpy()
+    finally:
+        up.train(was_training)
+    tmp_scp.replace(scp)
+
+
+def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
+    """Extract what is missing or stale; returns {set name: scp path}."""
+    folder = Path(hp["feature_folder"])
+    fp = upstream_fingerprint(hp)
+    record = _read_record(folder)
+    if record.get("upstream") != fp:
+        if folder.exists() and any(folder.iterdir()):
+            log.info("feature cache %s was made by another upstream/options; starting clean", folder)
+            shutil.rmtree(folder)
+        record = {"upstream": fp, "sets": {}}
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, manifest in sets.items():
+        manifest = Path(manifest)
+        ark, scp = folder / f"{name}.ark", folder / f"{name}.scp"
+        mh = _manifest_hash(manifest, hp["data_root"])
+        if record["sets"].get(name) != mh or not scp.exists():
+            log.info("feature cache: extracting %s into %s", manifest, ark)
+            record["sets"].pop(name, None)
+            _write_record(folder, record)
+            scp.unlink(missing_ok=True)
+            _extract(hp, manifest, ark, scp, device)
+            record["sets"][name] = mh
+            _write_record(folder, record)
+        out[name] = scp
+    return out
+
+
+def scp_for(hp: dict, sets: dict, device: str = "cpu") -> dict:
+    """``ensure`` on the main process (DDP), then every process reads the same cache."""
+    if not hp.get("cache_features"):
+        return {}
+    sb.utils.distributed.run_on_main(ensure, args=[hp, sets, device])
+    return ensure(hp, sets, device)  # up to date now: only returns the paths
+
+
+def feature_loader(scp: Path, n_layers: int):
+    """uid → (T, L, D) float tensor, from an scp written by ``ensure``."""
+    table = kaldiio.load_scp(str(scp))
+
+    def load(uid):
+        if uid not in table:
+            raise KeyError(f"{scp}: no features for utterance '{uid}' (the manifest changed after caching?)")
+        m = np.array(table[uid], dtype=np.float32)  # a writable copy
+        return torch.from_numpy(m).view(m.shape[0], n_layers, -1)
+
+    return load
