@@ -55,3 +55,18 @@ def test_conversion_is_a_loadable_transformers_model(whisper_dir):
     m = WhisperModel.from_pretrained(str(whisper_dir))
     assert m.config.encoder_layers == 4 and m.config.d_model == 384
     assert WhisperFeatureExtractor.from_pretrained(str(whisper_dir)).feature_size == 80
+
+
+def test_first_use_conversion_leaves_the_seeded_rng_alone(tmp_path):
+    """A recipe seeds, then loads its upstream: converting on first use (empty cache) must
+    not shift the random numbers that initialise the heads, or the first run of a seed
+    would differ from its reruns."""
+    import torch
+    from speechbrain_ser.models.whisper_ct2 import ensure_whisper_tiny
+
+    torch.manual_seed(0)
+    expected = torch.rand(5)
+    torch.manual_seed(0)
+    ensure_whisper_tiny(tmp_path / "converted")  # converts: the folder is empty
+    assert (tmp_path / "converted" / "model.safetensors").exists()
+    assert torch.equal(torch.rand(5), expected)

@@ -117,7 +117,10 @@ def convert(ct2_dir: Path | str, out_dir: Path | str) -> Path:
         bos_token_id=50257, eos_token_id=50256, pad_token_id=50256,
         decoder_start_token_id=50257,
     )
-    model = WhisperModel(config)
+    # A random init that is overwritten at once; it must not draw from the global RNG,
+    # or a recipe seeded before this first-use conversion would differ from its reruns.
+    with torch.random.fork_rng(devices=[]):
+        model = WhisperModel(config)
     missing, unexpected = model.load_state_dict(ct2_to_state_dict(v, n_enc, n_dec), strict=False)
     if missing or unexpected:
         raise RuntimeError(f"conversion mismatch: missing={missing} unexpected={unexpected}")
