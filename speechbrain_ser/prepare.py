@@ -47,9 +47,11 @@ def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int):
 
 
 def stage_manifests(data_root: Path, out: Path, names: list):
-    synth = data_root / ".synth.json"
-    options = dict(data_root=str(data_root.resolve()), corpora=names,
-                   synth=json.loads(synth.read_text()) if synth.exists() else None)
+    from .synth.generate import record_for
+
+    # only these corpora's generator record: another recipe adding corpora to a shared
+    # embedded data root does not make this stage stale
+    options = dict(data_root=str(data_root.resolve()), corpora=names, synth=record_for(data_root, names))
     with Stage(out, options, "stage 1 manifests") as st:
         if st.done:
             return

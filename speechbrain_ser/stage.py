@@ -28,11 +28,12 @@ MARKER = ".done.json"
 
 
 def fingerprint(path: Path | str) -> str:
-    """Hash of a finished stage's marker (its options), for downstream options."""
+    """Hash of a finished stage's options (not its timing), for downstream options."""
     m = Path(path) / MARKER
     if not m.exists():
         raise FileNotFoundError(f"{path}: stage not finished (no {MARKER}); run the earlier stage first")
-    return hashlib.sha1(m.read_bytes()).hexdigest()[:12]
+    options = json.loads(m.read_text()).get("options")
+    return hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()[:12]
 
 
 class Stage:

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -113,3 +114,20 @@ def test_unfinished_stage_starts_clean(tiny_manifests, tmp_path):
     (out / "train.json").write_text('{"half": "written"}')
     stage_labels(yaml.safe_load(ML_CONF.read_text()), tiny_manifests, out)
     assert "half" not in json.loads((out / "train.json").read_text())
+
+
+def test_fingerprint_depends_on_options_not_on_when_the_stage_ran(tiny_manifests, tmp_path):
+    """Rebuilding a stage with the same options (here: after deleting it) must not make the
+    training folder built on it look stale; other options must."""
+    from speechbrain_ser.stage import fingerprint
+
+    cfg = yaml.safe_load(ML_CONF.read_text())
+    out = tmp_path / "labels"
+    stage_labels(cfg, tiny_manifests, out)
+    fp = fingerprint(out)
+    shutil.rmtree(out)
+    stage_labels(cfg, tiny_manifests, out)
+    assert fingerprint(out) == fp
+    cfg["neutral_smoothing"] = False
+    stage_labels(cfg, tiny_manifests, out)
+    assert fingerprint(out) != fp

@@ -44,6 +44,36 @@ def test_rerun_same_options_is_noop_and_foreign_dir_refused(tmp_path):
     assert (foreign / "x.txt").exists()
 
 
+def test_recipes_share_a_data_root_without_regenerating_each_other(tmp_path):
+    """MSP-Podcast makes only its corpus, Multilingual16 all 16, in the same root: adding
+    corpora leaves the others' bytes and stage 1's view of them unchanged; a crashed
+    corpus is made again; another seed starts the root over."""
+    from speechbrain_ser import corpora
+    from speechbrain_ser.synth.generate import record_for
+
+    root = tmp_path / "shared"
+    generate(root, "tiny", seed=0, names=["tess"])
+    tess = root / corpora.get("tess").DIRNAME
+    before, view = _digest(tess), record_for(root, ["tess"])
+    stamps = {f: f.stat().st_mtime_ns for f in tess.rglob("*")}
+    generate(root, "tiny", seed=0, names=["emodb", "tess"])
+    assert _digest(tess) == before and record_for(root, ["tess"]) == view
+    assert {f: f.stat().st_mtime_ns for f in tess.rglob("*")} == stamps  # not rewritten
+    alone = tmp_path / "alone"
+    generate(alone, "tiny", seed=0, names=["emodb"])
+    emodb = corpora.get("emodb").DIRNAME
+    assert _digest(root / emodb) == _digest(alone / emodb)
+    # a crash while making a corpus: its folder exists but the marker does not list it
+    made = json.loads((root / ".synth.json").read_text())
+    del made["counts"]["emodb"]
+    (root / ".synth.json").write_text(json.dumps(made))
+    (root / emodb / "half_written.wav").write_bytes(b"RIFF")
+    generate(root, "tiny", seed=0, names=["emodb"])
+    assert not (root / emodb / "half_written.wav").exists() and _digest(root / emodb) == _digest(alone / emodb)
+    generate(root, "tiny", seed=1, names=["tess"])
+    assert not (root / emodb).exists() and json.loads((root / ".synth.json").read_text())["options"]["seed"] == 1
+
+
 def test_blend_interpolates_prototype_parameters():
     p = blend_params({"anger": 0.7, "sadness": 0.3})
     for k in ("pitch", "rate", "gain_db"):

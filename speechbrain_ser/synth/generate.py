@@ -5,9 +5,11 @@
 Writes ``DATA_ROOT/<DIRNAME>/...`` for each corpus (the layout its module
 reads), the generating truth in ``DATA_ROOT/.synth_truth/<corpus>.jsonl`` (blend
 weights, intensity: never read by the recipes) and ``DATA_ROOT/.synth.json``
-(the options, written last as the completion marker). Everything is written
-into a temporary sibling directory and renamed at the end, so a crash leaves
-no half-made data root. Same seed and size → identical bytes.
+(size, seed, version and the corpora made so far: the completion marker). Each
+corpus is written into a temporary folder and moved into place before the
+marker lists it, so a crash never leaves a half-made corpus that counts as
+made. Each corpus depends only on its name, size and seed: same seed and size →
+identical bytes, whichever other corpora share the root.
 """
 from __future__ import annotations
 
@@ -113,37 +115,62 @@ def generate_corpus(mod, root: Path, size: str, seed: int) -> list:
 
 
 def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> dict:
-    """Make the data root ``out``; returns {corpus: number of utterances}."""
+    """Make the corpora ``names`` under the data root ``out``; returns {corpus: #utterances}.
+
+    Corpora are added one at a time: recipes that need different corpora share one
+    data root (Multilingual16 makes all 16, MSP-Podcast only its own) without
+    regenerating each other's. Each corpus is written into a temporary folder,
+    moved into place, then entered in ``.synth.json``; a folder the marker does not
+    list (a crash) is made again. Another size, seed or generator version empties
+    the root first.
+    """
     out = Path(out)
     if size not in SIZES:
         raise ValueError(f"unknown size '{size}' (have {sorted(SIZES)})")
     names = list(names or corpora.NAMES)
-    options = dict(version=VERSION, size=size, seed=seed, corpora=names)
+    options = dict(version=VERSION, size=size, seed=seed)
     marker = out / ".synth.json"
-    if marker.exists() and json.loads(marker.read_text()).get("options") == options:
-        log.info("data root %s already generated with these options", out)
-        return json.loads(marker.read_text())["counts"]
-    if out.exists():
-        if not marker.exists() and any(out.iterdir()):
-            raise RuntimeError(f"{out} exists and was not made by the generator; refusing to overwrite")
+    record = json.loads(marker.read_text()) if marker.exists() else None
+    if record is not None and record.get("options") != options:
         log.info("data root %s was generated with other options; regenerating", out)
-    tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    (tmp / ".synth_truth").mkdir(parents=True)
-    counts, times = {}, {}
-    for name in names:
+        shutil.rmtree(out)
+        record = None
+    if record is None:
+        if out.exists() and any(out.iterdir()):
+            raise RuntimeError(f"{out} exists and was not made by the generator; refusing to overwrite")
+        record = dict(options=options, counts={})
+    todo = [n for n in names if n not in record["counts"]]
+    if not todo:
+        log.info("data root %s already holds %s", out, ", ".join(names))
+    (out / ".synth_truth").mkdir(parents=True, exist_ok=True)
+    for name in todo:
         mod = corpora.get(name)
         t0 = time.time()
+        tmp = out / f".tmp_{name}"
+        for stale in (tmp, out / mod.DIRNAME):  # leftovers of a crashed run
+            if stale.exists():
+                shutil.rmtree(stale)
         truth = generate_corpus(mod, tmp / mod.DIRNAME, size, seed)
-        with open(tmp / ".synth_truth" / f"{name}.jsonl", "w") as f:
+        with open(tmp / "truth.jsonl", "w") as f:
             for rec in truth:
                 f.write(json.dumps(rec, sort_keys=True) + "\n")
-        counts[name] = len(truth)
-        times[name] = round(time.time() - t0, 2)
-        log.info("synth %-12s %4d utterances in %.1fs", name, len(truth), times[name])
-    (tmp / ".synth.json").write_text(json.dumps(dict(options=options, counts=counts), indent=1) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-    return counts
+        (tmp / mod.DIRNAME).rename(out / mod.DIRNAME)
+        (tmp / "truth.jsonl").replace(out / ".synth_truth" / f"{name}.jsonl")
+        shutil.rmtree(tmp)
+        record["counts"][name] = len(truth)
+        record["counts"] = dict(sorted(record["counts"].items()))
+        tmp_marker = out / ".synth.json.tmp"
+        tmp_marker.write_text(json.dumps(record, indent=1) + "\n")
+        tmp_marker.replace(marker)
+        log.info("synth %-12s %4d utterances in %.1fs", name, len(truth), time.time() - t0)
+    return {n: record["counts"][n] for n in names}
+
+
+def record_for(out: Path | str, names) -> dict | None:
+    """The generator's options and counts of ``names`` only (for stage 1's options), or
+    None when ``out`` was not made by the generator."""
+    marker = Path(out) / ".synth.json"
+    if not marker.exists():
+        return None
+    record = json.loads(marker.read_text())
+    return dict(options=record["options"], counts={n: record["counts"].get(n) for n in names})
