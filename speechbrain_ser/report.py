@@ -63,7 +63,7 @@ def plot_bars(z: list, path: Path):
     ax.set_ylim(0, 1)
     ax.set_ylabel("score")
     ax.set_title("Zero-shot scores on held-out corpora")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
