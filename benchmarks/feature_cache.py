@@ -40,7 +40,7 @@ def epoch_time(tmp: Path, cache: bool) -> tuple:
     t0 = time.perf_counter()
     brain.fit(hp["epoch_counter"], ds["train"], ds["dev"], train_loader_kwargs=loader,
               valid_loader_kwargs=hp["dataloader_options"])
-    size = sum(p.stat().st_size for p in Path(hp["feature_folder"]).glob("*.ark")) if cache else 0
+    size = sum(p.stat().st_size for p in Path(hp["feature_folder"]).glob("*/feats.ark")) if cache else 0
     return extract, (time.perf_counter() - t0) / a.epochs, size, len(ds["train"]) + len(ds["dev"])
 
 

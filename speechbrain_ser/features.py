@@ -2,8 +2,8 @@
 
 With ``cache_features: True`` (and a frozen upstream, no augmentation) the
 upstream runs once per utterance; training and scoring then read its hidden
-states from ``<feature_folder>/<set>.ark`` / ``.scp`` and only the layer
-weights, pooling and heads run each epoch.
+states from ``<feature_folder>/<set>/feats.ark`` / ``feats.scp`` and only the
+layer weights, pooling and heads run each epoch.
 
 * Each utterance is encoded alone (batch of one), so its features do not
   depend on which other utterances share its batch (Whisper has no padding
@@ -11,18 +11,15 @@ weights, pooling and heads run each epoch.
 * A matrix per utterance, ``(frames, layers * dim)``; the layers kept are the
   ``upstream_layers`` subset (all when null). ``feature_compression`` is
   Kaldi's compression method (null = float32; 3 = two bytes per value).
-* ``cache.json`` records the upstream's fingerprint (class, weights, input
-  length, layers, compression) and each set's manifest hash. A different
-  upstream empties the folder; a changed manifest re-extracts that set; the
-  ``.scp`` is renamed into place last, so a crash mid-set re-extracts it
-  cleanly rather than reading a partial archive.
+* Each set's folder is a ``Stage`` (``stage.py``) whose options are the
+  upstream's fingerprint (class, weights, input length, layers, compression)
+  and the manifest's hash: another upstream or a changed manifest re-extracts
+  the set, and a crash mid-set (no completion marker) starts it clean.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import shutil
 from pathlib import Path
 
 import kaldiio
@@ -31,9 +28,7 @@ import speechbrain as sb
 import torch
 from tqdm import tqdm
 
-log = logging.getLogger("speechbrain_ser.features")
-CACHE_JSON = "cache.json"
-
+from .stage import Stage
 
 def check_cacheable(hp: dict):
     """Caching is only sound when the upstream's output never changes during training."""
@@ -67,17 +62,6 @@ def _manifest_hash(path: Path, data_root) -> str:
     return hashlib.sha1(Path(path).read_bytes() + str(data_root).encode()).hexdigest()[:16]
 
 
-def _read_record(folder: Path) -> dict:
-    p = folder / CACHE_JSON
-    return json.loads(p.read_text()) if p.exists() else {}
-
-
-def _write_record(folder: Path, record: dict):
-    tmp = folder / (CACHE_JSON + ".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
-    tmp.replace(folder / CACHE_JSON)
-
-
 @torch.no_grad()
 def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
     from .data import load_audio, read_entries
@@ -87,9 +71,8 @@ def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
     up.eval()
     layers = hp.get("upstream_layers")
     entries = read_entries(manifest)
-    tmp_scp = scp.with_suffix(".scp.tmp")
     try:
-        with kaldiio.WriteHelper(f"ark,scp:{ark},{tmp_scp}",
+        with kaldiio.WriteHelper(f"ark,scp:{ark},{scp}",
                                  compression_method=hp.get("feature_compression")) as writer:
             for uid, e in tqdm(entries.items(), desc=f"features {manifest.stem}", leave=False):
                 wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"))
@@ -100,53 +83,42 @@ def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
                 writer[uid] = hid.reshape(hid.shape[0], -1).float().cpu().numpy()
     finally:
         up.train(was_training)
-    tmp_scp.replace(scp)
 
 
 def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
-    """Extract what is missing or stale; returns {set name: scp path}."""
+    """Extract the sets that are missing or stale; returns {set name: scp path}."""
     folder = Path(hp["feature_folder"])
     fp = upstream_fingerprint(hp)
-    record = _read_record(folder)
-    if record.get("upstream") != fp:
-        if folder.exists() and any(folder.iterdir()):
-            log.info("feature cache %s was made by another upstream/options; starting clean", folder)
-            shutil.rmtree(folder)
-        record = {"upstream": fp, "sets": {}}
-    folder.mkdir(parents=True, exist_ok=True)
     out = {}
     for name, manifest in sets.items():
-        manifest = Path(manifest)
-        ark, scp = folder / f"{name}.ark", folder / f"{name}.scp"
-        mh = _manifest_hash(manifest, hp["data_root"])
-        if record["sets"].get(name) != mh or not scp.exists():
-            log.info("feature cache: extracting %s into %s", manifest, ark)
-            record["sets"].pop(name, None)
-            _write_record(folder, record)
-            scp.unlink(missing_ok=True)
-            _extract(hp, manifest, ark, scp, device)
-            record["sets"][name] = mh
-            _write_record(folder, record)
-        out[name] = scp
+        options = {"upstream": fp, "manifest": _manifest_hash(manifest, hp["data_root"])}
+        with Stage(folder / name, options, f"features {name}") as st:
+            if not st.done:
+                _extract(hp, Path(manifest), st.dir / "feats.ark", st.dir / "feats.scp", device)
+        out[name] = scp_path(hp, name)
     return out
 
 
+def scp_path(hp: dict, name: str) -> Path:
+    return Path(hp["feature_folder"]) / name / "feats.scp"
+
+
 def scp_for(hp: dict, sets: dict, device: str = "cpu") -> dict:
-    """``ensure`` on the main process (DDP), then every process reads the same cache."""
+    """``ensure`` on the main process (DDP: the others wait), then every process reads the same cache."""
     if not hp.get("cache_features"):
         return {}
     sb.utils.distributed.run_on_main(ensure, args=[hp, sets, device])
-    return ensure(hp, sets, device)  # up to date now: only returns the paths
+    return {name: scp_path(hp, name) for name in sets}
 
 
-def feature_loader(scp: Path, n_layers: int):
-    """uid → (T, L, D) float tensor, from an scp written by ``ensure``."""
+def feature_loader(scp: Path, dim: int):
+    """uid → (T, L, D) float tensor (D = ``dim``), from an scp written by ``ensure``."""
     table = kaldiio.load_scp(str(scp))
 
     def load(uid):
         if uid not in table:
             raise KeyError(f"{scp}: no features for utterance '{uid}' (the manifest changed after caching?)")
         m = np.array(table[uid], dtype=np.float32)  # a writable copy
-        return torch.from_numpy(m).view(m.shape[0], n_layers, -1)
+        return torch.from_numpy(m).view(m.shape[0], -1, dim)
 
     return load

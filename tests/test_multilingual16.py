@@ -137,9 +137,9 @@ def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     hp, brain, domains, lab = _brain(labels, tmp_path / "run", *FROZEN, "--upstream_layers", "[1, 4]")
     sets = {"dev": lab / "dev.json"}
     cached = make_datasets(hp, brain, sets, domains)["dev"]
-    scp = tmp_path / "run" / "feats" / "dev.scp"
+    scp = tmp_path / "run" / "feats" / "dev" / "feats.scp"
     entries = read_entries(lab / "dev.json")
-    load = features.feature_loader(scp, 2)
+    load = features.feature_loader(scp, hp["encoder_dim"])
     uid, e = next(iter(entries.items()))
     wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), 2.0)
     with torch.no_grad():
@@ -157,6 +157,7 @@ def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
 
     import torch
     from speechbrain_ser import features
+    from speechbrain_ser.stage import MARKER
 
     hp, _, _, lab = _brain(labels, tmp_path / "run", *FROZEN, "--feature_compression", "3")
     man = tmp_path / "dev.json"
@@ -165,8 +166,8 @@ def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
     ark = scp.with_suffix(".ark")
     stamp = ark.stat().st_mtime_ns
     assert features.ensure(hp, {"dev": man})["dev"] == scp and ark.stat().st_mtime_ns == stamp  # reused
-    # a crash after the archive but before the scp: the set is extracted again, cleanly
-    scp.unlink()
+    # a crash while extracting (no completion marker): the set is extracted again, cleanly
+    (scp.parent / MARKER).unlink()
     features.ensure(hp, {"dev": man})
     assert scp.exists() and ark.stat().st_mtime_ns != stamp
     # a changed manifest re-extracts that set only; the new scp lists exactly its utterances
@@ -174,7 +175,7 @@ def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
     man.write_text(json.dumps(keep))
     features.ensure(hp, {"dev": man})
     assert sorted(line.split()[0] for line in scp.read_text().splitlines()) == sorted(keep)
-    # another upstream (changed weights) empties the folder
+    # another upstream (changed weights) empties the set's folder and extracts again
     (scp.parent / "stale.txt").write_text("x")
     with torch.no_grad():
         next(hp["upstream"].parameters()).add_(0.01)
@@ -194,4 +195,4 @@ def test_training_with_the_feature_cache(labels, tmp_path):
     r = _train(RECIPE / "hparams" / "whisper_tiny.yaml", labels, out, *FROZEN)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "epoch: 2" in (out / "train_log.txt").read_text()
-    assert {p.name for p in (out / "features").glob("*.scp")} == {"train.scp", "dev.scp"}
+    assert {p.parent.name for p in (out / "features").glob("*/feats.scp")} == {"train", "dev"}
