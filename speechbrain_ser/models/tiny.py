@@ -37,9 +37,9 @@ def make_tiny(kind: str, out: Path | str, hidden: int = 32, layers: int = 2, see
     from transformers import Wav2Vec2FeatureExtractor
 
     common = dict(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
-                  intermediate_size=2 * hidden, conv_dim=(hidden, hidden), conv_stride=(5, 64),
-                  conv_kernel=(10, 64),  # total stride 320: 50 frames/s as the real models num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
-                  vocab_size=32)
+                  intermediate_size=2 * hidden, conv_dim=(hidden, hidden),
+                  conv_stride=(5, 64), conv_kernel=(10, 64),  # total stride 320: 50 frames/s as the real models
+                  num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, vocab_size=32)
     if kind == "wavlm":
         from transformers import WavLMConfig as C, WavLMModel as M
         common.update(num_buckets=32, max_bucket_distance=100)
