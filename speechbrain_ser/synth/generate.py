@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import corpora
+from ..stage import write_json_atomic
 from ..corpora.base import Utt
 from .prosody import Channel, concept_blend, mix, render, write_wav
 
@@ -159,9 +160,7 @@ def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> 
         shutil.rmtree(tmp)
         record["counts"][name] = len(truth)
         record["counts"] = dict(sorted(record["counts"].items()))
-        tmp_marker = out / ".synth.json.tmp"
-        tmp_marker.write_text(json.dumps(record, indent=1) + "\n")
-        tmp_marker.replace(marker)
+        write_json_atomic(marker, record)
         log.info("synth %-12s %4d utterances in %.1fs", name, len(truth), time.time() - t0)
     return {n: record["counts"][n] for n in names}
 
