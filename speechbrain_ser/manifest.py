@@ -1,39 +1,45 @@
 """Manifests: SpeechBrain JSON keyed by utterance id, audio paths as ``{data_root}/...``.
 
 ``build_manifest`` runs a corpus module's ``prepare`` over its root, validates
-every row and returns the manifest dict; nothing is written until the whole
-corpus is valid. Checks: audio exists and its header reads; not empty; no NaN
-or Inf (decoded only for float formats, the only ones that can hold them; the
-duration always comes from the header); ids unique; gender in F/M/U; labels
-known (checked by the module). Errors name the file and line.
+every row and returns the manifest dict and the rejected files; nothing is
+written here. Per file (a reject, listed with its reason): a name outside the
+corpus's convention or an unknown code (from the reader), audio missing,
+unreadable, empty or holding NaN/Inf (decoded only for float formats, the only
+ones that can hold them; the duration always comes from the header), and a
+second copy of an utterance already read from another path (listed, not
+counted as lost data). For the whole corpus (an error naming file and line,
+nothing written): a malformed label file (from the reader), the same id twice
+from one label source, gender outside F/M/U, no utterances at all, counted
+rejects above ``max_reject`` of the files, or any reject with ``strict``.
 """
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from .corpora.base import CorpusError, Row
+from .corpora.base import CorpusError, Reject, Row, Skip
 
 FIELDS = ("wav", "duration", "corpus", "language", "speaker", "gender", "split", "native",
           "intensity", "transcript", "votes", "avd", "source")
 
 
-def audio_info(path: Path, where: str) -> float:
-    """Duration in seconds from the header; raises CorpusError on bad audio."""
+def audio_info(path: Path) -> float:
+    """Duration in seconds from the header; raises Skip(reason) on unusable audio."""
     if not path.exists():
-        raise CorpusError(where, f"audio file missing: {path}")
+        raise Skip("audio file missing")
     try:
         info = sf.info(str(path))
     except Exception as e:  # soundfile raises RuntimeError/LibsndfileError
-        raise CorpusError(where, f"audio file unreadable: {path} ({e})") from None
+        raise Skip(f"audio file unreadable ({str(e).splitlines()[0][:120]})") from None
     if info.frames == 0 or info.samplerate <= 0:
-        raise CorpusError(where, f"audio file is empty: {path}")
+        raise Skip("audio file is empty")
     if info.subtype in ("FLOAT", "DOUBLE"):
         data, _ = sf.read(str(path), dtype="float64")
         if not np.all(np.isfinite(data)):
-            raise CorpusError(where, f"audio holds NaN/Inf samples: {path}")
+            raise Skip("audio holds NaN/Inf samples")
     return info.frames / info.samplerate
 
 
@@ -48,25 +54,61 @@ def row_to_entry(row: Row, corpus, data_root: Path) -> dict:
     if row.gender not in ("F", "M", "U"):
         raise CorpusError(where, f"gender must be F, M or U, got {row.gender!r}")
     return dict(
-        wav=wav, duration=round(audio_info(path, where), 4), corpus=corpus.NAME,
+        wav=wav, duration=round(audio_info(path), 4), corpus=corpus.NAME,
         language=row.extra.get("language", corpus.LANGUAGE), speaker=row.speaker,
         gender=row.gender, split=row.split, native=row.native, intensity=row.intensity,
         transcript=row.transcript, votes=row.votes, avd=row.avd, source=where,
     )
 
 
-def build_manifest(corpus, root: Path, data_root: Path) -> dict:
-    """Validated manifest of one corpus (raises CorpusError, writes nothing)."""
+def build_manifest(corpus, root: Path, data_root: Path, *, strict: bool = False,
+                   max_reject: float = 0.05, options: dict | None = None) -> tuple[dict, list]:
+    """Validated manifest of one corpus and its rejects ``[Reject]`` (writes nothing).
+
+    ``options`` are the reader's keyword options (e.g. IEMOCAP ``self_evaluations``).
+    """
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(root, f"{corpus.NAME} root folder not found")
-    out, seen = {}, {}
-    for row in corpus.prepare(root):
+    try:
+        items = corpus.prepare(root, **(options or {}))
+    except TypeError as e:
+        raise CorpusError(root, f"{corpus.NAME}: bad reader option(s) {sorted(options or {})}: {e}") from None
+    out, first, rejects = {}, {}, []
+    for item in items:
+        if isinstance(item, Reject):
+            rejects.append(item)
+            continue
+        row = item
+        where = row.source or str(row.path)
         if row.id in out:
-            raise CorpusError(row.source or row.path,
-                              f"duplicate utterance id '{row.id}' (first seen at {seen[row.id]})")
-        out[row.id] = row_to_entry(row, corpus, Path(data_root))
-        seen[row.id] = row.source or str(row.path)
+            if Path(row.path) != Path(first[row.id][1]):
+                rejects.append(Reject(row.path, f"another copy of {row.id} (read from {first[row.id][1]})",
+                                      counts=False))
+                continue
+            raise CorpusError(where, f"duplicate utterance id '{row.id}' (first seen at {first[row.id][0]})")
+        try:
+            out[row.id] = row_to_entry(row, corpus, Path(data_root))
+        except Skip as e:
+            rejects.append(Reject(row.path, str(e) if where == str(row.path) else f"{e} (listed at {where})"))
+            continue
+        first[row.id] = (where, row.path)
+    counted = [r for r in rejects if r.counts]
+    summary = ", ".join(f"{n} x {why}" for why, n in Counter(_kind(r.reason) for r in counted).most_common())
+    if strict and counted:
+        raise CorpusError(counted[0].path, f"{counted[0].reason} ({corpus.NAME}: {len(counted)} file(s) "
+                                           f"rejected and strict is set: {summary})")
+    total = len(out) + len(counted)
     if not out:
-        raise CorpusError(root, f"{corpus.NAME}: no utterances found")
-    return out
+        raise CorpusError(root, f"{corpus.NAME}: no usable utterances found"
+                                + (f" ({len(counted)} rejected: {summary})" if counted else ""))
+    if counted and len(counted) / total > max_reject:
+        raise CorpusError(root, f"{corpus.NAME}: {len(counted)} of {total} files rejected "
+                                f"({100 * len(counted) / total:.1f}% > max_reject {100 * max_reject:g}%): {summary}; "
+                                f"first: {counted[0].path}: {counted[0].reason}")
+    return out, rejects
+
+
+def _kind(reason: str) -> str:
+    """A reason without its specifics, for the per-corpus summary."""
+    return reason.split(" (")[0].split(": ")[0]

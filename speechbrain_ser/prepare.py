@@ -2,12 +2,17 @@
 
     python -m speechbrain_ser.prepare data      --data-root D [--synth-size tiny|mini --seed N] --corpora a,b
     python -m speechbrain_ser.prepare manifests --data-root D --out EXP/data/manifests --corpora a,b
+                                                [--strict] [--max-reject 0.05]
+                                                [--reader-option iemocap.self_evaluations=true ...]
     python -m speechbrain_ser.prepare labels    --config conf/labels.yaml --manifests EXP/data/manifests
                                                 --out EXP/data/labels [key=value ...]
 
 Stage 0 makes the embedded synthetic data when ``--synth-size`` is given, else
 checks that every corpus folder exists under the data root. Stage 1 writes one
-validated manifest per corpus (``<corpus>.json``). Stage 2 writes
+validated manifest per corpus (``<corpus>.json``) and the files it could not use
+with their reasons (``rejected_<corpus>.tsv``, a header only when there are
+none); ``--strict`` makes any reject an error, ``--max-reject`` is the share of
+a corpus's files that may be rejected before the corpus is an error. Stage 2 writes
 ``<corpus>_<split>.json`` plus merged ``train.json``/``dev.json``/``test.json``
 and ``summary.json``. Each stage is idempotent (see ``stage.py``).
 """
@@ -26,7 +31,7 @@ from .corpora.base import CorpusError
 from .labels.harmonise import LabelConfigError
 from .labels.targets import msp_targets, unified_targets
 from .manifest import build_manifest
-from .stage import Stage, fingerprint, write_json_atomic
+from .stage import Stage, fingerprint, write_json_atomic, write_text_atomic
 
 log = logging.getLogger("speechbrain_ser.prepare")
 
@@ -46,23 +51,54 @@ def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int):
     log.info("stage 0: all %d corpus folders present under %s", len(names), data_root)
 
 
-def stage_manifests(data_root: Path, out: Path, names: list):
+def stage_manifests(data_root: Path, out: Path, names: list, strict: bool = False,
+                    max_reject: float = 0.05, reader_options: dict | None = None):
     from .synth.generate import record_for
 
+    reader_options = reader_options or {}
+    unknown = sorted(set(reader_options) - set(names))
+    if unknown:
+        raise CorpusError(out, f"reader options for corpora not in this stage: {unknown}")
     # only these corpora's generator record: another recipe adding corpora to a shared
     # embedded data root does not make this stage stale
-    options = dict(data_root=str(data_root.resolve()), corpora=names, synth=record_for(data_root, names))
+    options = dict(data_root=str(data_root.resolve()), corpora=names, synth=record_for(data_root, names),
+                   strict=strict, max_reject=max_reject, reader_options=reader_options)
     with Stage(out, options, "stage 1 manifests") as st:
         if st.done:
             return
         built = {}
         for n in names:  # validate everything before writing anything
             mod = corpora.get(n)
-            built[n] = build_manifest(mod, data_root / mod.DIRNAME, data_root)
-            log.info("stage 1: %-12s %5d utterances", n, len(built[n]))
-        for n, m in built.items():
+            built[n] = build_manifest(mod, data_root / mod.DIRNAME, data_root, strict=strict,
+                                      max_reject=max_reject, options=reader_options.get(n))
+            m, rejects = built[n]
+            lost = sum(r.counts for r in rejects)
+            log.info("stage 1: %-12s %5d utterances%s", n, len(m),
+                     f", {len(rejects)} file(s) rejected ({lost} counted; see rejected_{n}.tsv)" if rejects else "")
+        for n, (m, rejects) in built.items():
             write_json_atomic(st.dir / f"{n}.json", m)
-        write_json_atomic(st.dir / "counts.json", {n: len(m) for n, m in built.items()})
+            write_text_atomic(st.dir / f"rejected_{n}.tsv", "path\treason\tcounted\n" + "".join(
+                f"{_rel(r.path, data_root)}\t{r.reason}\t{'yes' if r.counts else 'no'}\n" for r in rejects))
+        write_json_atomic(st.dir / "counts.json", {n: len(m) for n, (m, _) in built.items()})
+
+
+def _rel(path, data_root: Path) -> str:
+    try:
+        return "{data_root}/" + Path(path).resolve().relative_to(data_root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def parse_reader_options(items: list) -> dict:
+    """``corpus.key=value`` (YAML value) -> {corpus: {key: value}}."""
+    out: dict = {}
+    for it in items or []:
+        k, sep, v = it.partition("=")
+        corpus, dot, key = k.partition(".")
+        if not sep or not dot or not corpus or not key:
+            raise SystemExit(f"--reader-option '{it}' must be corpus.key=value (e.g. iemocap.self_evaluations=true)")
+        out.setdefault(corpus, {})[key] = yaml.safe_load(v)
+    return out
 
 
 def stage_labels(config: dict, manifests: Path, out: Path):
@@ -117,6 +153,11 @@ def main(argv=None):
     m.add_argument("--data-root", required=True, type=Path)
     m.add_argument("--out", required=True, type=Path)
     m.add_argument("--corpora", required=True)
+    m.add_argument("--strict", action="store_true", help="any rejected file is an error")
+    m.add_argument("--max-reject", type=float, default=0.05,
+                   help="share of a corpus's files that may be rejected before it is an error (default 0.05)")
+    m.add_argument("--reader-option", action="append", default=[], metavar="CORPUS.KEY=VALUE",
+                   help="a corpus reader's option, e.g. iemocap.self_evaluations=true (repeatable)")
     lab = sub.add_parser("labels")
     lab.add_argument("--config", required=True, type=Path)
     lab.add_argument("--manifests", required=True, type=Path)
@@ -128,7 +169,8 @@ def main(argv=None):
         if a.cmd == "data":
             stage_data(a.data_root, a.corpora.split(","), a.synth_size, a.seed)
         elif a.cmd == "manifests":
-            stage_manifests(a.data_root, a.out, a.corpora.split(","))
+            stage_manifests(a.data_root, a.out, a.corpora.split(","), strict=a.strict,
+                            max_reject=a.max_reject, reader_options=parse_reader_options(a.reader_option))
         else:
             cfg = yaml.safe_load(a.config.read_text())
             cfg.update(parse_override(a.overrides))

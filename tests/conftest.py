@@ -19,11 +19,11 @@ def tiny_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_manifests(tiny_root, tmp_path_factory):
-    from speechbrain_ser import corpora
     from speechbrain_ser.prepare import stage_manifests
+    from speechbrain_ser.synth import layouts
 
     out = tmp_path_factory.mktemp("exp") / "manifests"
-    stage_manifests(tiny_root, out, corpora.NAMES)
+    stage_manifests(tiny_root, out, layouts.NAMES)
     return out
 
 

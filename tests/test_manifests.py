@@ -9,6 +9,7 @@ import soundfile as sf
 from speechbrain_ser import corpora
 from speechbrain_ser.corpora.base import CorpusError
 from speechbrain_ser.prepare import stage_manifests
+from speechbrain_ser.synth import layouts
 
 REQUIRED = {"wav", "duration", "corpus", "language", "speaker", "gender", "split", "native",
             "intensity", "transcript", "votes", "avd", "source"}
@@ -23,7 +24,7 @@ def test_row_counts_equal_generator_counts(tiny_root, tiny_manifests):
 
 def test_manifest_contract(tiny_root, tiny_manifests):
     languages = set()
-    for name in corpora.NAMES:
+    for name in layouts.NAMES:
         m = json.loads((tiny_manifests / f"{name}.json").read_text())
         for uid, e in m.items():
             assert REQUIRED <= set(e), (name, uid)
@@ -55,10 +56,10 @@ def _copy(tiny_root, tmp_path, name):
     return root, root / mod.DIRNAME
 
 
-def _fails(root, tmp_path, name, match):
+def _fails(root, tmp_path, name, match, **kw):
     out = tmp_path / "out"
     with pytest.raises(CorpusError, match=match) as e:
-        stage_manifests(root, out, [name])
+        stage_manifests(root, out, [name], **kw)
     assert not list(out.glob("*.json")), "nothing may be written on bad input"
     return str(e.value)
 
@@ -67,7 +68,11 @@ def test_missing_audio_names_label_file_and_line(tiny_root, tmp_path):
     root, c = _copy(tiny_root, tmp_path, "msp_podcast")
     victim = sorted((c / "Audios").glob("*.wav"))[2]
     victim.unlink()
-    msg = _fails(root, tmp_path, "msp_podcast", "audio file missing")
+    # one file of 40 (2.5 %) is a reject listed with its label line; with strict it is an error
+    stage_manifests(root, tmp_path / "ok", ["msp_podcast"])
+    listed = (tmp_path / "ok" / "rejected_msp_podcast.tsv").read_text().splitlines()[1].split("\t")
+    assert listed[0].endswith(victim.name) and "labels_consensus.csv:" in listed[1]
+    msg = _fails(root, tmp_path, "msp_podcast", "audio file missing", strict=True)
     assert "labels_consensus.csv:" in msg and victim.name in msg
 
 
@@ -128,15 +133,15 @@ def test_msp_formats_and_spellings_agree(tiny_root, tmp_path, caplog):
     mod = corpora.get("msp_podcast")
     root, c = _copy(tiny_root, tmp_path, "msp_podcast")
     caplog.set_level(logging.INFO)
-    both = build_manifest(mod, c, root)
+    both, _ = build_manifest(mod, c, root)
     assert "labels_detailed.csv" in caplog.text and "labels_consensus.csv" in caplog.text
     (c / "Labels" / "labels_detailed.csv").unlink()
     (c / "Labels" / "labels_consensus.csv").rename(c / "Labels" / "labels_concensus.csv")
     caplog.clear()
-    old = build_manifest(mod, c, root)
+    old, _ = build_manifest(mod, c, root)
     assert "labels_detailed.json" in caplog.text and "labels_concensus.csv" in caplog.text
     assert {k: v["votes"] for k, v in both.items()} == {k: v["votes"] for k, v in old.items()}
     assert [e["native"] for e in both.values()] == [e["native"] for e in old.values()]
     (c / "Labels" / "labels_concensus.csv").unlink()
-    with pytest.raises(CorpusError, match="neither labels_consensus.csv nor labels_concensus.csv"):
+    with pytest.raises(CorpusError, match="none of labels_consensus.csv, labels_concensus.csv, labels_consensus.json"):
         build_manifest(mod, c, root)

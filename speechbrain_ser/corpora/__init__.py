@@ -1,20 +1,21 @@
-"""Corpus registry: one module per corpus, each with the same contract (see base.py).
+"""Corpus registry: every module in this folder (but ``base``) is a corpus reader.
 
-Adding a corpus = adding its module here and its rows to the label mapping YAML.
+Adding a corpus = one reader file here plus its rows in the label mapping YAML
+(``docs/adding_a_corpus.md``); nothing else to register.
 """
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
-from .base import CorpusError, Row  # noqa: F401
+from .base import CorpusError, Reject, Row  # noqa: F401
 
-NAMES = ["iemocap", "msp_podcast", "crema_d", "ravdess", "tess", "savee", "esd", "casia",
-         "emovo", "cafe", "shemo", "mesd", "emodb", "aesdd", "urdu", "subesco"]
+NAMES = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "base")
 
 
 def get(name: str):
     if name not in NAMES:
-        raise KeyError(f"unknown corpus '{name}' (registered: {', '.join(NAMES)})")
+        raise KeyError(f"unknown corpus '{name}' (readers in speechbrain_ser/corpora/: {', '.join(NAMES)})")
     return importlib.import_module(f"{__name__}.{name}")
 
 

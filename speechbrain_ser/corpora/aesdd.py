@@ -1,46 +1,42 @@
 """AESDD, Acted Emotional Speech Dynamic Database (Vryzas et al., 2018), Greek.
 
-Release read: the AESDD v1 download (``Acted Emotional Speech Dynamic Database/``).
-Files read: ``<emotion>/<e><NN> (<actor>).wav`` with emotion folders anger,
-disgust, fear, happiness, sadness, first letter of the emotion in the file
-name, utterance number, and the actor number 1-5 in parentheses. The actors'
-genders (2 male, 3 female) follow the database paper. No official split.
+Release read: the AESDD download (``Acted Emotional Speech Dynamic Database/``),
+five folders anger, disgust, fear, happiness, sadness. File names
+``<e><NN> (<actor>).wav`` per the release README: first letter of the emotion,
+utterance number (01-20), actor number in parentheses. No official split.
+
+Real copies also hold retakes and zero-padded actor numbers, all accepted:
+``a06 (5)b.wav`` / ``s01 (5)a.wav`` (a take letter after the parenthesis: a
+separate utterance, id ``aesdd_a06_5b``), ``d03 (01).wav`` (actor 1), and actors
+beyond the first five (``a01 (6).wav``): the database is "dynamic" and the README
+says actors were added later under the same naming scheme.
+
+Gender: the README gives only totals for v1 (3 female and 2 male actors) and
+nothing for the actors added later; it never says which number is which, so
+every AESDD speaker has gender U rather than a guessed one.
+Accepted at any depth; rejected: a letter that contradicts its emotion folder,
+other names.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .base import CorpusError, Row, Speaker, SynthSpec, check_label, match_files
+from .base import Row, Skip, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "aesdd", "el", "AESDD"
 FOLDERS = {"a": "anger", "d": "disgust", "f": "fear", "h": "happiness", "s": "sadness"}
 LABELS = set(FOLDERS)
-GENDER = {"1": "F", "2": "M", "3": "F", "4": "M", "5": "F"}
-PATTERN = r"([adfhs])(\d\d) \((\d)\)\.wav"
+LAYOUTS = [r"(?P<emo>[a-z])(?P<num>\d\d) ?\((?P<actor>\d+)\)(?P<take>[a-z]?)\.wav"]
+
+
+def _row(f: Path, m) -> Row:
+    emo = check_label(m["emo"], LABELS, "AESDD")
+    if f.parent.name.lower() in FOLDERS.values() and f.parent.name.lower() != FOLDERS[emo]:
+        raise Skip(f"emotion letter '{emo}' in the '{f.parent.name}' folder")
+    actor = int(m["actor"])
+    return Row(id=f"aesdd_{emo}{m['num']}_{actor}{m['take']}", path=f, speaker=f"aesdd_{actor}",
+               gender="U", native=emo, source=str(f))
 
 
 def prepare(root: Path):
-    for f, m in match_files(root, "*/*.wav", PATTERN, "AESDD"):
-        emo, num, actor = m.groups()
-        if f.parent.name != FOLDERS.get(emo):
-            raise CorpusError(f, f"emotion letter '{emo}' does not match folder '{f.parent.name}'")
-        yield Row(id=f"aesdd_{emo}{num}_{actor}", path=f, speaker=f"aesdd_{actor}",
-                  gender=GENDER.get(actor, "U"), native=check_label(emo, LABELS, f, "AESDD"),
-                  source=str(f))
-
-
-SYNTH = SynthSpec(
-    voice="el",
-    speakers=[Speaker(s, g) for s, g in GENDER.items()],
-    emotions={"a": "anger", "d": "disgust", "f": "fear", "h": "happiness", "s": "sadness"},
-    sentences=[("01", "Καλημέρα, τι κάνεις σήμερα;"), ("02", "Θα φύγουμε αύριο το πρωί."),
-               ("03", "Το σπίτι είναι πολύ μεγάλο.")],
-)
-
-
-def wav_path(u):
-    return f"{FOLDERS[u.native]}/{u.native}{u.sentence[0]} ({u.speaker.id}).wav"
-
-
-def write_meta(root: Path, utts):
-    pass
+    return each_file(root, LAYOUTS, "AESDD", _row)

@@ -1,24 +1,33 @@
-"""The corpus contract and helpers shared by the corpus modules.
+"""The corpus contract and the helpers every corpus module shares.
 
-A corpus module defines:
+A corpus module (one file in this folder; see ``docs/adding_a_corpus.md``) defines:
 
-* ``NAME``, ``LANGUAGE`` (ISO 639-1), ``DIRNAME`` (folder name in a data root),
+* ``NAME``, ``LANGUAGE`` (ISO 639-1), ``DIRNAME`` (its folder in a data root),
   ``LABELS`` (its native label set);
-* ``prepare(root) -> Iterator[Row]``: read the real release layout under
-  ``root`` and yield one row per utterance (raise ``CorpusError`` naming the
-  file and line on bad input);
-* ``SYNTH`` (a ``SynthSpec``) and ``wav_path(utt)`` / ``write_meta(root, utts)``:
-  how the embedded-data generator lays out a synthetic copy of the corpus.
-  A module may also define ``plan(size, rng)`` when the generic plan does not
-  fit (IEMOCAP, MSP-Podcast).
+* ``prepare(root, **options) -> Iterator[Row | Reject]``: read the release under
+  ``root`` and yield one ``Row`` per utterance, or a ``Reject`` for a file that
+  cannot be used (its name breaks the convention, an unknown code). Readers
+  whose labels live in the file names use ``each_file``: they declare their
+  naming convention as ``LAYOUTS`` (regexes over the tail of a path) and the
+  audio is found at any depth below ``root``. A malformed *label file* is not a
+  per-file problem: raise ``CorpusError`` naming the file and line.
+
+What the embedded-data generator needs to make a synthetic copy of a corpus
+lives in ``speechbrain_ser/synth/layouts/``, not here: readers never import the
+generator.
 """
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
+
+AUDIO_EXTENSIONS = (".wav", ".flac")
+# Folders that archive tools add and that never hold corpus audio.
+IGNORED_DIRS = {"__MACOSX"}
 
 
 class CorpusError(ValueError):
@@ -48,53 +57,68 @@ class Row:
 
 
 @dataclass
-class Speaker:
-    id: str
-    gender: str
+class Reject:
+    """A file a reader could not use, and why; listed in ``rejected_<corpus>.tsv``.
 
-
-@dataclass
-class SynthSpec:
-    voice: str                        # espeak-ng voice
-    speakers: list                    # [Speaker]
-    emotions: dict                    # native label -> emotion concept
-    sentences: list                   # [(code, text)]
-    intensities: Optional[dict] = None  # level -> expressed strength in (0, 1]
-
-
-@dataclass
-class Utt:
-    """One planned synthetic utterance."""
-    speaker: Speaker
-    native: str
-    sentence: tuple
-    take: int = 1
-    intensity: Optional[str] = None
-    blend: dict = field(default_factory=dict)
-    index: int = 0
-    extra: dict = field(default_factory=dict)
-
-
-def match_files(root: Path, glob: str, pattern: str, corpus: str) -> Iterator[tuple]:
-    """Yield (path, match) for files under ``root`` matching ``glob``.
-
-    A file that matches the glob but not the corpus's naming ``pattern`` is an
-    error naming it, not a silent skip.
+    ``counts=False`` for a second copy of an utterance already read (re-packs that
+    ship the same files twice): it is listed but not counted as data lost.
     """
-    regex = re.compile(pattern)
-    files = sorted(root.glob(glob))
-    if not files:
-        raise CorpusError(root, f"no {corpus} audio found (looked for {glob})")
-    for f in files:
-        m = regex.fullmatch(f.name)
-        if not m:
-            raise CorpusError(f, f"file name does not follow the {corpus} convention /{pattern}/")
-        yield f, m
+    path: Path
+    reason: str
+    counts: bool = True
 
 
-def check_label(native: str, labels, where, corpus: str) -> str:
+class Skip(Exception):
+    """Raised by a reader's per-file function: this one file is unusable (the reason)."""
+
+
+def _audio_files(root: Path) -> Iterator[Path]:
+    """Audio files at any depth below ``root``, sorted; hidden files and folders
+    (``.DS_Store``, ``._x.wav`` AppleDouble files) and ``__MACOSX`` are not corpus audio."""
+    for d, dirs, files in os.walk(root):
+        dirs[:] = sorted(x for x in dirs if not x.startswith(".") and x not in IGNORED_DIRS)
+        for f in sorted(files):
+            if not f.startswith(".") and f.lower().endswith(AUDIO_EXTENSIONS):
+                yield Path(d) / f
+
+
+def compile_layouts(layouts, flags=0) -> list:
+    r"""Each layout matches the end of a path relative to the corpus root, starting at a
+    folder boundary: ``Actor_\d\d/x\.wav`` matches ``Audio_Speech_Actors_01-24/Actor_18/x.wav``."""
+    return [re.compile(r"(?:^|/)(?:" + x + r")$", flags) for x in layouts]
+
+
+def find_audio(root: Path, layouts, corpus: str, flags=0) -> Iterator[tuple]:
+    """Yield ``(path, match)`` for every audio file below ``root`` (any depth): ``match``
+    is the first layout that fits the path's tail, or None. No audio at all is an error."""
+    regexes = compile_layouts(layouts, flags)
+    n = 0
+    for f in _audio_files(root):
+        n += 1
+        rel = f.relative_to(root).as_posix()
+        yield f, next((m for m in (r.search(rel) for r in regexes) if m), None)
+    if n == 0:
+        raise CorpusError(root, f"no {corpus} audio found at any depth below this folder "
+                                f"(looked for {', '.join(AUDIO_EXTENSIONS)} files)")
+
+
+def each_file(root: Path, layouts, corpus: str, row: Callable, flags=0) -> Iterator:
+    """The body of a file-name reader: ``row(path, match)`` makes the Row of one file
+    (or raises ``Skip``); files outside the convention become Rejects."""
+    for f, m in find_audio(root, layouts, corpus, flags):
+        if m is None:
+            yield Reject(f, f"name does not follow the {corpus} naming convention")
+            continue
+        try:
+            yield row(f, m)
+        except Skip as e:
+            yield Reject(f, str(e))
+
+
+def check_label(native: str, labels, corpus: str) -> str:
+    """A label read from a file name: unknown means this one file is unusable (Skip)."""
     if native not in labels:
-        raise CorpusError(where, f"unknown {corpus} label '{native}' (known: {sorted(labels)})")
+        raise Skip(f"unknown {corpus} label '{native}' (known: {', '.join(sorted(labels))})")
     return native
 
 

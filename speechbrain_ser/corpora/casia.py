@@ -1,43 +1,37 @@
 """CASIA Chinese emotional corpus (Institute of Automation, CAS): 4 speakers, 6 emotions.
 
-Release read: the public 6-emotion subset (1200 utterances, 50 sentences per
-speaker and emotion). Files read: ``<speaker>/<emotion>/<NNN>.wav`` with
-speakers liuchanhg (F), wangzhe (M), zhaoquanyin (F), ZhaoZuoxiang (M) and
+Release read: the public 6-emotion subset (1,200 utterances: 50 sentences per
+speaker and emotion, numbered 201-250). Files ``<speaker>/<emotion>/<NNN>.wav``
+with speakers liuchanhg (F), wangzhe (M), zhaoquanyin (F), ZhaoZuoxiang (M) and
 emotions angry, fear, happy, neutral, sad, surprise. No official split.
+
+Accepted at any depth, with speaker and emotion folder names in any letter case
+(``zhaozuoxiang/angry/201.wav``, ``ZhaoZuoxiang/Angry/201.wav``); ids use the
+speaker's canonical spelling. Rejected: unknown speaker folders or emotions,
+other names.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from .base import CorpusError, Row, Speaker, SynthSpec, check_label, match_files
+from .base import Row, Skip, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "casia", "zh", "CASIA"
 LABELS = {"angry", "fear", "happy", "neutral", "sad", "surprise"}
 GENDER = {"liuchanhg": "F", "wangzhe": "M", "zhaoquanyin": "F", "ZhaoZuoxiang": "M"}
-PATTERN = r"(\d{3})\.wav"
+CANONICAL = {k.lower(): k for k in GENDER}
+LAYOUTS = [r"(?P<spk>[A-Za-z]+)/(?P<emo>[A-Za-z]+)/(?P<num>\d{3})\.wav"]
+
+
+def _row(f: Path, m) -> Row:
+    spk = CANONICAL.get(m["spk"].lower())
+    if spk is None:
+        raise Skip(f"unknown CASIA speaker folder '{m['spk']}' (known: {', '.join(GENDER)})")
+    emo = check_label(m["emo"].lower(), LABELS, "CASIA")
+    return Row(id=f"casia_{spk}_{emo}_{m['num']}", path=f, speaker=f"casia_{spk}", gender=GENDER[spk],
+               native=emo, source=str(f))
 
 
 def prepare(root: Path):
-    for f, m in match_files(root, "*/*/*.wav", PATTERN, "CASIA"):
-        spk, emo = f.parent.parent.name, f.parent.name
-        if spk not in GENDER:
-            raise CorpusError(f, f"unknown CASIA speaker folder '{spk}'")
-        yield Row(id=f"casia_{spk}_{emo}_{m.group(1)}", path=f, speaker=f"casia_{spk}",
-                  gender=GENDER[spk], native=check_label(emo, LABELS, f, "CASIA"), source=str(f))
-
-
-SYNTH = SynthSpec(
-    voice="cmn",
-    speakers=[Speaker(s, g) for s, g in GENDER.items()],
-    emotions={e: {"angry": "anger", "fear": "fear", "happy": "happiness", "neutral": "neutral",
-                  "sad": "sadness", "surprise": "surprise"}[e] for e in sorted(LABELS)},
-    sentences=[("201", "我们一起去看电影吧。"), ("202", "这件事情你知道吗？"), ("203", "火车马上就要开了。")],
-)
-
-
-def wav_path(u):
-    return f"{u.speaker.id}/{u.native}/{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass
+    return each_file(root, LAYOUTS, "CASIA", _row, flags=re.IGNORECASE)

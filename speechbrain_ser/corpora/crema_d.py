@@ -1,16 +1,21 @@
 """CREMA-D (Cao et al., 2014): 91 actors, 12 sentences, 6 emotions, 4 intensity levels.
 
 Release read: the GitHub/Kaggle release (``AudioWAV/`` + ``VideoDemographics.csv``).
-Files read: ``AudioWAV/<ActorID>_<Sentence>_<Emotion>_<Level>.wav`` (e.g.
-``1001_DFA_ANG_XX.wav``; Level LO/MD/HI, XX = unspecified) and
-``VideoDemographics.csv`` (``ActorID,Age,Sex,Race,Ethnicity``) for gender.
-No official split. Sentence codes map to the 12 fixed sentences below.
+Files ``<ActorID>_<Sentence>_<Emotion>_<Level>.wav`` (e.g. ``1001_DFA_ANG_XX.wav``;
+Level LO/MD/HI, XX = unspecified) and ``VideoDemographics.csv``
+(``ActorID,Age,Sex,Race,Ethnicity``) for gender. No official split. Sentence codes
+map to the 12 fixed sentences below.
+
+Accepted at any depth (``AudioWAV/`` or flat; the demographics file anywhere
+below the corpus folder). Rejected: unknown emotion or sentence codes, actors
+missing from the demographics, other names. A missing demographics file is an
+error (it is the only source of gender).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .base import CorpusError, Row, Speaker, SynthSpec, check_label, match_files, read_csv, write_csv
+from .base import CorpusError, Row, Skip, check_label, each_file, read_csv
 
 NAME, LANGUAGE, DIRNAME = "crema_d", "en", "CREMA-D"
 LABELS = {"ANG", "DIS", "FEA", "HAP", "NEU", "SAD"}
@@ -22,44 +27,24 @@ SENTENCES = {
     "DFA": "Don't forget a jacket", "ITS": "I think I've seen this before",
     "TSI": "The surface is slick", "WSI": "We'll stop in a couple of minutes",
 }
-PATTERN = r"(\d{4})_([A-Z]{3})_([A-Z]{3})_(LO|MD|HI|XX)\.wav"
+LAYOUTS = [r"(?P<actor>\d{4})_(?P<sent>[A-Z]{3})_(?P<emo>[A-Z]{3})_(?P<level>LO|MD|HI|XX)\.wav"]
 
 
 def prepare(root: Path):
-    demo = root / "VideoDemographics.csv"
+    found = sorted(root.rglob("VideoDemographics.csv"))
+    if not found:
+        raise CorpusError(root / "VideoDemographics.csv", "file not found (CREMA-D speaker genders)")
+    demo = found[0]
     gender = {r["ActorID"]: r["Sex"] for _, r in read_csv(demo, ["ActorID", "Sex"])}
-    for f, m in match_files(root / "AudioWAV", "*.wav", PATTERN, "CREMA-D"):
-        actor, sent, emo, level = m.groups()
-        if actor not in gender:
-            raise CorpusError(demo, f"actor {actor} of {f.name} missing from demographics")
-        yield Row(id=f"crema_d_{f.stem}", path=f, speaker=f"crema_d_{actor}",
-                  gender={"Female": "F", "Male": "M"}.get(gender[actor], "U"),
-                  native=check_label(emo, LABELS, f, "CREMA-D"), source=str(f),
-                  intensity=level, transcript=SENTENCES.get(sent))
 
+    def row(f: Path, m) -> Row:
+        if m["actor"] not in gender:
+            raise Skip(f"actor {m['actor']} missing from {demo.name}")
+        if m["sent"] not in SENTENCES:
+            raise Skip(f"unknown CREMA-D sentence code {m['sent']}")
+        return Row(id=f"crema_d_{f.stem}", path=f, speaker=f"crema_d_{m['actor']}",
+                   gender={"Female": "F", "Male": "M"}.get(gender[m["actor"]], "U"),
+                   native=check_label(m["emo"], LABELS, "CREMA-D"), source=str(f),
+                   intensity=m["level"], transcript=SENTENCES[m["sent"]])
 
-SYNTH = SynthSpec(
-    voice="en-us",
-    speakers=[Speaker(f"{1001 + i}", "MF"[i % 2]) for i in range(8)],
-    emotions={"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happiness",
-              "NEU": "neutral", "SAD": "sadness"},
-    sentences=list(SENTENCES.items()),
-    intensities={"LO": 0.55, "MD": 0.75, "HI": 0.95, "XX": 0.8},
-)
-
-
-def choose_intensity(native, sentence_code, k):
-    """As in the release: only IEO carries LO/MD/HI; neutral and the rest are XX."""
-    if native == "NEU" or sentence_code != "IEO":
-        return "XX"
-    return ("LO", "MD", "HI")[k % 3]
-
-
-def wav_path(u):
-    return f"AudioWAV/{u.speaker.id}_{u.sentence[0]}_{u.native}_{u.intensity}.wav"
-
-
-def write_meta(root: Path, utts):
-    spk = sorted({(u.speaker.id, u.speaker.gender) for u in utts})
-    write_csv(root / "VideoDemographics.csv", ["ActorID", "Age", "Sex", "Race", "Ethnicity"],
-              [[s, 30, {"F": "Female", "M": "Male"}[g], "Unknown", "Not Hispanic"] for s, g in spk])
+    return each_file(root, LAYOUTS, "CREMA-D", row)

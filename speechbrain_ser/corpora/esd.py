@@ -1,83 +1,111 @@
 """ESD, Emotional Speech Dataset (Zhou et al., 2021): 10 Mandarin + 10 English speakers.
 
-Release read: ``Emotional Speech Dataset (ESD)`` v1 as distributed on GitHub.
-Files read: ``<SPK>/<Emotion>/<split>/<SPK>_<NNNNNN>.wav`` with speakers 0001-0010
-Mandarin and 0011-0020 English, emotions Angry/Happy/Neutral/Sad/Surprise and the
-official split folders ``train``/``evaluation``/``test``; ``<SPK>/<SPK>.txt``
-(tab-separated ``id<TAB>text<TAB>emotion``) for transcripts. Gender is not in
-the release files; it comes from the table below (the release README).
+Release read: ``Emotional Speech Dataset (ESD)`` v1 (GitHub HLTSingapore). Files
+``<SPK>/<Emotion>/<split>/<SPK>_<NNNNNN>.wav`` with speakers 0001-0010 Mandarin
+and 0011-0020 English, emotions Angry/Happy/Neutral/Sad/Surprise and the split
+folders ``train``/``evaluation``/``test``; ``<SPK>/<SPK>.txt`` (tab-separated
+``id<TAB>text<TAB>emotion``, the emotion word in Chinese for Mandarin speakers)
+for transcripts. Gender is not in the file names; it comes from the table below
+(the release README lists it per speaker).
+
+Utterance numbering (what the split folders of the release follow): each
+speaker's 1,750 utterances are five blocks of 350, one per emotion in the order
+Neutral, Angry, Happy, Sad, Surprise; within a block, positions 1-20 are
+``evaluation``, 21-50 ``test`` and 51-350 ``train`` (20/30/300 per emotion, as the
+README counts them). For example ``0016/Neutral/evaluation/0016_000019.wav`` and
+``0016/Angry/train/0016_000699.wav``.
+
+Accepted at any depth (with or without the ``Emotion Speech Dataset/`` wrapper).
+Copies without the split folders (``0001/Neutral/0001_000001.wav``, the Kaggle
+re-pack) get the official split derived from that numbering, and the log says
+so; a copy mixing both layouts uses the numbering for every file. Rejected: a
+number outside its emotion folder's block when the split must be derived,
+unknown emotion folders, other names. Transcript files are optional; unreadable
+lines in them are counted in the log, not fatal (they hold no labels).
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from .base import CorpusError, Row, Speaker, SynthSpec, check_label, match_files
+from .base import Reject, Row, Skip, check_label, each_file
 
+log = logging.getLogger(__name__)
 NAME, LANGUAGE, DIRNAME = "esd", "zh", "ESD"
 LABELS = {"Angry", "Happy", "Neutral", "Sad", "Surprise"}
+BLOCKS = ["Neutral", "Angry", "Happy", "Sad", "Surprise"]  # 350 utterances each, in this order
 GENDER = {"0001": "F", "0002": "F", "0003": "F", "0004": "M", "0005": "M", "0006": "M",
           "0007": "F", "0008": "M", "0009": "F", "0010": "M", "0011": "M", "0012": "M",
           "0013": "M", "0014": "M", "0015": "F", "0016": "F", "0017": "F", "0018": "F",
           "0019": "F", "0020": "M"}
 SPLITS = {"train": "train", "evaluation": "dev", "test": "test"}
-PATTERN = r"(\d{4})_(\d{6})\.wav"
+LAYOUTS = [r"(?P<spk>\d{4})/(?P<emo>[A-Za-z]+)/(?:(?P<split>train|evaluation|test)/)?(?P=spk)_(?P<num>\d{6})\.wav"]
 
 
 def language_of(speaker: str) -> str:
     return "zh" if int(speaker) <= 10 else "en"
 
 
-def prepare(root: Path):
-    texts = {}
-    for t in sorted(root.glob("*/*.txt")):
-        for n, line in enumerate(t.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
+def split_of_number(num: int) -> str:
+    """The official split of utterance ``num`` from its position in its emotion block."""
+    pos = (num - 1) % 350 + 1
+    return "dev" if pos <= 20 else "test" if pos <= 50 else "train"
+
+
+def _transcripts(root: Path) -> dict:
+    texts, bad = {}, 0
+    for t in sorted(root.rglob("[0-9][0-9][0-9][0-9].txt")):
+        raw = t.read_bytes()
+        for enc in ("utf-8-sig", "utf-16", "gb18030"):
+            try:
+                lines = raw.decode(enc).splitlines()
+                break
+            except UnicodeDecodeError:
                 continue
-            parts = line.split("\t")
-            if len(parts) != 3:
-                raise CorpusError(t, "expected id<TAB>text<TAB>emotion", n)
-            texts[parts[0]] = parts[1]
-    for f, m in match_files(root, "*/*/*/*.wav", PATTERN, "ESD"):
-        spk = m.group(1)
-        emo, split = f.parent.parent.name, f.parent.name
-        if split not in SPLITS:
-            raise CorpusError(f, f"unknown split folder '{split}' (want {sorted(SPLITS)})")
-        yield Row(id=f"esd_{f.stem}", path=f, speaker=f"esd_{spk}", gender=GENDER.get(spk, "U"),
-                  native=check_label(emo, LABELS, f, "ESD"), source=str(f), split=SPLITS[split],
-                  transcript=texts.get(f.stem), extra={"language": language_of(spk)})
+        else:
+            log.warning("ESD: %s is in no known text encoding; no transcripts from it", t)
+            continue
+        for line in lines:
+            parts = line.strip().split("\t")
+            if len(parts) >= 2 and parts[0].startswith(t.stem + "_"):
+                texts[parts[0]] = parts[1].strip()
+            elif line.strip():
+                bad += 1
+    if bad:
+        log.warning("ESD: %d transcript line(s) not of the form id<TAB>text<TAB>emotion were ignored", bad)
+    return texts
 
 
-SYNTH = SynthSpec(
-    voice="cmn",
-    speakers=[Speaker(s, GENDER[s]) for s in ("0001", "0004", "0011", "0012", "0003", "0015")],
-    emotions={"Angry": "anger", "Happy": "happiness", "Neutral": "neutral", "Sad": "sadness",
-              "Surprise": "surprise"},
-    sentences=[("1", "今天天气很好。"), ("2", "我们明天再说吧。"), ("3", "他已经回家了。")],
-)
-EN_SENTENCES = {"1": "The nine the eggs I keep.", "2": "We will talk about it tomorrow.",
-                "3": "He has already gone home."}
+def _row(f: Path, m) -> Row:
+    spk, num = m["spk"], int(m["num"])
+    if spk not in GENDER:
+        raise Skip(f"unknown ESD speaker {spk} (0001-0020)")
+    emo = check_label(m["emo"], LABELS, "ESD")
+    return Row(id=f"esd_{f.stem}", path=f, speaker=f"esd_{spk}", gender=GENDER[spk], native=emo,
+               source=str(f), split=SPLITS[m["split"]] if m["split"] else None,
+               extra={"language": language_of(spk), "number": num})
 
 
-def voice_for(u):
-    return "cmn" if language_of(u.speaker.id) == "zh" else "en-us"
-
-
-def text_for(u):
-    return u.sentence[1] if language_of(u.speaker.id) == "zh" else EN_SENTENCES[u.sentence[0]]
-
-
-def choose_split(k):
-    return ("train", "train", "evaluation", "test")[k % 4]
-
-
-def wav_path(u):
-    return f"{u.speaker.id}/{u.native}/{u.extra['split']}/{u.speaker.id}_{u.index:06d}.wav"
-
-
-def write_meta(root: Path, utts):
-    by_spk = {}
-    for u in utts:
-        by_spk.setdefault(u.speaker.id, []).append(u)
-    for spk, us in by_spk.items():
-        lines = [f"{spk}_{u.index:06d}\t{text_for(u)}\t{u.native}" for u in sorted(us, key=lambda u: u.index)]
-        (root / spk / f"{spk}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+def prepare(root: Path):
+    texts = _transcripts(root)
+    items = list(each_file(root, LAYOUTS, "ESD", _row))
+    rows = [r for r in items if isinstance(r, Row)]
+    derive = any(r.split is None for r in rows)
+    if derive:
+        mixed = any(r.split is not None for r in rows)
+        log.info("ESD: %s; official split derived from the utterance numbering "
+                 "(per emotion block of 350: 1-20 evaluation, 21-50 test, 51-350 train)",
+                 "some files lack split folders" if mixed else "no train/evaluation/test folders")
+    for r in items:
+        if isinstance(r, Row):
+            num = r.extra.pop("number")
+            if derive:
+                block = BLOCKS[(num - 1) // 350] if 1 <= num <= 1750 else None
+                if block != r.native:
+                    yield Reject(r.path, f"utterance number {num} is outside the {r.native} block "
+                                         f"({BLOCKS.index(r.native) * 350 + 1}-{BLOCKS.index(r.native) * 350 + 350}); "
+                                         "its split cannot be derived")
+                    continue
+                r.split = split_of_number(num)
+            r.transcript = texts.get(r.path.stem)
+        yield r

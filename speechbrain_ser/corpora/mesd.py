@@ -1,44 +1,35 @@
 """MESD, Mexican Emotional Speech Database (Duville et al., 2021), Mexican Spanish.
 
-Release read: the Mendeley Data release (single folder of wav files).
-Files read: ``<Emotion>_<Voice>_<Corpus>_<word>.wav``: Emotion Anger, Disgust,
-Fear, Happiness, Neutral, Sadness; Voice F (female adult), M (male adult),
-C (child); Corpus A or B (word lists). Speakers are not identified beyond the
-voice type, so the voice type is the speaker. No official split.
+Release read: the Mendeley Data release (DOI 10.17632/cy34mh68j9), one folder of
+wav files, ``Mexican Emotional Speech Database (MESD)/`` when unpacked with its
+folder. File names ``<Emotion>_<Voice>_<Corpus>_<word>.wav``: Emotion Anger,
+Disgust, Fear, Happiness, Neutral, Sadness; Voice F (female adult), M (male
+adult), C (child); Corpus A or B (the two word lists); the word.
+
+Speakers: the release has 3 female, 2 male and 6 child voices but the file
+names identify only the voice *type*, so the speaker id is the voice type
+(``mesd_F``, ``mesd_M``, ``mesd_C``): a speaker-disjoint split can only separate
+voice types, never two voices of one type. Children's gender is not given (U).
+Accepted at any depth; rejected: unknown emotions or voice letters, other names.
+No official split.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Row, Speaker, SynthSpec, check_label, match_files
+from .base import Row, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "mesd", "es", "MESD"
 LABELS = {"Anger", "Disgust", "Fear", "Happiness", "Neutral", "Sadness"}
-PATTERN = r"([A-Za-z]+)_([FMC])_([AB])_(\w+)\.wav"
+LAYOUTS = [r"(?P<emo>[A-Za-z]+)_(?P<voice>[FMC])_(?P<corpus>[AB])_(?P<word>[^/]+)\.wav"]
+
+
+def _row(f: Path, m) -> Row:
+    return Row(id=f"mesd_{f.stem}", path=f, speaker=f"mesd_{m['voice']}",
+               gender={"F": "F", "M": "M", "C": "U"}[m["voice"]],
+               native=check_label(m["emo"], LABELS, "MESD"), source=str(f), transcript=m["word"],
+               extra={"word_list": m["corpus"]})
 
 
 def prepare(root: Path):
-    for f, m in match_files(root, "*.wav", PATTERN, "MESD"):
-        emo, voice, corpus, word = m.groups()
-        yield Row(id=f"mesd_{f.stem}", path=f, speaker=f"mesd_{voice}{corpus}",
-                  gender={"F": "F", "M": "M", "C": "U"}[voice],
-                  native=check_label(emo, LABELS, f, "MESD"), source=str(f), transcript=word)
-
-
-SYNTH = SynthSpec(
-    voice="es-419",
-    speakers=[Speaker("F", "F"), Speaker("M", "M"), Speaker("C", "U")],
-    emotions={"Anger": "anger", "Disgust": "disgust", "Fear": "fear", "Happiness": "happiness",
-              "Neutral": "neutral", "Sadness": "sadness"},
-    sentences=[("abajo", "abajo"), ("adiós", "adiós"), ("agua", "agua"), ("amigo", "amigo"),
-               ("ayer", "ayer"), ("bonito", "bonito")],
-)
-
-
-def wav_path(u):
-    corpus = "A" if u.take % 2 else "B"
-    return f"{u.native}_{u.speaker.id}_{corpus}_{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass
+    return each_file(root, LAYOUTS, "MESD", _row)

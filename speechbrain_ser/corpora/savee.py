@@ -1,45 +1,32 @@
 """SAVEE, Surrey Audio-Visual Expressed Emotion (Jackson & Haq, 2014).
 
 Release read: ``AudioData/`` of the SAVEE download. Four male speakers (DC, JE,
-JK, KL), British English, TIMIT sentences. Files read:
-``AudioData/<SPK>/<code><NN>.wav`` with code a (anger), d (disgust), f (fear),
-h (happiness), n (neutral), sa (sadness), su (surprise). No official split.
+JK, KL), British English, TIMIT sentences. Emotion codes a (anger), d (disgust),
+f (fear), h (happiness), n (neutral; n01-n30), sa (sadness), su (surprise), each
+with a two-digit sentence number. No official split.
+
+Accepted at any depth: the release's ``AudioData/JE/n23.wav`` (speaker folder)
+and the flat names of the common re-packs, ``JE_n23.wav`` (e.g. under ``ALL/``).
+Both give the id ``savee_JE_n23``, so a copy holding both layouts lists the
+second as a duplicate. Rejected: other speakers or codes, other names.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Row, Speaker, SynthSpec, check_label, match_files
+from .base import Row, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "savee", "en", "SAVEE"
 LABELS = {"a", "d", "f", "h", "n", "sa", "su"}
-PATTERN = r"(sa|su|[adfhn])(\d\d)\.wav"
-SENTENCES = [("01", "She had your dark suit in greasy wash water all year"),
-             ("02", "Don't ask me to carry an oily rag like that"),
-             ("03", "Will you tell me why"),
-             ("04", "Who authorized the unlimited expense account")]
+LAYOUTS = [r"(?P<spk>DC|JE|JK|KL)/(?P<code>sa|su|[a-z])(?P<num>\d\d)\.wav",
+           r"(?P<spk>DC|JE|JK|KL)_(?P<code>sa|su|[a-z])(?P<num>\d\d)\.wav"]
+
+
+def _row(f: Path, m) -> Row:
+    spk, code, num = m["spk"], m["code"], m["num"]
+    return Row(id=f"savee_{spk}_{code}{num}", path=f, speaker=f"savee_{spk}", gender="M",
+               native=check_label(code, LABELS, "SAVEE"), source=str(f))
 
 
 def prepare(root: Path):
-    for f, m in match_files(root / "AudioData", "*/*.wav", PATTERN, "SAVEE"):
-        code, num = m.groups()
-        spk = f.parent.name
-        yield Row(id=f"savee_{spk}_{f.stem}", path=f, speaker=f"savee_{spk}", gender="M",
-                  native=check_label(code, LABELS, f, "SAVEE"), source=str(f))
-
-
-SYNTH = SynthSpec(
-    voice="en-gb",
-    speakers=[Speaker(s, "M") for s in ("DC", "JE", "JK", "KL")],
-    emotions={"a": "anger", "d": "disgust", "f": "fear", "h": "happiness", "n": "neutral",
-              "sa": "sadness", "su": "surprise"},
-    sentences=SENTENCES,
-)
-
-
-def wav_path(u):
-    return f"AudioData/{u.speaker.id}/{u.native}{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass
+    return each_file(root, LAYOUTS, "SAVEE", _row)

@@ -3,14 +3,14 @@ import logging
 import time
 
 from .generate import SIZES, generate
-from .. import corpora
+from . import layouts
 
 ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.synth",
                              description="Generate the embedded synthetic emotional corpora.")
 ap.add_argument("--out", required=True, help="data root to create")
 ap.add_argument("--size", default="tiny", choices=sorted(SIZES))
 ap.add_argument("--seed", type=int, default=0)
-ap.add_argument("--corpora", default=",".join(corpora.NAMES), help="comma-separated corpus names")
+ap.add_argument("--corpora", default=",".join(layouts.NAMES), help="comma-separated corpus names")
 a = ap.parse_args()
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 t0 = time.time()

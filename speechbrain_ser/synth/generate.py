@@ -25,7 +25,8 @@ import numpy as np
 
 from .. import corpora
 from ..stage import write_json_atomic
-from ..corpora.base import Utt
+from . import layouts
+from .layouts import Utt
 from .prosody import Channel, concept_blend, mix, render, write_wav
 
 log = logging.getLogger(__name__)
@@ -84,15 +85,16 @@ def _speaker_voice(spk, idx: int):
     return "+f4", 80  # child / unknown
 
 
-def generate_corpus(mod, root: Path, size: str, seed: int) -> list:
-    rng = _rng(seed, mod.NAME, "plan")
+def generate_corpus(name: str, root: Path, size: str, seed: int) -> list:
+    mod = layouts.get(name)
+    rng = _rng(seed, name, "plan")
     utts = mod.plan(size, rng) if hasattr(mod, "plan") else generic_plan(mod, size, rng)
-    ch_rng = _rng(seed, mod.NAME, "channel")
+    ch_rng = _rng(seed, name, "channel")
     channel = Channel(seed, noise_db=float(ch_rng.uniform(-62, -45)), tilt=float(ch_rng.uniform(-0.6, 0.6)))
     speakers = sorted({u.speaker.id for u in utts})
 
     def one(u: Utt):
-        r = _rng(seed, mod.NAME, u.index, u.speaker.id, u.native, u.sentence[0])
+        r = _rng(seed, name, u.index, u.speaker.id, u.native, u.sentence[0])
         variant, pitch = _speaker_voice(u.speaker, speakers.index(u.speaker.id))
         voice = (mod.voice_for(u) if hasattr(mod, "voice_for") else mod.SYNTH.voice) + variant
         text = mod.text_for(u) if hasattr(mod, "text_for") else u.sentence[1]
@@ -107,9 +109,9 @@ def generate_corpus(mod, root: Path, size: str, seed: int) -> list:
     with ThreadPoolExecutor(2) as pool:
         rels = list(pool.map(one, utts))
     if len(set(rels)) != len(rels):
-        raise RuntimeError(f"{mod.NAME}: the synthetic plan produced duplicate file names")
+        raise RuntimeError(f"{name}: the synthetic plan produced duplicate file names")
     mod.write_meta(root, utts)
-    return [dict(wav=f"{mod.DIRNAME}/{rel}", native=u.native, intensity=u.intensity, blend=u.blend,
+    return [dict(wav=f"{corpora.get(name).DIRNAME}/{rel}", native=u.native, intensity=u.intensity, blend=u.blend,
                  weights=u.extra.get("weights"), strength=u.extra.get("strength"),
                  speaker=u.speaker.id, votes=u.extra.get("votes"))
             for rel, u in sorted(zip(rels, utts), key=lambda t: t[0])]
@@ -128,7 +130,7 @@ def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> 
     out = Path(out)
     if size not in SIZES:
         raise ValueError(f"unknown size '{size}' (have {sorted(SIZES)})")
-    names = list(names or corpora.NAMES)
+    names = list(names or layouts.NAMES)
     options = dict(version=VERSION, size=size, seed=seed)
     marker = out / ".synth.json"
     record = json.loads(marker.read_text()) if marker.exists() else None
@@ -151,7 +153,7 @@ def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> 
         for stale in (tmp, out / mod.DIRNAME):  # leftovers of a crashed run
             if stale.exists():
                 shutil.rmtree(stale)
-        truth = generate_corpus(mod, tmp / mod.DIRNAME, size, seed)
+        truth = generate_corpus(name, tmp / mod.DIRNAME, size, seed)
         with open(tmp / "truth.jsonl", "w") as f:
             for rec in truth:
                 f.write(json.dumps(rec, sort_keys=True) + "\n")
