@@ -16,5 +16,6 @@ if [ ! -x "$here/recipes/$recipe/run.sh" ]; then
   echo "$0: unknown recipe '$recipe' (have: $(ls "$here/recipes" | tr '\n' ' '))" >&2; exit 1
 fi
 args=(--stage "$stage" --stop-stage "$stop_stage" --size "$size" --seed "$seed" --nproc "$nproc"
-      --data-root "$data_root" --exp-dir "$exp_dir" --hparams "$hparams" --label-overrides "$label_overrides")
+      --data-root "$data_root" --exp-dir "$exp_dir" --hparams "$hparams" --label-overrides "$label_overrides"
+      --strict "$strict" --max-reject "$max_reject" --reader-options "$reader_options")
 exec "$here/recipes/$recipe/run.sh" "${args[@]}" -- ${extra_args[@]+"${extra_args[@]}"}

@@ -6,9 +6,12 @@ when ``hard_targets``), ``y_hard`` (class index), ``y_domain`` (corpus or
 language index), ``y_gender``, ``y_avd`` (A/V/D in [0, 1], NaN if absent),
 ``y_speaker`` (index among training speakers, -1 otherwise) and ``y_text``
 (the transcript, "" if none). With a feature cache (``features.py``) the
-item ``feats`` (frames, layers, dim) replaces ``sig``. With ``keep_unlabelled``
-(MSP-Podcast O/X inclusion) utterances without a hard label but with a soft target are kept.
-Utterances without a target (excluded labels) are dropped.
+item ``feats`` (frames, layers, dim) replaces ``sig``. Which utterances a set holds:
+those with a hard label; with soft targets also those with a soft target but no hard
+label (a soft mapping row such as boredom), except MSP-Podcast's Other/No-agreement
+(``ox``), which only ``keep_unlabelled`` (O/X inclusion) brings in. Utterances without
+a target (labels the mapping excludes) are dropped; ``y_hard`` is -1 where there is
+no hard label, so selection metrics skip them.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     max_seconds = hp.get("max_seconds")
     entries = read_entries(path)
     keep = {k: v for k, v in entries.items() if keep_all or v.get("hard") is not None or
-            (hp.get("keep_unlabelled") and not hard_targets and sum(v.get(key) or [0]) > 0)}
+            (not hard_targets and sum(v.get(key) or [0]) > 0 and (hp.get("keep_unlabelled") or not v.get("ox")))}
     for e in keep.values():
         for k in ("avd01", "gender", "transcript", key, domain_key):
             e.setdefault(k, None)

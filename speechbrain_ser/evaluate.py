@@ -5,11 +5,22 @@
 Writes ``O/results/predictions_<set>.csv`` and ``O/results/zero_shot.csv`` (one row
 per set × corpus and per set × language, plus an "all" row per set).
 
-Zero-shot class restriction: a held-out corpus rarely has every class of the
-unified space (URDU has 4). Predictions are restricted to the classes that
-occur as hard labels in that corpus's evaluation set: the other classes'
-scores are masked before the argmax (``metrics.restrict``), and every metric
-averages over that corpus's classes only. Chance level = 1 / #classes.
+Class restriction: a corpus rarely has every class of the unified space (URDU
+has 4). Its class inventory is what its labels can be scored as, from the
+mapping and the recipe's ``score_as`` (stage 2's ``summary.json``), not from the
+classes that happen to occur in a small evaluation set. Predictions are
+restricted to the inventory (the other classes' scores are masked before the
+argmax, ``metrics.restrict``); F1 averages over the inventory, UAR over the
+classes present in the references (``metrics.DEFINITIONS``). Chance level =
+1 / #inventory. A group of corpora (a language, "all") uses the union of their
+inventories.
+
+Utterances with a soft target but no hard label (EmoDB boredom, MSP-Podcast
+contempt under the unified mapping) are predicted but not in the hard-label
+metrics; ``soft_scores.csv`` gives, per corpus and native label, the mean
+probability mass the model puts on the classes of that label's mapping row
+(probabilities renormalised over the inventory), beside the mass a uniform
+guess over the inventory would put there.
 """
 from __future__ import annotations
 
@@ -32,24 +43,51 @@ def eval_sets(labels: Path) -> list:
     return [(n, p) for n, p in sets if p.exists()]
 
 
-def score_groups(entries: dict, ids, probs, classes) -> list:
+def inventories(labels: Path, classes: list) -> dict:
+    """corpus -> class indices it can be scored as (stage 2's summary)."""
+    summary = read_entries(labels / "summary.json")
+    return {c: [classes.index(x) for x in v["inventory"]] for c, v in summary["corpora"].items()}
+
+
+def score_groups(entries: dict, ids, probs, classes, inventory: dict) -> list:
     """Rows of metrics per corpus, per language and overall, with class restriction."""
     rows = []
     idx = {i: k for k, i in enumerate(ids)}
     groups = {}
     for uid in ids:
         e = entries[uid]
+        if e.get("hard") is None:
+            continue
         groups.setdefault(("corpus", e["corpus"]), []).append(uid)
         groups.setdefault(("language", e["language"]), []).append(uid)
         groups.setdefault(("all", "all"), []).append(uid)
     for (level, name), uids in sorted(groups.items()):
         refs = np.array([classes.index(entries[u]["hard"]) for u in uids])
-        allowed = sorted(set(refs.tolist()))
+        allowed = sorted(set().union(*(inventory[c] for c in {entries[u]["corpus"] for u in uids})))
         preds = metrics.restrict(probs[[idx[u] for u in uids]], allowed)
         m = metrics.classification(refs, preds, allowed)
         rows.append(dict(level=level, name=name, n_classes=len(allowed),
                          classes=" ".join(classes[c] for c in allowed),
                          chance=round(1 / len(allowed), 4), **{k: round(m[k], 4) for k in METRICS}, n=m["n"]))
+    return rows
+
+
+def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
+    """Per corpus and native label without a hard label: mean probability mass on its mapping's classes."""
+    groups = {}
+    for i, uid in enumerate(ids):
+        e = entries[uid]
+        if e.get("hard") is None and e.get("native_classes"):
+            groups.setdefault((e["corpus"], e["native"], tuple(e["native_classes"])), []).append(i)
+    rows = []
+    for (corpus, native, cls), rows_i in sorted(groups.items()):
+        inv = inventory[corpus]
+        p = probs[rows_i][:, inv]
+        p = p / p.sum(1, keepdims=True)
+        on = [inv.index(classes.index(c)) for c in cls if classes.index(c) in inv]
+        rows.append(dict(corpus=corpus, native=native, n=len(rows_i), classes=" ".join(cls),
+                         mean_mass=round(float(p[:, on].sum(1).mean()), 4),
+                         uniform_mass=round(len(on) / len(inv), 4)))
     return rows
 
 
@@ -66,17 +104,25 @@ def main(argv=None):
     all_rows = []
     sets = dict(eval_sets(labels))
     datasets = make_datasets(hp, brain, sets, domains)
+    inventory = inventories(labels, classes)
+    soft_rows = []
     for name, path in sets.items():
-        entries = {k: v for k, v in read_entries(path).items() if v.get("hard") is not None}
+        entries = read_entries(path)
         ids, probs, _, _ = brain.predict(datasets[name], hp["batch_size"])
         with open(out / f"predictions_{name}.csv", "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["id", "corpus", "language", "ref"] + [f"p_{c}" for c in classes])
+            w.writerow(["id", "corpus", "language", "native", "ref", "allowed"] + [f"p_{c}" for c in classes])
             for i, uid in enumerate(ids):
                 e = entries[uid]
-                w.writerow([uid, e["corpus"], e["language"], e["hard"]] + [f"{p:.5f}" for p in probs[i]])
-        for r in score_groups(entries, ids, probs, classes):
+                w.writerow([uid, e["corpus"], e["language"], e["native"], e["hard"] or "",
+                            " ".join(classes[c] for c in inventory[e["corpus"]])] + [f"{p:.5f}" for p in probs[i]])
+        for r in score_groups(entries, ids, probs, classes, inventory):
             all_rows.append({"set": name, **r})
+        soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, probs, classes, inventory)]
+    with open(out / "soft_scores.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["set", "corpus", "native", "n", "classes", "mean_mass", "uniform_mass"])
+        w.writeheader()
+        w.writerows(soft_rows)
     fields = ["set", "level", "name", "n", "n_classes", "classes", "chance"] + METRICS
     tmp = out / "zero_shot.csv.tmp"
     with open(tmp, "w", newline="") as f:

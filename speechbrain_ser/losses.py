@@ -2,11 +2,23 @@
 
 Soft targets (Multilingual16, CONILIUM P/S, Halmai & Gosztolya):
 * ``soft_ce``: -sum_c y_c log softmax(z)_c, batch mean (= KLD + const).
-* ``kld``: CONILIUM eq. 3, sum_c y_c log(y_c / p_c) averaged over N and C.
+* ``kld``: CONILIUM eq. 3, KL(y || softmax(z)) = sum_c y_c log(y_c / p_c), summed over
+  the classes and averaged over the utterances (PyTorch's ``batchmean``).
 Class-weighted variants (``weights``: (C,) inverse class frequency):
-* ``wce``: CONILIUM eq. 1; ``bce`` / ``wbce``: eq. 2 on sigmoid outputs.
+* ``wce``: CONILIUM eq. 1: each class's term -y_c log p_c times w_c.
+* ``bce``: eq. 2 on sigmoid outputs (one independent binary problem per class).
+  ``wbce`` multiplies *both* terms of class c by w_c, as in eq. 2. That scales how much
+  each class's error counts in the gradient, but not where each class's loss is lowest:
+  for a target y the optimum is still sigmoid(z) = y, so it does not raise the rare
+  classes' scores. ``wbce_pos`` weights only the positive term (``pos_weight``): its
+  optimum is sigmoid(z) = w y / (w y + 1 - y), which does raise rare classes.
 Halmai & Gosztolya: ``mse`` on raw outputs, ``mse_softmax`` after softmax.
 Attributes (Lertpetchpun et al.): ``ccc_loss`` = 1 - CCC per attribute, mean.
+
+Each categorical loss names the output function its head is read through
+(``head_output``): softmax for the cross-entropy family, KLD and ``mse_softmax``,
+sigmoid for the BCE family, the raw outputs for ``mse``. Predictions, threshold
+tuning, ensembles and the ``soft_mse`` selection metric use that function.
 """
 from __future__ import annotations
 
@@ -30,7 +42,7 @@ def kld(logits, targets, weights=None):
     term = torch.where(t > 0, t * (torch.log(t.clamp_min(1e-12)) - logp), torch.zeros_like(t))
     if weights is not None:
         term = term * weights
-    return term.mean()
+    return term.sum(-1).mean()
 
 
 def bce(logits, targets, weights=None):
@@ -42,6 +54,11 @@ def bce(logits, targets, weights=None):
 
 def wbce(logits, targets, weights):
     return bce(logits, targets, weights)
+
+
+def wbce_pos(logits, targets, weights):
+    """BCE with the positive term of class c weighted by w_c (``pos_weight``)."""
+    return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=weights, reduction="none").sum(-1).mean()
 
 
 def mse(outputs, targets, weights=None):
@@ -69,3 +86,20 @@ def inverse_frequency(hard_indices, n_classes: int) -> torch.Tensor:
     counts = torch.bincount(torch.as_tensor(hard_indices), minlength=n_classes).float()
     w = torch.where(counts > 0, counts.sum() / (n_classes * counts.clamp_min(1)), torch.zeros_like(counts))
     return w
+
+
+def _identity(x):
+    return x
+
+
+OUTPUTS = {"soft_ce": "softmax", "wce": "softmax", "kld": "softmax", "mse_softmax": "softmax",
+           "bce": "sigmoid", "wbce": "sigmoid", "wbce_pos": "sigmoid", "mse": "identity"}
+
+
+def head_output(cost):
+    """The output function a head trained with ``cost`` (a loss or a partial of one) is read through."""
+    fn = getattr(cost, "func", cost)
+    name = OUTPUTS.get(getattr(fn, "__name__", ""))
+    if name is None:
+        raise ValueError(f"no output function known for the loss {fn!r} (known: {sorted(OUTPUTS)})")
+    return {"softmax": lambda z: torch.softmax(z, -1), "sigmoid": torch.sigmoid, "identity": _identity}[name]

@@ -1,4 +1,4 @@
-"""Classification and regression metrics, computed by scikit-learn.
+"""Classification and regression metrics (scikit-learn underneath; definitions in ``DEFINITIONS``).
 
 ``restrict`` implements zero-shot scoring on a corpus with fewer classes than
 the label space: logits of classes the corpus does not have are set to -inf
@@ -17,14 +17,34 @@ def restrict(scores: np.ndarray, allowed: list) -> np.ndarray:
     return masked.argmax(1)
 
 
-def classification(refs, preds, labels=None) -> dict:
-    """micro/macro/weighted F1, UAR (macro recall) and accuracy over ``labels``."""
+DEFINITIONS = {
+    "micro_f1": "micro-F1 over the task's class set (equals accuracy when every prediction is in that set)",
+    "macro_f1": "unweighted mean of per-class F1 over the task's fixed class set; a class of the set that "
+                "is neither referenced nor predicted has F1 = 0",
+    "weighted_f1": "per-class F1 averaged with the reference counts as weights",
+    "uar": "unweighted average recall: mean recall over the classes present in the references "
+           "(a class that is only predicted adds no term)",
+    "accuracy": "share of utterances whose prediction equals the reference",
+}
+
+
+def classification(refs, preds, labels) -> dict:
+    """Hard-label metrics (definitions in ``DEFINITIONS``) for the task's class set ``labels``.
+
+    ``labels`` is required: scikit-learn's default (references ∪ predictions) would let a
+    class that is only predicted lower UAR and macro-F1.
+    """
+    refs, preds = np.asarray(refs), np.asarray(preds)
+    labels = list(labels)
+    present = sorted(set(refs.tolist()))
+    if not set(present) <= set(labels):
+        raise ValueError(f"references hold classes {sorted(set(present) - set(labels))} outside the class set")
     kw = dict(labels=labels, zero_division=0)
     return dict(
         micro_f1=float(f1_score(refs, preds, average="micro", **kw)),
         macro_f1=float(f1_score(refs, preds, average="macro", **kw)),
         weighted_f1=float(f1_score(refs, preds, average="weighted", **kw)),
-        uar=float(recall_score(refs, preds, average="macro", **kw)),
+        uar=float(recall_score(refs, preds, labels=present, average="macro", zero_division=0)),
         accuracy=float(accuracy_score(refs, preds)),
         n=int(len(refs)),
     )
@@ -35,3 +55,12 @@ def ccc(pred, gold) -> float:
     pm, gm = pred.mean(), gold.mean()
     cov = ((pred - pm) * (gold - gm)).mean()
     return float(2 * cov / (pred.var() + gold.var() + (pm - gm) ** 2))
+
+
+def mean_std(vals, digits: int = 3) -> str:
+    """"mean ± sample std" (n - 1 in the denominator; no std for a single value)."""
+    vals = np.asarray(vals, float)
+    if len(vals) == 0:
+        return "-"
+    sd = f"{vals.std(ddof=1):.{digits}f}" if len(vals) > 1 else "n/a"
+    return f"{vals.mean():.{digits}f} ± {sd}"

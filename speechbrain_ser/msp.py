@@ -47,7 +47,7 @@ def tune_offsets(probs, refs, grid=np.arange(-3, 3.01, 0.25), rounds=3) -> np.nd
     off = np.zeros(probs.shape[1])
 
     def score(o):
-        return metrics.classification(refs, apply_offsets(probs, o))["macro_f1"]
+        return metrics.classification(refs, apply_offsets(probs, o), range(len(CLASSES)))["macro_f1"]
 
     best = score(off)
     for _ in range(rounds):
@@ -76,7 +76,7 @@ def score_set(entries, ids, probs, avd, offsets=None) -> dict:
     keep = refs >= 0
     if probs is not None and keep.any():
         preds = probs.argmax(1) if offsets is None else apply_offsets(probs, offsets)
-        out.update(metrics.classification(refs[keep], preds[keep]))  # sklearn's labels: refs ∪ preds
+        out.update(metrics.classification(refs[keep], preds[keep], range(len(CLASSES))))
     if avd is not None:
         gold = np.array([entries[u].get("avd") or [np.nan] * 3 for u in ids], float)
         ok = np.isfinite(gold).all(1)
@@ -192,8 +192,12 @@ def report(exp_dir: Path, command: str | None) -> str:
     md = "## MSP-Podcast\n\n" + markdown(rows, cols) + "\n"
     dev = [r for r in rows if r["set"] == "dev"]
     if dev:
-        best = {k: max((r[k] for r in dev if r.get(k)), default="-") for k in ("macro_f1", "ccc_mean")}
-        md += f"\nDevelopment: macro-F1 {best['macro_f1']} (best of argmax / tuned thresholds), mean CCC {best['ccc_mean']}\n"
+        by = {r["thresholds"]: r for r in dev}
+        f1 = {k: by[k]["macro_f1"] for k in ("argmax", "tuned on dev") if k in by and by[k].get("macro_f1")}
+        ccc = next((r["ccc_mean"] for r in dev if r.get("ccc_mean")), "-")
+        md += ("\nDevelopment: macro-F1 " + ", ".join(f"{v} ({k})" for k, v in f1.items())
+               + f"; mean CCC {ccc}. Thresholds tuned on Development make its tuned score in-sample; "
+                 "the test sets use the same thresholds unchanged.\n")
     pred = results / "predictions_dev.csv"
     if pred.exists() and read_csv(pred)[0]["p_A"]:
         _confusion_msp(pred, out / "confusion_dev.png")
@@ -234,9 +238,9 @@ def seeds_table(runs: Path) -> str:
         row = {"set": split, "system": name, "thresholds": th, "seeds": len(rs)}
         for k in keys:
             vals = [float(r[k]) for r in rs if r.get(k)]
-            row[k] = f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if vals else "-"
+            row[k] = metrics.mean_std(vals)
         rows.append(row)
-    return ("Mean ± std over seeds (dev selects the checkpoint and tunes the thresholds; "
+    return ("Mean ± sample std (n-1) over seeds (dev selects the checkpoint and tunes the thresholds; "
             "test sets are unseen)\n\n" + markdown(rows, ["set", "system", "thresholds", "seeds"] + keys) + "\n")
 
 
@@ -280,7 +284,7 @@ def easy_difficult(systems: list, labels: Path, name: str = "dev") -> str:
         d = [entries[u]["duration"] for u in us]
         units = [{v["worker"]: v["primary"] for v in entries[u]["votes"]} for u in us if entries[u].get("votes")]
         rows.append({"group": g, "count": len(us),
-                     "duration": f"{np.mean(d):.2f} ± {np.std(d):.2f}" if d else "-",
+                     "duration": metrics.mean_std(d, 2),
                      "alpha": f"{krippendorff_alpha(units):.3f}" if len(units) > 1 else "-",
                      "speaker_freq": f"{np.mean([spk_count[entries[u]['speaker']] for u in us]):.1f}" if us else "-",
                      "female": sum(entries[u]["gender"] == "F" for u in us),

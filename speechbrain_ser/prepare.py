@@ -6,6 +6,7 @@
                                                 [--reader-option iemocap.self_evaluations=true ...]
     python -m speechbrain_ser.prepare labels    --config conf/labels.yaml --manifests EXP/data/manifests
                                                 --out EXP/data/labels [key=value ...]
+    python -m speechbrain_ser.prepare corpora   --config conf/labels.yaml [key=value ...]
 
 Stage 0 makes the embedded synthetic data when ``--synth-size`` is given, else
 checks that every corpus folder exists under the data root. Stage 1 writes one
@@ -163,10 +164,20 @@ def main(argv=None):
     lab.add_argument("--manifests", required=True, type=Path)
     lab.add_argument("--out", required=True, type=Path)
     lab.add_argument("overrides", nargs="*", help="key=value (YAML value) overriding the config")
+    c = sub.add_parser("corpora", help="print the config's corpora (after overrides), comma-separated")
+    c.add_argument("--config", required=True, type=Path)
+    c.add_argument("overrides", nargs="*")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        if a.cmd == "data":
+        if a.cmd == "corpora":
+            cfg = yaml.safe_load(a.config.read_text())
+            cfg.update(parse_override(a.overrides))
+            unknown = [n for n in cfg["corpora"] if n not in corpora.NAMES]
+            if unknown:
+                raise CorpusError(a.config, f"no reader for {unknown} (readers: {', '.join(corpora.NAMES)})")
+            print(",".join(cfg["corpora"]))
+        elif a.cmd == "data":
             stage_data(a.data_root, a.corpora.split(","), a.synth_size, a.seed)
         elif a.cmd == "manifests":
             stage_manifests(a.data_root, a.out, a.corpora.split(","), strict=a.strict,

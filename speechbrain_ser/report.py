@@ -69,6 +69,18 @@ def plot_bars(z: list, path: Path):
     plt.close(fig)
 
 
+def restricted_predictions(rows: list):
+    """(classes, refs, preds, allowed) of the rows with a hard reference, each prediction
+    restricted to its corpus's inventory (the ``allowed`` column stage 4 writes)."""
+    classes = [k[2:] for k in rows[0] if k.startswith("p_")]
+    rows = [r for r in rows if r["ref"]]
+    refs = np.array([classes.index(r["ref"]) for r in rows], dtype=int)
+    preds = np.array([metrics.restrict(np.array([[float(r[f"p_{c}"]) for c in classes]]),
+                                       [classes.index(c) for c in r["allowed"].split()])[0] for r in rows], dtype=int)
+    allowed = sorted({classes.index(c) for r in rows for c in r["allowed"].split()})
+    return classes, refs, preds, allowed
+
+
 def plot_confusion(pred_csv: Path, path: Path, title: str):
     import matplotlib
 
@@ -76,12 +88,7 @@ def plot_confusion(pred_csv: Path, path: Path, title: str):
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    rows = read_csv(pred_csv)
-    classes = [k[2:] for k in rows[0] if k.startswith("p_")]
-    probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows])
-    refs = np.array([classes.index(r["ref"]) for r in rows])
-    allowed = sorted(set(refs.tolist()))
-    preds = metrics.restrict(probs, allowed)
+    classes, refs, preds, allowed = restricted_predictions(read_csv(pred_csv))
     fig, ax = plt.subplots(figsize=(4.5, 4.2))
     ConfusionMatrixDisplay.from_predictions(refs, preds, labels=allowed,
                                             display_labels=[classes[i] for i in allowed],
@@ -131,6 +138,18 @@ def zero_shot_report(exp_dir: Path, command: str | None) -> str:
         mean = {k: np.mean([float(r[k]) for r in z]) for k in SHOW + ["chance"]}
         text.append("Zero-shot mean over corpora: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
         plot_bars(z, out / "zero_shot_bars.png")
+    soft = read_csv(results / "soft_scores.csv") if (results / "soft_scores.csv").exists() else []
+    if soft:
+        text += ["", "## Labels without a hard label (soft score)", "",
+                 "Native labels whose mapping row is not one-hot and that `score_as` does not assign "
+                 "(e.g. boredom -> neutral 0.5 + sadness 0.5) are not in the hard-label metrics. "
+                 "mean_mass: mean probability (renormalised over the corpus's classes) on the classes "
+                 "of the label's mapping row; uniform_mass: the same for a uniform guess.", "",
+                 markdown(soft, ["set", "corpus", "native", "n", "classes", "mean_mass", "uniform_mass"])]
+    text += ["", "## Metric definitions", "",
+             "Predictions are restricted to each corpus's class inventory (from the label mapping, "
+             "not from the references); chance = 1 / #classes of that inventory.", ""]
+    text += [f"- {k}: {v}" for k, v in metrics.DEFINITIONS.items()]
     for r in z:
         plot_confusion(results / f"predictions_{r['set']}.csv", out / f"confusion_{r['name']}.png",
                        f"{r['name']} (zero-shot)")
@@ -144,16 +163,12 @@ def neutral_shares(results: Path) -> dict:
     neutral, over every ``predictions_zeroshot_*.csv``: shows a model drifting to neutral."""
     pred = ref = n = 0
     for f in sorted(results.glob("predictions_zeroshot_*.csv")):
-        rows = read_csv(f)
-        classes = [k[2:] for k in rows[0] if k.startswith("p_")]
+        classes, refs, preds, _ = restricted_predictions(read_csv(f))
         if "neutral" not in classes:
             continue
-        allowed = sorted({classes.index(r["ref"]) for r in rows})
-        probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows])
-        preds = metrics.restrict(probs, allowed)
         pred += int((preds == classes.index("neutral")).sum())
-        ref += sum(r["ref"] == "neutral" for r in rows)
-        n += len(rows)
+        ref += int((refs == classes.index("neutral")).sum())
+        n += len(refs)
     return {"zs_pred_neutral": pred / n, "zs_ref_neutral": ref / n} if n else {}
 
 
@@ -175,10 +190,10 @@ def ablation_report(runs: Path, out: Path | None) -> str:
         row = {"variant": v, "seeds": len(recs)}
         for k in keys:
             vals = [r[k] for r in recs if k in r]
-            row[k] = f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if vals else "-"
+            row[k] = metrics.mean_std(vals)
         rows.append(row)
     md = ("Zero-shot (zs_: mean over held-out corpora) and in-domain test (id_) scores, "
-          "mean ± std over seeds; zs_pred_neutral / zs_ref_neutral: share of zero-shot "
+          "mean ± sample std (n-1) over seeds; zs_pred_neutral / zs_ref_neutral: share of zero-shot "
           "predictions / references that are neutral\n\n" + markdown(rows, ["variant", "seeds"] + keys) + "\n")
     if out:
         Path(out).write_text(md)

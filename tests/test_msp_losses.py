@@ -25,6 +25,39 @@ def test_bce_and_wbce():
     assert losses.wbce(LOGITS, T, W).item() == pytest.approx((W.numpy() * per).sum(), rel=1e-5)  # eq. 2
 
 
+def test_kld_is_a_per_utterance_sum():
+    # KL([0.5, 0.5] || [0.25, 0.75]) summed over classes, averaged over utterances (batchmean)
+    kl = 0.5 * np.log(0.5 / 0.25) + 0.5 * np.log(0.5 / 0.75)
+    assert losses.kld(LOGITS, T).item() == pytest.approx(kl, rel=1e-5)
+    two = torch.cat([LOGITS, LOGITS]), torch.cat([T, torch.tensor([[0.0, 1.0]])])
+    assert losses.kld(*two).item() == pytest.approx((kl + np.log(1 / 0.75)) / 2, rel=1e-5)
+    ref = torch.nn.functional.kl_div(torch.log_softmax(two[0], -1), two[1], reduction="batchmean")
+    assert losses.kld(*two).item() == pytest.approx(ref.item(), rel=1e-6)
+
+
+def _optimum(loss, y, w):
+    """The sigmoid output minimising ``loss`` for one class with soft target y (grid search)."""
+    z = torch.linspace(-6, 6, 24001).view(-1, 1)
+    vals = torch.stack([loss(z[i:i + 1], torch.tensor([[y]]), torch.tensor([w])) for i in range(0, len(z), 1)])
+    return torch.sigmoid(z[vals.argmin()]).item()
+
+
+def test_wbce_weights_leave_the_optimum_pos_weight_moves_it():
+    y, w = 0.2, 4.0
+    assert _optimum(losses.wbce, y, w) == pytest.approx(y, abs=1e-3)          # both terms weighted
+    assert _optimum(losses.wbce_pos, y, w) == pytest.approx(w * y / (w * y + 1 - y), abs=1e-3)  # 0.5
+
+
+def test_heads_are_read_through_their_losses_output_function():
+    import functools
+
+    z = torch.tensor([[0.0, np.log(3.0)]])
+    assert losses.head_output(losses.bce)(z).tolist()[0] == pytest.approx([0.5, 0.75])
+    assert losses.head_output(functools.partial(losses.wbce, weights=None))(z).tolist()[0] == pytest.approx([0.5, 0.75])
+    assert losses.head_output(losses.kld)(z).tolist()[0] == pytest.approx([0.25, 0.75])
+    assert losses.head_output(losses.mse)(z).tolist()[0] == pytest.approx([0.0, np.log(3.0)])
+
+
 def test_mse_and_mse_softmax():
     assert losses.mse(LOGITS, T).item() == pytest.approx(((0 - 0.5) ** 2 + (np.log(3) - 0.5) ** 2) / 2, rel=1e-5)
     assert losses.mse_softmax(LOGITS, T).item() == pytest.approx((0.25 ** 2 + 0.25 ** 2) / 2, rel=1e-5)
@@ -56,9 +89,9 @@ def test_threshold_tuning_raises_dev_macro_f1():
     logits[np.arange(300), refs] += 1.5     # informative ...
     logits[:, 0] += 2.0                      # ... but biased to class 0
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    before = metrics.classification(refs, probs.argmax(1))["macro_f1"]
+    before = metrics.classification(refs, probs.argmax(1), range(3))["macro_f1"]
     off = tune_offsets(probs, refs)
-    after = metrics.classification(refs, apply_offsets(probs, off))["macro_f1"]
+    after = metrics.classification(refs, apply_offsets(probs, off), range(3))["macro_f1"]
     assert after > before + 0.1
     assert off[1] > off[0] and off[2] > off[0]
 

@@ -133,3 +133,38 @@ def test_ox_policy(exp):
     assert len(make_dataset(labels / "train.json", hp)) == n_hard
     assert len(make_dataset(labels / "train.json", {**hp, "keep_unlabelled": True})) == n_hard + n_ox
     assert n_ox > 0
+
+
+def test_test3_blind_set_is_predicted_and_submitted(exp, tmp_path):
+    """Test3 ships as Audios/MSP-PODCAST_test3_NNNN.wav without labels: stage 1 keeps it
+    unlabelled, stage 2 gives it no targets, stage 4 predicts it and writes its submissions."""
+    import shutil
+
+    import yaml
+
+    from speechbrain_ser.prepare import stage_labels, stage_manifests
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "synth_tiny" / "MSP-Podcast", data / "MSP-Podcast")
+    wavs = sorted((data / "MSP-Podcast" / "Audios").glob("*.wav"))
+    for i, w in enumerate(wavs[:3], 1):
+        shutil.copy(w, w.parent / f"MSP-PODCAST_test3_{i:04d}.wav")
+    stage_manifests(data, tmp_path / "manifests", ["msp_podcast"])
+    cfg = yaml.safe_load((RECIPE / "conf" / "labels.yaml").read_text())
+    stage_labels(cfg, tmp_path / "manifests", tmp_path / "labels")
+    t3 = json.loads((tmp_path / "labels" / "test3.json").read_text())
+    assert sorted(t3) == [f"MSP-PODCAST_test3_{i:04d}" for i in (1, 2, 3)]
+    assert all(e["hard"] is None and e["P"] is None and e.get("avd01") is None for e in t3.values())
+    out = tmp_path / "train"
+    shutil.copytree(exp / "train", out)
+    shutil.rmtree(out / "results")
+    py = str(ROOT / ".venv" / "bin" / "python")
+    r = run([py, "-m", "speechbrain_ser.msp", "evaluate", str(RECIPE / "hparams" / "whisper_tiny.yaml"),
+             "--labels_folder", str(tmp_path / "labels"), "--data_root", str(data), "--output_folder", str(out)])
+    assert r.returncode == 0, r.stderr[-3000:]
+    results = out / "results"
+    cat = list(csv.DictReader(open(results / "submission_categorical_test3.csv")))
+    att = list(csv.DictReader(open(results / "submission_attributes_test3.csv")))
+    assert [x["FileName"] for x in cat] == [x["FileName"] for x in att] == [f"{u}.wav" for u in sorted(t3)]
+    assert all(1 <= float(x["EmoVal"]) <= 7 for x in att)
+    assert "test3" not in {x["set"] for x in csv.DictReader(open(results / "msp_metrics.csv"))}  # nothing to score

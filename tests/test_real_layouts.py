@@ -352,3 +352,26 @@ def test_new_corpora_are_zero_shot_by_configuration(tmp_path):
         assert len(z) == len(names[n]) and all(e["split"] == "zeroshot" and e["hard"] for e in z.values())
     assert not any(json.loads((tmp_path / "labels" / "train.json").read_text())[k]["corpus"] != "savee"
                    for k in json.loads((tmp_path / "labels" / "train.json").read_text()))
+
+
+def test_run_sh_holds_out_new_corpora_by_options_only(tmp_path):
+    """The user's command: a data root with real layouts, corpora and held-out set from options."""
+    from conftest import run
+
+    make(tmp_path, "savee", [f"{s}_{c}0{i}.wav" for s in ("JE", "DC", "KL") for c in ("a", "n", "sa") for i in (1, 2)])
+    make(tmp_path, "nemo", [f"nEMO-main/samples/{s}_{e}_{i}.wav" for s in ("EB0", "WR0")
+                            for e in ("anger", "fear") for i in (1, 2)] + ["nEMO-main/samples/EB0_bored_9.wav"])
+    make(tmp_path, "ased", [f"ASED_V1-main/05Angry/a5-01-01-0{g}-{p:02d}.wav" for g, p in ((1, 1), (2, 2))])
+    exp = tmp_path / "exp"
+    r = run(["./run.sh", "--data-root", str(tmp_path / "data"), "--exp-dir", str(exp), "--stage", "0",
+             "--stop-stage", "2", "--max-reject", "0.2",
+             "--label-overrides", "corpora=[savee,nemo,ased] held_out=[nemo,ased] test_fraction=0.0"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    labels = exp / "data" / "labels"
+    assert len(json.loads((labels / "zeroshot_nemo.json").read_text())) == 8
+    assert len(json.loads((labels / "zeroshot_ased.json").read_text())) == 2
+    assert "EB0_bored_9.wav" in (exp / "data" / "manifests" / "rejected_nemo.tsv").read_text()
+    assert "1 file(s) rejected" in r.stderr
+    r = run(["./run.sh", "--data-root", str(tmp_path / "data"), "--exp-dir", str(exp), "--stage", "1",
+             "--stop-stage", "1", "--strict", "true", "--label-overrides", "corpora=[savee,nemo,ased]"])
+    assert r.returncode != 0 and "EB0_bored_9.wav" in r.stderr and "strict" in r.stderr

@@ -51,3 +51,32 @@ def test_krippendorff_reference_example():
     }
     units = [{c: v[j] for c, v in coders.items() if v[j] is not None} for j in range(12)]
     assert V.krippendorff_alpha(units, "nominal") == pytest.approx(0.743, abs=1e-3)
+
+
+def test_krippendorff_from_value_counts_equals_the_dense_matrix():
+    """Per-unit value counts (the scalable path) give the dense annotators × units result."""
+    import krippendorff
+
+    rng = np.random.default_rng(0)
+    workers = [f"W{i}" for i in range(30)]
+    units = []
+    for _ in range(200):
+        raters = rng.choice(30, int(rng.integers(2, 6)), replace=False)
+        true = rng.integers(8)
+        units.append({workers[r]: int(true if rng.random() < 0.6 else rng.integers(8)) for r in raters})
+    dense = np.full((30, 200), np.nan)
+    for j, u in enumerate(units):
+        for w, v in u.items():
+            dense[workers.index(w), j] = v
+    for level in ("nominal", "interval"):
+        ref = krippendorff.alpha(reliability_data=dense, level_of_measurement=level)
+        assert V.krippendorff_alpha(units, level) == pytest.approx(ref, abs=1e-9)
+    # example of the reference above, interval level (Krippendorff 2011: 0.849)
+    coders = {
+        "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+        "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+        "C": [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+        "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+    }
+    ex = [{c: v[j] for c, v in coders.items() if v[j] is not None} for j in range(12)]
+    assert V.krippendorff_alpha(ex, "interval") == pytest.approx(0.849, abs=1e-3)

@@ -2,7 +2,7 @@
 # Needs: here (recipe folder), root (repository), default_hparams, evaluate_cmd and
 # report_cmd (python arguments of stages 4 and 5), args_in (the command line) and
 # the options stage stop_stage data_root exp_dir size seed hparams nproc
-# label_overrides extra_args.
+# label_overrides strict max_reject reader_options extra_args.
 log() { echo "$(date '+%F %T') [$(basename "$here"):${BASH_LINENO[0]}] $*" >&2; }
 case "$size" in tiny|mini) ;; *) echo "$0: --size must be tiny or mini, got '$size'" >&2; exit 1 ;; esac
 start=$(date +%s)
@@ -15,7 +15,9 @@ exp_dir=${exp_dir:-$root/exp/$recipe_name/$size}
 hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"
 mkdir -p "$exp_dir"
-corpora=$("$python" -c "import yaml,sys; print(','.join(yaml.safe_load(open(sys.argv[1]))['corpora']))" "$here/conf/labels.yaml")
+# the recipe's corpora, after --label-overrides (e.g. "corpora=[...,nemo] held_out=[emodb,nemo]")
+# shellcheck disable=SC2086  # label_overrides is a list of key=value words
+corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$here/conf/labels.yaml" $label_overrides)
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: data (${synth:+embedded synthetic $synth data in }$data_root)"
@@ -24,8 +26,11 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: manifests -> $exp_dir/data/manifests"
+  reader_args=()
+  for o in $reader_options; do reader_args+=(--reader-option "$o"); done
   "$python" -m speechbrain_ser.prepare manifests --data-root "$data_root" --corpora "$corpora" \
-    --out "$exp_dir/data/manifests"
+    --out "$exp_dir/data/manifests" --max-reject "$max_reject" ${reader_args[@]+"${reader_args[@]}"} \
+    $([ "$strict" = true ] && echo --strict)
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: labels ($here/conf/labels.yaml) -> $exp_dir/data/labels"

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import metrics
-from ..losses import ccc_loss
+from ..losses import ccc_loss, head_output
 
 
 class EmotionBrain(sb.Brain):
@@ -95,8 +95,8 @@ class EmotionBrain(sb.Brain):
         if "logits" in out:
             self.stats["refs"].append(batch.y_hard.data.view(-1).cpu())
             self.stats["preds"].append(out["logits"].argmax(-1).cpu())
-            self.stats["soft_mse"].append(((torch.softmax(out["logits"], -1) - batch.y_soft.data) ** 2)
-                                          .mean(-1).cpu())
+            scores = head_output(self.hparams.compute_cost)(out["logits"])  # what the loss trains
+            self.stats["soft_mse"].append(((scores - batch.y_soft.data) ** 2).mean(-1).detach().cpu())
         if "avd" in out:
             self.stats["avd_pred"].append(out["avd"].detach().cpu())
             self.stats["avd_gold"].append(batch.y_avd.data.cpu())
@@ -111,7 +111,7 @@ class EmotionBrain(sb.Brain):
             refs = torch.cat(self.stats["refs"]).numpy()
             preds = torch.cat(self.stats["preds"]).numpy()
             keep = refs >= 0
-            s.update(metrics.classification(refs[keep], preds[keep]))  # sklearn's labels: refs ∪ preds
+            s.update(metrics.classification(refs[keep], preds[keep], range(len(self.hparams.classes))))
             s["soft_mse"] = float(torch.cat(self.stats["soft_mse"]).mean())
         if self.stats["avd_pred"]:
             p, g = torch.cat(self.stats["avd_pred"]).numpy(), torch.cat(self.stats["avd_gold"]).numpy()
@@ -166,7 +166,8 @@ class EmotionBrain(sb.Brain):
     # ---- inference -----------------------------------------------------------
     @torch.no_grad()
     def predict(self, dataset, batch_size=8):
-        """ids, class probabilities (or None), hard refs, A/V/D predictions (or None)."""
+        """ids, class scores through the head's output function (softmax, or sigmoid for BCE
+        heads; or None), hard refs, A/V/D predictions (or None)."""
         self.modules.eval()
         loader = sb.dataio.dataloader.make_dataloader(dataset, batch_size=batch_size)
         ids, probs, refs, avd = [], [], [], []
@@ -175,7 +176,7 @@ class EmotionBrain(sb.Brain):
             ids += batch.id
             refs.append(batch.y_hard.data.view(-1).cpu())
             if "logits" in out:
-                probs.append(torch.softmax(out["logits"], -1).cpu())
+                probs.append(head_output(self.hparams.compute_cost)(out["logits"]).detach().cpu())
             if "avd" in out:
                 avd.append(out["avd"].cpu())
         cat = lambda xs: torch.cat(xs).numpy() if xs else None  # noqa: E731

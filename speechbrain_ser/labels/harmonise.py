@@ -149,6 +149,17 @@ def load_mapping(path: Path | str = DEFAULT_MAPPING, spaces: Path | str = DEFAUL
     return SoftMapping(space, neutral, default_eps, corpora, path)
 
 
-def hard_label(target: np.ndarray, classes: Sequence[str]) -> str:
-    """Argmax class of a soft target (ties → first class in the space order)."""
-    return classes[int(np.argmax(target))]
+def scoring_class(mapping: "SoftMapping", corpus: str, native: str, score_as: Mapping | None = None):
+    """The unified class a native label is scored as (hard-label metrics, hard-target training),
+    or None when it is excluded from hard-label metrics. Explicit ``score_as[corpus][native]``
+    first; else the mapping row when it is one-hot; else None. Never an argmax tie-break."""
+    chosen = ((score_as or {}).get(corpus) or {}).get(native)
+    if chosen is not None:
+        if chosen not in mapping.space.classes:
+            raise LabelConfigError(f"score_as.{corpus}.{native}: '{chosen}' is not a class of {mapping.space.classes}")
+        return chosen
+    row = mapping.target(corpus, native)
+    if row is None:
+        return None
+    nz = np.flatnonzero(row > 0)
+    return mapping.space.classes[int(nz[0])] if len(nz) == 1 else None

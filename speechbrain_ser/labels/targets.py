@@ -6,6 +6,16 @@ Two policies, one per recipe:
   Where annotator votes exist (IEMOCAP, MSP-Podcast) and ``use_votes`` is on, the
   target is the mapping applied to the primary-vote distribution P instead of
   to the single consensus label. Held-out corpora become ``zeroshot`` sets.
+  Utterances whose label the mapping excludes (IEMOCAP ``xxx`` no majority and
+  ``oth``, MSP-Podcast ``X``/``O``) get no target, so they are never trained on,
+  selected on or scored, unless ``no_agreement: votes`` gives the no-agreement
+  ones (``xxx``/``X``) a target from their votes (trained on with soft targets,
+  still never a hard label). The hard label (scoring reference, hard-target
+  training) of a native label is ``score_as[corpus][native]`` if the config sets
+  it, the mapping row's class when the row is one-hot, and none otherwise
+  (EmoDB boredom, MSP-Podcast contempt): no argmax tie-break decides a reference.
+  Each corpus's class inventory (the classes its labels can be scored as, from
+  the mapping, not from the data) is in ``summary.json``.
 * ``msp`` (MSP-Podcast): majority, P, S, P*, S*, agreement, A/V/D scaled to
   [0, 1], gender; Krippendorff's alpha per split in the summary.
 
@@ -20,7 +30,7 @@ import hashlib
 import numpy as np
 
 from . import votes as V
-from .harmonise import DEFAULT_MAPPING, hard_label, load_mapping, load_space
+from .harmonise import DEFAULT_MAPPING, LabelConfigError, load_mapping, load_space, scoring_class
 
 MSP_SPLITS = {"train": "train", "dev": "dev", "test1": "test", "test2": "test", "test3": "test"}
 
@@ -59,42 +69,60 @@ def vote_summary(votes: list, classes: list) -> dict:
                 entropy=round(V.normalised_entropy(P), 4), n_annotators=len(votes))
 
 
+NO_AGREEMENT = {"iemocap": "xxx", "msp_podcast": "X"}
+
+
 def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
     """{corpus: manifest} → ({corpus: labelled manifest}, summary)."""
     mapping = load_mapping(cfg.get("mapping") or DEFAULT_MAPPING, overrides={"default_epsilon": cfg.get("default_epsilon", 0.1),
                    "corpora": cfg.get("epsilon_overrides") or {}})
     classes = mapping.space.classes
     held_out = set(cfg.get("held_out") or [])
-    out, summary = {}, {"space": classes, "corpora": {}}
+    score_as = cfg.get("score_as") or {}
+    no_agreement = cfg.get("no_agreement", "exclude")
+    if no_agreement not in ("exclude", "votes"):
+        raise LabelConfigError(f"no_agreement must be 'exclude' or 'votes', got {no_agreement!r}")
+    out, summary = {}, {"space": classes, "no_agreement": no_agreement, "corpora": {}}
     for corpus, entries in manifests.items():
         entries = {k: dict(v) for k, v in entries.items()}
         how = "zeroshot" if corpus in held_out else assign_splits(
             entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2), cfg.get("seed", 0))
+        hard_of = {n: scoring_class(mapping, corpus, n, score_as) for n in mapping.corpora[corpus].rows}
+        excluded, unscored, from_votes = {}, {}, 0
         for uid, e in entries.items():
-            native_t = raw = mapping.target(corpus, e["native"])
-            source = "label"
-            if e.get("votes") and cfg.get("use_votes", True):
+            native = e["native"]
+            native_t = mapping.target(corpus, native) if native is not None else None
+            raw, source = native_t, "label"
+            include_votes = native_t is not None or (no_agreement == "votes" and native == NO_AGREEMENT.get(corpus))
+            if e.get("votes") and cfg.get("use_votes", True) and include_votes:
                 nat = [v["primary"] for v in e["votes"]]
                 mixed = sum((mapping.target(corpus, c) for c in nat
                              if mapping.target(corpus, c) is not None), np.zeros(len(classes)))
                 if mixed.sum() > 0:
                     raw, source = mixed / mixed.sum(), "votes"
-            if corpus in held_out:
-                e["split"] = "zeroshot"
-            else:
-                e["split"] = MSP_SPLITS.get(e["split"], e["split"])
+            e["split"] = "zeroshot" if corpus in held_out else MSP_SPLITS.get(e["split"], e["split"])
             if raw is None:
+                per_split = excluded.setdefault(str(native), {})
+                per_split[e["split"]] = per_split.get(e["split"], 0) + 1
                 e.update(target=None, hard=None, epsilon=None, target_source=None)
                 continue
+            from_votes += native_t is None
+            hard = hard_of.get(native) if native_t is not None else None
+            if hard is None:
+                unscored[str(native)] = unscored.get(str(native), 0) + 1
             eps = mapping.epsilon(corpus, e.get("intensity")) if cfg.get("neutral_smoothing", True) else 0.0
             target = mapping.smooth(raw, eps)
             e.update(target=[round(float(x), 6) for x in target],
                      target_raw=[round(float(x), 6) for x in raw],
-                     hard=hard_label(native_t if native_t is not None else raw, classes),
-                     epsilon=eps, target_source=source)
+                     native_classes=[c for c, w in zip(classes, native_t if native_t is not None else raw) if w > 0],
+                     hard=hard, epsilon=eps, target_source=source)
         out[corpus] = entries
-        summary["corpora"][corpus] = dict(split_by=how, counts=_counts(entries),
-                                          excluded=sum(e["target"] is None for e in entries.values()))
+        summary["corpora"][corpus] = dict(
+            split_by=how, counts=_counts(entries), excluded=sum(sum(v.values()) for v in excluded.values()),
+            excluded_by_label=dict(sorted(excluded.items())),
+            no_agreement_with_vote_targets=from_votes,
+            no_hard_label=dict(sorted(unscored.items())),
+            inventory=[c for c in classes if c in set(hard_of.values())])
     return out, summary
 
 

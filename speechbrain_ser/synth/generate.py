@@ -110,7 +110,8 @@ def generate_corpus(name: str, root: Path, size: str, seed: int) -> list:
         rels = list(pool.map(one, utts))
     if len(set(rels)) != len(rels):
         raise RuntimeError(f"{name}: the synthetic plan produced duplicate file names")
-    mod.write_meta(root, utts)
+    if hasattr(mod, "write_meta"):  # label/metadata files, where the corpus has any
+        mod.write_meta(root, utts)
     return [dict(wav=f"{corpora.get(name).DIRNAME}/{rel}", native=u.native, intensity=u.intensity, blend=u.blend,
                  weights=u.extra.get("weights"), strength=u.extra.get("strength"),
                  speaker=u.speaker.id, votes=u.extra.get("votes"))

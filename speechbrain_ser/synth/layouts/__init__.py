@@ -3,8 +3,8 @@
 One module per corpus the generator can make, named like its reader in
 ``speechbrain_ser/corpora/``. A layout module defines ``SYNTH`` (a ``SynthSpec``:
 voice, speakers, native label -> emotion concept, sentences, intensities) and
-``wav_path(utt)`` / ``write_meta(root, utts)`` (the release's file names and label
-files), and optionally ``plan(size, rng)``, ``choose_intensity``, ``choose_split``,
+``wav_path(utt)`` (the release's file names), and optionally ``write_meta(root, utts)``
+(its label and metadata files), ``plan(size, rng)``, ``choose_intensity``, ``choose_split``,
 ``voice_for``, ``text_for``. It may import its reader's constants; readers never
 import this package. A corpus without a layout is still readable from real data;
 it is just not part of the embedded default data.

@@ -1,7 +1,5 @@
-"""Synthetic aesdd layout."""
+"""Synthetic aesdd in its release layout, read back by ``corpora/aesdd.py``."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from . import Speaker, SynthSpec
 from ...corpora import aesdd as reader
@@ -19,7 +17,3 @@ SYNTH = SynthSpec(
 
 def wav_path(u):
     return f"{reader.FOLDERS[u.native]}/{u.native}{u.sentence[0]} ({u.speaker.id}).wav"
-
-
-def write_meta(root: Path, utts):
-    pass

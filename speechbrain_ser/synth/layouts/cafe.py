@@ -1,7 +1,5 @@
-"""Synthetic cafe layout."""
+"""Synthetic cafe in its release layout, read back by ``corpora/cafe.py``."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from . import Speaker, SynthSpec
 from ...corpora import cafe as reader
@@ -28,7 +26,3 @@ def wav_path(u):
         return f"Neutre/{u.speaker.id}-N-{u.sentence[0]}.wav"
     level = {"faible": "1", "fort": "2"}[u.intensity]
     return f"{FOLDERS[u.native]}/{u.intensity.capitalize()}/{u.speaker.id}-{u.native}-{level}-{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

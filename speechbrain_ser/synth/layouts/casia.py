@@ -1,7 +1,5 @@
-"""Synthetic casia layout."""
+"""Synthetic casia in its release layout, read back by ``corpora/casia.py``."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from . import Speaker, SynthSpec
 from ...corpora import casia as reader
@@ -17,7 +15,3 @@ SYNTH = SynthSpec(
 
 def wav_path(u):
     return f"{u.speaker.id}/{u.native}/{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

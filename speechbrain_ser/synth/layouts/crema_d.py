@@ -1,4 +1,4 @@
-"""Synthetic crema_d layout."""
+"""Synthetic crema_d in its release layout, read back by ``corpora/crema_d.py``."""
 from __future__ import annotations
 
 from pathlib import Path

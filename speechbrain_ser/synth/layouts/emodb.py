@@ -1,7 +1,5 @@
-"""Synthetic emodb layout."""
+"""Synthetic emodb in its release layout, read back by ``corpora/emodb.py``."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from . import Speaker, SynthSpec
 from ...corpora import emodb as reader
@@ -19,7 +17,3 @@ SYNTH = SynthSpec(
 
 def wav_path(u):
     return f"wav/{u.speaker.id}{u.sentence[0]}{u.native}{'abcd'[u.take - 1]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

@@ -1,10 +1,7 @@
-"""Synthetic emovo layout."""
+"""Synthetic emovo in its release layout, read back by ``corpora/emovo.py``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import Speaker, SynthSpec
-from ...corpora import emovo as reader
 
 SYNTH = SynthSpec(
     voice="it",
@@ -18,7 +15,3 @@ SYNTH = SynthSpec(
 
 def wav_path(u):
     return f"{u.speaker.id}/{u.native}-{u.speaker.id}-{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

@@ -1,4 +1,4 @@
-"""Synthetic esd layout."""
+"""Synthetic esd in its release layout, read back by ``corpora/esd.py``."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Synthetic iemocap layout."""
+"""Synthetic iemocap in its release layout, read back by ``corpora/iemocap.py``."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,10 +1,7 @@
-"""Synthetic mesd layout."""
+"""Synthetic mesd in its release layout, read back by ``corpora/mesd.py``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import Speaker, SynthSpec
-from ...corpora import mesd as reader
 
 SYNTH = SynthSpec(
     voice="es-419",
@@ -19,7 +16,3 @@ SYNTH = SynthSpec(
 def wav_path(u):
     corpus = "A" if u.take % 2 else "B"
     return f"{u.native}_{u.speaker.id}_{corpus}_{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

@@ -1,4 +1,4 @@
-"""Synthetic msp_podcast layout."""
+"""Synthetic msp_podcast in its release layout, read back by ``corpora/msp_podcast.py``."""
 from __future__ import annotations
 
 import json

@@ -1,7 +1,5 @@
-"""Synthetic ravdess layout."""
+"""Synthetic ravdess in its release layout, read back by ``corpora/ravdess.py``."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from . import Speaker, SynthSpec
 from ...corpora import ravdess as reader
@@ -24,7 +22,3 @@ def wav_path(u):
     code = {v: k for k, v in reader.EMOTIONS.items()}[u.native]
     inten = {"normal": "01", "strong": "02"}[u.intensity]
     return f"Actor_{u.speaker.id}/03-01-{code}-{inten}-{u.sentence[0]}-{u.take:02d}-{u.speaker.id}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass  # everything is in the file names

@@ -1,10 +1,7 @@
-"""Synthetic savee layout."""
+"""Synthetic savee in its release layout, read back by ``corpora/savee.py``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import Speaker, SynthSpec
-from ...corpora import savee as reader
 
 SENTENCES = [("01", "She had your dark suit in greasy wash water all year"),
              ("02", "Don't ask me to carry an oily rag like that"),
@@ -22,7 +19,3 @@ SYNTH = SynthSpec(
 
 def wav_path(u):
     return f"AudioData/{u.speaker.id}/{u.native}{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

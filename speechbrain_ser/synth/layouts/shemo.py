@@ -1,10 +1,7 @@
-"""Synthetic shemo layout."""
+"""Synthetic shemo in its release layout, read back by ``corpora/shemo.py``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import Speaker, SynthSpec
-from ...corpora import shemo as reader
 
 SYNTH = SynthSpec(
     voice="fa",
@@ -19,7 +16,3 @@ SYNTH = SynthSpec(
 def wav_path(u):
     g = u.speaker.gender
     return f"{'female' if g == 'F' else 'male'}/{g}{u.speaker.id}{u.native}{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

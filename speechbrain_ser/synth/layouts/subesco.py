@@ -1,10 +1,7 @@
-"""Synthetic subesco layout."""
+"""Synthetic subesco in its release layout, read back by ``corpora/subesco.py``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import Speaker, SynthSpec
-from ...corpora import subesco as reader
 
 NAMES = ["MONIKA", "RAHIM", "NADIA", "KARIM", "SHIMU", "JAMAL"]
 
@@ -20,7 +17,3 @@ SYNTH = SynthSpec(
 def wav_path(u):
     name = NAMES[int(u.speaker.id) - 1]
     return f"{u.speaker.gender}_{u.speaker.id}_{name}_S_{u.sentence[0]}_{u.native}_{u.take}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

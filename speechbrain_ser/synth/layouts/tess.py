@@ -1,10 +1,7 @@
-"""Synthetic tess layout."""
+"""Synthetic tess in its release layout, read back by ``corpora/tess.py``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import Speaker, SynthSpec
-from ...corpora import tess as reader
 
 FOLDERS = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy",
            "neutral": "neutral", "ps": "Pleasant_surprise", "sad": "Sad"}  # the release's folder spellings vary
@@ -21,7 +18,3 @@ SYNTH = SynthSpec(
 
 def wav_path(u):
     return f"{u.speaker.id}_{FOLDERS[u.native]}/{u.speaker.id}_{u.sentence[0]}_{u.native}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass

@@ -1,10 +1,7 @@
-"""Synthetic urdu layout."""
+"""Synthetic urdu in its release layout, read back by ``corpora/urdu.py``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import Speaker, SynthSpec
-from ...corpora import urdu as reader
 
 SYNTH = SynthSpec(
     voice="ur",
@@ -17,7 +14,3 @@ SYNTH = SynthSpec(
 def wav_path(u):
     g, n = u.speaker.id[0], u.speaker.id[1:]
     return f"{u.native}/S{g}{n}_F{u.sentence[0]}_{u.native[0]}{u.take:02d}{u.sentence[0]}.wav"
-
-
-def write_meta(root: Path, utts):
-    pass
