@@ -2,8 +2,10 @@
 
     python -m speechbrain_ser.evaluate HPARAMS --labels_folder L --data_root D --output_folder O
 
-Writes ``O/results/predictions_<set>.csv`` and ``O/results/zero_shot.csv`` (one row
-per set × corpus and per set × language, plus an "all" row per set).
+Writes ``O/results/predictions_<set>.csv``, ``O/results/zero_shot.csv`` (one row
+per set × corpus and per set × language, plus an "all" row per set) and
+``soft_scores.csv``, each atomically, then the stage marker: rerunning with the
+same finished training run and labels does nothing.
 
 Class restriction: a corpus rarely has every class of the unified space (URDU
 has 4). Its class inventory is what its labels can be scored as, from the
@@ -24,7 +26,6 @@ guess over the inventory would put there.
 """
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -32,7 +33,8 @@ import numpy as np
 
 from . import metrics
 from .data import read_entries
-from .train import build, make_datasets
+from .stage import Stage, write_csv_atomic
+from .train import build, make_datasets, stage4_options
 
 METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
 
@@ -93,43 +95,41 @@ def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    out, options = stage4_options(argv)
+    with Stage(out, options, "stage 4 evaluate") as st:
+        if st.done:
+            print(f"stage 4: {out} is up to date (same training run and labels); nothing to do")
+            return
+        evaluate(argv, out)
+
+
+def evaluate(argv, out: Path):
     hp, brain, domains, labels = build(argv, for_training=False)
     key = {f"{hp['select_mode']}_key": hp["select_key"]}
     ckpt = brain.checkpointer.recover_if_possible(**key)
     if ckpt is None:
         raise SystemExit(f"no checkpoint in {hp['save_folder']}: run stage 3 first")
-    out = Path(hp["output_folder"]) / "results"
-    out.mkdir(parents=True, exist_ok=True)
     classes = hp["classes"]
-    all_rows = []
+    all_rows, soft_rows = [], []
     sets = dict(eval_sets(labels))
     datasets = make_datasets(hp, brain, sets, domains)
     inventory = inventories(labels, classes)
-    soft_rows = []
     for name, path in sets.items():
         entries = read_entries(path)
         ids, probs, _, _ = brain.predict(datasets[name], hp["batch_size"])
-        with open(out / f"predictions_{name}.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["id", "corpus", "language", "native", "ref", "allowed"] + [f"p_{c}" for c in classes])
-            for i, uid in enumerate(ids):
-                e = entries[uid]
-                w.writerow([uid, e["corpus"], e["language"], e["native"], e["hard"] or "",
-                            " ".join(classes[c] for c in inventory[e["corpus"]])] + [f"{p:.5f}" for p in probs[i]])
-        for r in score_groups(entries, ids, probs, classes, inventory):
-            all_rows.append({"set": name, **r})
+        rows = []
+        for i, uid in enumerate(ids):
+            e = entries[uid]
+            rows.append([uid, e["corpus"], e["language"], e["native"], e["hard"] or "",
+                         " ".join(classes[c] for c in inventory[e["corpus"]])] + [f"{p:.5f}" for p in probs[i]])
+        write_csv_atomic(out / f"predictions_{name}.csv",
+                         ["id", "corpus", "language", "native", "ref", "allowed"] + [f"p_{c}" for c in classes], rows)
+        all_rows += [{"set": name, **r} for r in score_groups(entries, ids, probs, classes, inventory)]
         soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, probs, classes, inventory)]
-    with open(out / "soft_scores.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["set", "corpus", "native", "n", "classes", "mean_mass", "uniform_mass"])
-        w.writeheader()
-        w.writerows(soft_rows)
-    fields = ["set", "level", "name", "n", "n_classes", "classes", "chance"] + METRICS
-    tmp = out / "zero_shot.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(all_rows)
-    tmp.replace(out / "zero_shot.csv")
+    write_csv_atomic(out / "soft_scores.csv", ["set", "corpus", "native", "n", "classes", "mean_mass", "uniform_mass"],
+                     soft_rows)
+    write_csv_atomic(out / "zero_shot.csv", ["set", "level", "name", "n", "n_classes", "classes", "chance"] + METRICS,
+                     all_rows)
     print(f"checkpoint {ckpt.path.name} ({hp['select_key']}={ckpt.meta.get(hp['select_key'])}); "
           f"wrote {out / 'zero_shot.csv'}")
 

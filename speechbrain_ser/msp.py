@@ -30,6 +30,7 @@ from . import metrics
 from .data import read_entries
 from .labels.votes import krippendorff_alpha
 from .report import markdown, read_csv, write_self_description
+from .stage import Stage, save_figure_atomic, write_csv_atomic, write_json_atomic
 
 CLASSES = ["A", "S", "H", "U", "F", "D", "C", "N"]
 ATTRS = ["EmoAct", "EmoVal", "EmoDom"]
@@ -87,14 +88,13 @@ def score_set(entries, ids, probs, avd, offsets=None) -> dict:
 
 
 def write_predictions(path: Path, entries, ids, probs, avd):
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "ref"] + [f"p_{c}" for c in CLASSES] + ATTRS)
-        for i, u in enumerate(ids):
-            row = [u, entries[u].get("native")]
-            row += [f"{p:.5f}" for p in probs[i]] if probs is not None else [""] * len(CLASSES)
-            row += [f"{x:.4f}" for x in avd[i]] if avd is not None else [""] * 3
-            w.writerow(row)
+    rows = []
+    for i, u in enumerate(ids):
+        row = [u, entries[u].get("native") or ""]
+        row += [f"{p:.5f}" for p in probs[i]] if probs is not None else [""] * len(CLASSES)
+        row += [f"{x:.4f}" for x in avd[i]] if avd is not None else [""] * 3
+        rows.append(row)
+    write_csv_atomic(path, ["id", "ref"] + [f"p_{c}" for c in CLASSES] + ATTRS, rows)
 
 
 def read_predictions(path: Path):
@@ -107,17 +107,11 @@ def read_predictions(path: Path):
 
 def write_submissions(out: Path, name: str, ids, probs, avd, offsets):
     if probs is not None:
-        with open(out / f"submission_categorical_{name}.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["FileName", "EmoClass"])
-            for u, p in zip(ids, apply_offsets(probs, offsets)):
-                w.writerow([f"{u}.wav", CLASSES[p]])
+        write_csv_atomic(out / f"submission_categorical_{name}.csv", ["FileName", "EmoClass"],
+                         [[f"{u}.wav", CLASSES[p]] for u, p in zip(ids, apply_offsets(probs, offsets))])
     if avd is not None:
-        with open(out / f"submission_attributes_{name}.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["FileName"] + ATTRS)
-            for u, a in zip(ids, avd):
-                w.writerow([f"{u}.wav"] + [f"{x:.4f}" for x in a])
+        write_csv_atomic(out / f"submission_attributes_{name}.csv", ["FileName"] + ATTRS,
+                         [[f"{u}.wav"] + [f"{x:.4f}" for x in a] for u, a in zip(ids, avd)])
 
 
 def metrics_rows(results: Path, labels: Path) -> list:
@@ -130,7 +124,7 @@ def metrics_rows(results: Path, labels: Path) -> list:
         refs = _labelled(entries, ids)
         if probs is not None and (refs >= 0).any():
             offsets = tune_offsets(probs[refs >= 0], refs[refs >= 0])
-            (results / "thresholds.json").write_text(json.dumps(dict(zip(CLASSES, offsets.tolist()))) + "\n")
+            write_json_atomic(results / "thresholds.json", dict(zip(CLASSES, offsets.tolist())))
     for name in SETS:
         p = results / f"predictions_{name}.csv"
         if not p.exists():
@@ -150,22 +144,28 @@ def metrics_rows(results: Path, labels: Path) -> list:
 
 def write_metrics(results: Path, rows: list):
     fields = ["set", "thresholds", "n"] + CAT + ["ccc_a", "ccc_v", "ccc_d", "ccc_mean"]
-    with open(results / "msp_metrics.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in fields})
+    write_csv_atomic(results / "msp_metrics.csv", fields, [{k: r.get(k, "") for k in fields} for r in rows])
 
 
 def evaluate(argv):
+    """Stage 4 (a stage with a marker: rerunning on the same training run and labels does nothing)."""
+    from .train import stage4_options
+
+    results, options = stage4_options(argv)
+    with Stage(results, options, "stage 4 evaluate") as st:
+        if st.done:
+            print(f"stage 4: {results} is up to date (same training run and labels); nothing to do")
+            return
+        _evaluate(argv, results)
+
+
+def _evaluate(argv, results: Path):
     from .train import build, make_datasets
 
     hp, brain, domains, labels = build(argv, for_training=False)
     ckpt = brain.checkpointer.recover_if_possible(**{f"{hp['select_mode']}_key": hp["select_key"]})
     if ckpt is None:
         raise SystemExit(f"no checkpoint in {hp['save_folder']}: run stage 3 first")
-    results = Path(hp["output_folder"]) / "results"
-    results.mkdir(parents=True, exist_ok=True)
     sets = {name: labels / f"{name}.json" for name in SETS if (labels / f"{name}.json").exists()}
     datasets = make_datasets(hp, brain, sets, domains, keep_all=True)
     for name, path in sets.items():
@@ -181,12 +181,13 @@ def evaluate(argv):
 
 # ---- report -------------------------------------------------------------------------
 def report(exp_dir: Path, command: str | None) -> str:
-    from .report import plot_confusion
+    from .report import report_stage
 
-    results = exp_dir / "train" / "results"
+    return report_stage(exp_dir, lambda results, out: _report(results, out, command))
+
+
+def _report(results: Path, out: Path, command: str | None) -> str:
     rows = read_csv(results / "msp_metrics.csv")
-    out = exp_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
     cols = ["set", "thresholds", "n"] + [c for c in CAT + ["ccc_a", "ccc_v", "ccc_d", "ccc_mean"]
                                          if any(r.get(c) for r in rows)]
     md = "## MSP-Podcast\n\n" + markdown(rows, cols) + "\n"
@@ -221,7 +222,7 @@ def _confusion_msp(pred_csv: Path, path: Path):
                                             normalize="true", values_format=".2f", ax=ax, colorbar=False)
     ax.set_title("Development (% of reference labels)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure_atomic(fig, path, dpi=110)
     plt.close(fig)
 
 

@@ -32,7 +32,7 @@ from .corpora.base import CorpusError
 from .labels.harmonise import LabelConfigError
 from .labels.targets import msp_targets, unified_targets
 from .manifest import build_manifest
-from .stage import Stage, fingerprint, write_json_atomic, write_text_atomic
+from .stage import Stage, content_hash, fingerprint, tree_fingerprint, write_json_atomic, write_text_atomic
 
 log = logging.getLogger("speechbrain_ser.prepare")
 
@@ -62,8 +62,12 @@ def stage_manifests(data_root: Path, out: Path, names: list, strict: bool = Fals
         raise CorpusError(out, f"reader options for corpora not in this stage: {unknown}")
     # only these corpora's generator record: another recipe adding corpora to a shared
     # embedded data root does not make this stage stale
+    # the corpora's label/metadata files by content and their audio by path, size and mtime:
+    # an edited label file or a replaced recording reruns the stage
+    inputs = {n: tree_fingerprint(data_root / corpora.get(n).DIRNAME) if (data_root / corpora.get(n).DIRNAME).is_dir()
+              else None for n in names}
     options = dict(data_root=str(data_root.resolve()), corpora=names, synth=record_for(data_root, names),
-                   strict=strict, max_reject=max_reject, reader_options=reader_options)
+                   inputs=inputs, strict=strict, max_reject=max_reject, reader_options=reader_options)
     with Stage(out, options, "stage 1 manifests") as st:
         if st.done:
             return
@@ -103,8 +107,13 @@ def parse_reader_options(items: list) -> dict:
 
 
 def stage_labels(config: dict, manifests: Path, out: Path):
+    from .labels.harmonise import DEFAULT_MAPPING, DEFAULT_SPACES
+
     names = config["corpora"]
-    options = dict(config=config, upstream=fingerprint(manifests))
+    # the mapping and label spaces by content: editing them (the package default mapping
+    # included, `mapping: null`) reruns the stage
+    options = dict(config=config, upstream=fingerprint(manifests),
+                   label_files=content_hash(config.get("mapping") or DEFAULT_MAPPING, DEFAULT_SPACES))
     with Stage(out, options, "stage 2 labels") as st:
         if st.done:
             return

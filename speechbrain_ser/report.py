@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
+from .stage import Stage, fingerprint, save_figure_atomic, write_json_atomic, write_text_atomic
 
 SHOW = ["micro_f1", "macro_f1", "uar", "weighted_f1"]
 
@@ -65,7 +66,7 @@ def plot_bars(z: list, path: Path):
     ax.set_title("Zero-shot scores on held-out corpora")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure_atomic(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -96,7 +97,7 @@ def plot_confusion(pred_csv: Path, path: Path, title: str):
     ax.set_title(title)
     plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure_atomic(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -117,17 +118,29 @@ def environment() -> dict:
 
 def write_self_description(out: Path, md: str, command: str | None):
     """report.md, env.json and command.sh (the exact command to rerun) in ``out``."""
-    (out / "report.md").write_text(md)
-    (out / "env.json").write_text(json.dumps(environment(), indent=1) + "\n")
+    write_text_atomic(out / "report.md", md)
+    write_json_atomic(out / "env.json", environment())
     if command:
-        (out / "command.sh").write_text("#!/usr/bin/env bash\n# rerun this experiment\n" + command + "\n")
+        write_text_atomic(out / "command.sh", "#!/usr/bin/env bash\n# rerun this experiment\n" + command + "\n")
+
+
+def report_stage(exp_dir: Path, make) -> str:
+    """Stage 5 with a marker: ``make(results, out)`` writes the report; rerunning with the same
+    stage-4 results does nothing and prints the existing report."""
+    results, out = exp_dir / "train" / "results", exp_dir / "report"
+    with Stage(out, {"results": fingerprint(results)}, "stage 5 report") as st:
+        if st.done:
+            print(f"stage 5: {out} is up to date (same stage-4 results); nothing to do")
+            return (out / "report.md").read_text()
+        return make(results, out)
 
 
 def zero_shot_report(exp_dir: Path, command: str | None) -> str:
-    results = exp_dir / "train" / "results"
+    return report_stage(exp_dir, lambda results, out: _zero_shot_report(results, out, command))
+
+
+def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
     rows = read_csv(results / "zero_shot.csv")
-    out = exp_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
     z, d = zero_shot_table(rows)
     cols = ["name", "n", "n_classes", "chance"] + SHOW
     lang = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "language"]
@@ -196,7 +209,7 @@ def ablation_report(runs: Path, out: Path | None) -> str:
           "mean ± sample std (n-1) over seeds; zs_pred_neutral / zs_ref_neutral: share of zero-shot "
           "predictions / references that are neutral\n\n" + markdown(rows, ["variant", "seeds"] + keys) + "\n")
     if out:
-        Path(out).write_text(md)
+        write_text_atomic(out, md)
     return md
 
 

@@ -14,7 +14,9 @@
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import logging
 import os
@@ -87,3 +89,55 @@ def write_text_atomic(path: Path | str, text: str):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_csv_atomic(path: Path | str, header: list, rows: list):
+    """CSV (a header, then rows as lists or dicts) written to a temporary file, then renamed."""
+    buf = io.StringIO()
+    if rows and isinstance(rows[0], dict):
+        w = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    write_text_atomic(path, buf.getvalue())
+
+
+def save_figure_atomic(fig, path: Path | str, **kw):
+    """matplotlib ``savefig`` to a temporary file in the same folder, then rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    fig.savefig(tmp, **kw)
+    os.replace(tmp, path)
+
+
+def content_hash(*paths: Path | str) -> str:
+    """Hash of files' contents (a missing file hashes as absent), for a stage's options."""
+    h = hashlib.sha1()
+    for p in paths:
+        p = Path(p)
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes() if p.exists() else b"<absent>")
+    return h.hexdigest()[:12]
+
+
+def tree_fingerprint(root: Path | str, audio_suffixes=(".wav", ".flac")) -> str:
+    """What a corpus folder holds: every non-audio file's content (label and metadata
+    files) and every audio file's path, size and modification time (headers are not
+    read, so a large corpus costs one stat per file)."""
+    h = hashlib.sha1()
+    root = Path(root)
+    for d, dirs, files in os.walk(root):
+        dirs.sort()
+        for f in sorted(files):
+            p = Path(d) / f
+            rel = p.relative_to(root).as_posix()
+            if f.lower().endswith(audio_suffixes):
+                st = p.stat()
+                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            else:
+                h.update(f"{rel}\0".encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()[:12]

@@ -4,7 +4,11 @@
 
 Runs under ``torchrun`` too (SpeechBrain DDP; ``--distributed_backend gloo`` on
 CPU). Resuming is free: the Checkpointer restores the last epoch, optimizer
-and scheduler, so rerunning after an interruption continues.
+and scheduler, so rerunning after an interruption continues. A finished run
+leaves ``.done.json`` (its options, the epochs trained): rerunning it with the
+same options does nothing and says so; more epochs continue it. A folder made
+with another hparams content (after ``extends:``), other overrides or other
+stage-2 labels is refused.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from .brains.emotion import EmotionBrain
 from .data import domains_of, make_dataset, read_entries
 from .hparams import load_hparams, resolved_yaml
 from .losses import inverse_frequency
+from .stage import MARKER, write_json_atomic
 
 
 def _peek(hparams_file, overrides: str) -> dict:
@@ -29,29 +34,67 @@ def _peek(hparams_file, overrides: str) -> dict:
 
 
 RESUMABLE = {"number_of_epochs"}  # may change between an interrupted run and its resumption
+DERIVED = {"n_domains", "n_speakers"}  # set from the stage-2 labels, which are fingerprinted
 
 
-def guard_options(out: Path, hparams_file, overrides: dict, labels: Path):
-    """Refuse to continue a training folder made with other options (outputs would mix)."""
+def run_options(hparams_file, ov: dict, labels: Path) -> dict:
+    """What a training folder was made with: the hparams *content* after ``extends:``
+    (not just its path), the stage-2 labels, and the overrides that cannot change
+    between an interrupted run and its resumption."""
+    import hashlib
+
+    from .hparams import merged_text
     from .stage import fingerprint
 
-    opts = {"hparams": str(Path(hparams_file).resolve()), "labels": fingerprint(labels),
-            "overrides": {k: str(v) for k, v in overrides.items() if k not in RESUMABLE}}
+    return {"hparams": str(Path(hparams_file).resolve()),
+            "hparams_content": hashlib.sha1(merged_text(hparams_file, {}).encode()).hexdigest()[:12],
+            "labels": fingerprint(labels),
+            "overrides": {k: str(v) for k, v in ov.items() if k not in RESUMABLE | DERIVED}}
+
+
+def guard_options(out: Path, opts: dict):
+    """Refuse to continue a training folder made with other options (outputs would mix)."""
     record = out / ".train_options.json"
     if record.exists():
         old = json.loads(record.read_text())
         if old != opts:
-            diff = sorted(k for k in set(old["overrides"]) | set(opts["overrides"])
-                          if old["overrides"].get(k) != opts["overrides"].get(k))
-            if old["hparams"] != opts["hparams"]:
-                diff.append("hparams file")
-            if old["labels"] != opts["labels"]:
-                diff.append("stage-2 labels")
+            diff = sorted(k for k in set(old.get("overrides", {})) | set(opts["overrides"])
+                          if old.get("overrides", {}).get(k) != opts["overrides"].get(k))
+            diff += [what for key, what in (("hparams", "hparams file"), ("hparams_content", "hparams content"),
+                                            ("labels", "stage-2 labels")) if old.get(key) != opts[key]]
             raise SystemExit(f"{out} holds a training run with other options ({', '.join(diff)}); "
                              "use another --exp-dir or delete it")
     elif sb.utils.distributed.if_main_process():
         out.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps(opts, indent=1))
+        write_json_atomic(record, opts)
+
+
+def stage4_options(argv) -> tuple[Path, dict]:
+    """Stage 4's output folder and options (the finished training run and the labels),
+    read from the command line without building anything."""
+    from .stage import fingerprint
+
+    _, _, overrides = sb.parse_arguments(argv)
+    ov = ruamel.yaml.YAML().load(overrides) or {}
+    out = Path(ov["output_folder"])
+    return out / "results", {"train": fingerprint(out), "labels": fingerprint(ov["labels_folder"])}
+
+
+def finished(argv) -> bool:
+    """True (and logged) when the training folder already holds a finished run with these options."""
+    hparams_file, _, overrides = sb.parse_arguments(argv)
+    ov = ruamel.yaml.YAML().load(overrides) or {}
+    out = Path(ov["output_folder"])
+    marker = out / MARKER
+    if not marker.exists():
+        return False
+    epochs = int(_peek(hparams_file, overrides)["number_of_epochs"])
+    want = {**run_options(hparams_file, ov, Path(ov["labels_folder"])), "number_of_epochs": epochs}
+    done = json.loads(marker.read_text()).get("options", {})
+    if done == want:
+        print(f"stage 3: {out} already holds this run, trained for {epochs} epochs; nothing to do")
+        return True
+    return False
 
 
 def build(argv, for_training=True):
@@ -75,7 +118,7 @@ def build(argv, for_training=True):
     if hp.get("cache_features"):
         features.check_cacheable(hp)
     if for_training:
-        guard_options(Path(hp["output_folder"]), hparams_file, ov, labels)
+        guard_options(Path(hp["output_folder"]), run_options(hparams_file, ov, labels))
         # SpeechBrain's folder set-up (logging, env.log); the hparams record is
         # ours because SpeechBrain's copy would not know about `extends:`.
         sb.create_experiment_directory(experiment_directory=hp["output_folder"])
@@ -101,7 +144,12 @@ def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if finished(argv):
+        return None
     hp, brain, domains, labels = build(argv)
+    marker = Path(hp["output_folder"]) / MARKER
+    if marker.exists() and sb.utils.distributed.if_main_process():
+        marker.unlink()  # more epochs: the folder is a run in progress again
     ds = make_datasets(hp, brain, {"train": labels / "train.json", "dev": labels / "dev.json"}, domains,
                        hp["speakers"])
     train, valid = ds["train"], ds["dev"]
@@ -116,6 +164,9 @@ def main(argv=None):
         train_kwargs = dict(loader, sampler=sampler(train, seed=hp["seed"]), shuffle=False)
     brain.fit(hp["epoch_counter"], train, valid, train_loader_kwargs=train_kwargs,
               valid_loader_kwargs=loader)
+    if sb.utils.distributed.if_main_process():
+        opts = json.loads((Path(hp["output_folder"]) / ".train_options.json").read_text())
+        write_json_atomic(marker, {"options": {**opts, "number_of_epochs": int(hp["number_of_epochs"])}})
     return brain
 
 

@@ -131,3 +131,83 @@ def test_fingerprint_depends_on_options_not_on_when_the_stage_ran(tiny_manifests
     cfg["neutral_smoothing"] = False
     stage_labels(cfg, tiny_manifests, out)
     assert fingerprint(out) != fp
+
+
+def _all(folder):
+    out = {}
+    for f in folder.glob("*_*.json"):
+        if f.stem.startswith("zeroshot_") or f.stem == "summary":
+            continue
+        out.update(json.loads(f.read_text()))
+    return out
+
+
+def test_no_agreement_is_not_trained_on_unless_the_policy_says_so(unified, tiny_manifests, tmp_path):
+    every = _all(unified)
+    xxx = {k: e for k, e in every.items() if e["corpus"] == "iemocap" and e["native"] == "xxx"}
+    x = {k: e for k, e in every.items() if e["corpus"] == "msp_podcast" and e["native"] == "X"}
+    assert xxx and x, "the tiny data holds no-agreement utterances with votes"
+    assert all(e["target"] is None and e["hard"] is None for e in {**xxx, **x}.values())
+    summary = json.loads((unified / "summary.json").read_text())["corpora"]
+    assert sum(summary["iemocap"]["excluded_by_label"]["xxx"].values()) == len(xxx)
+    cfg = {**yaml.safe_load(ML_CONF.read_text()), "no_agreement": "votes"}
+    stage_labels(cfg, tiny_manifests, tmp_path / "votes")
+    every = _all(tmp_path / "votes")
+    got = [every[k] for k in xxx]
+    assert all(e["target"] is not None and e["target_source"] == "votes" and e["hard"] is None for e in got)
+    s = json.loads((tmp_path / "votes" / "summary.json").read_text())["corpora"]["iemocap"]
+    assert s["no_agreement_with_vote_targets"] == len(xxx) and "xxx" not in s["excluded_by_label"]
+
+
+def test_soft_rows_get_no_hard_label_without_an_explicit_policy(unified, tiny_manifests, tmp_path):
+    z = json.loads((unified / "zeroshot_emodb.json").read_text())
+    bored = [e for e in z.values() if e["native"] == "L"]
+    assert bored and all(e["hard"] is None and e["target"] is not None for e in bored)  # never argmax -> neutral
+    assert all(e["native_classes"] == ["neutral", "sadness"] for e in bored)
+    contempt = [e for e in _all(unified).values() if e["corpus"] == "msp_podcast" and e["native"] == "C"]
+    assert contempt and all(e["hard"] is None for e in contempt)
+    ps = [e for e in _all(unified).values() if e["corpus"] == "tess" and e["native"] == "ps"]
+    assert ps and all(e["hard"] == "surprise" for e in ps)  # from the recipe's score_as
+    cfg = yaml.safe_load(ML_CONF.read_text())
+    cfg["score_as"] = {**cfg["score_as"], "emodb": {"L": "sadness"}}
+    stage_labels(cfg, tiny_manifests, tmp_path / "scored")
+    z = json.loads((tmp_path / "scored" / "zeroshot_emodb.json").read_text())
+    assert {e["hard"] for e in z.values() if e["native"] == "L"} == {"sadness"}
+    cfg["score_as"] = {"emodb": {"L": "boredom"}}
+    with pytest.raises(Exception, match="not a class"):
+        stage_labels(cfg, tiny_manifests, tmp_path / "bad")
+
+
+def test_class_inventory_comes_from_the_mapping_not_the_references(unified):
+    from speechbrain_ser.evaluate import inventories, score_groups
+
+    summary = json.loads((unified / "summary.json").read_text())["corpora"]
+    assert summary["emodb"]["inventory"] == ["neutral", "happiness", "sadness", "anger", "fear", "disgust"]
+    assert summary["urdu"]["inventory"] == ["neutral", "happiness", "sadness", "anger"]
+    classes = load_mapping().space.classes
+    inv = inventories(unified, classes)
+    # two EmoDB references, neither fear; the model favours fear: fear is still a possible answer
+    entries = {"a": {"corpus": "emodb", "language": "de", "hard": "anger"},
+               "b": {"corpus": "emodb", "language": "de", "hard": "neutral"}}
+    probs = np.full((2, len(classes)), 0.01)
+    probs[:, classes.index("fear")] = 0.9
+    row = [r for r in score_groups(entries, ["a", "b"], probs, classes, inv) if r["level"] == "corpus"][0]
+    assert row["n_classes"] == 6 and row["chance"] == round(1 / 6, 4)
+    assert row["micro_f1"] == 0.0 and row["uar"] == 0.0  # fear predicted, not forced into {anger, neutral}
+
+
+def test_stage2_reruns_when_the_mapping_content_changes(tiny_manifests, tmp_path):
+    from speechbrain_ser.labels.harmonise import DEFAULT_MAPPING
+
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(DEFAULT_MAPPING.read_text())
+    cfg = {**yaml.safe_load(ML_CONF.read_text()), "mapping": str(mapping)}
+    out = tmp_path / "labels"
+    stage_labels(cfg, tiny_manifests, out)
+    before = json.loads((out / "zeroshot_emodb.json").read_text())
+    assert {e["hard"] for e in before.values() if e["native"] == "W"} == {"anger"}
+    # the same path, new content: W (Ärger) mapped to disgust
+    mapping.write_text(mapping.read_text().replace('W: {to: {anger: 1.0}', 'W: {to: {disgust: 1.0}'))
+    stage_labels(cfg, tiny_manifests, out)
+    after = json.loads((out / "zeroshot_emodb.json").read_text())
+    assert {e["hard"] for e in after.values() if e["native"] == "W"} == {"disgust"}

@@ -145,3 +145,21 @@ def test_msp_formats_and_spellings_agree(tiny_root, tmp_path, caplog):
     (c / "Labels" / "labels_concensus.csv").unlink()
     with pytest.raises(CorpusError, match="none of labels_consensus.csv, labels_concensus.csv, labels_consensus.json"):
         build_manifest(mod, c, root)
+
+
+def test_stage1_reruns_when_a_label_file_changes(tiny_root, tmp_path):
+    root, c = _copy(tiny_root, tmp_path, "msp_podcast")
+    out = tmp_path / "man"
+    stage_manifests(root, out, ["msp_podcast"])
+    marker = (out / ".done.json").read_text()
+    stage_manifests(root, out, ["msp_podcast"])
+    assert (out / ".done.json").read_text() == marker  # unchanged input: up to date
+    csv_path = c / "Labels" / "labels_consensus.csv"
+    lines = csv_path.read_text().splitlines()
+    f = lines[1].split(",")
+    f[2] = f"{float(f[2]) + 1:.4f}"  # one arousal value edited, same size class of change
+    lines[1] = ",".join(f)
+    csv_path.write_text("\n".join(lines) + "\n")
+    stage_manifests(root, out, ["msp_podcast"])
+    m = json.loads((out / "msp_podcast.json").read_text())
+    assert m[f[0][:-4]]["avd"][0] == pytest.approx(float(f[2]))

@@ -56,7 +56,9 @@ def test_debug_run_of_every_hparams_file(hp, labels, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     log = (out / "train_log.txt").read_text()
     assert "epoch: 2" in log and "valid macro_f1" in log
-    assert len(list((out / "save").glob("CKPT+*"))) == 1
+    # num_to_keep=1: the best checkpoint by the selection key, plus the most recent one when it
+    # is not the best (SpeechBrain keeps it for resuming)
+    assert 1 <= len(list((out / "save").glob("CKPT+*"))) <= 2
     assert (out / "hyperparams.yaml").exists()
 
 
@@ -101,6 +103,15 @@ def test_run_sh_tiny_end_to_end(tmp_path):
     assert "Zero-shot" in r.stdout and "| emodb |" in r.stdout
     assert "--exp-dir" in (report / "command.sh").read_text()
     assert json.loads((report / "env.json").read_text())["torch"]
+    # a finished experiment: rerunning from stage 3 does nothing, says so, and rewrites nothing
+    stamps = {f: f.stat().st_mtime_ns for f in (exp / "train").rglob("*") if f.is_file()}
+    stamps.update({f: f.stat().st_mtime_ns for f in report.rglob("*")})
+    again = run(["./run.sh", "--size", "tiny", "--exp-dir", str(exp), "--stage", "3", "--", "--number_of_epochs", "2"])
+    assert again.returncode == 0, again.stderr[-3000:]
+    said = again.stdout + again.stderr
+    for stage in ("stage 3:", "stage 4:", "stage 5:"):
+        assert re.search(stage + r".*nothing to do", said), (stage, said[-2000:])
+    assert stamps == {f: f.stat().st_mtime_ns for f in stamps}
 
 
 def test_training_folder_refuses_other_options(labels, tmp_path):
@@ -109,6 +120,16 @@ def test_training_folder_refuses_other_options(labels, tmp_path):
     assert _train(hp, labels, out, "--number_of_epochs", "1").returncode == 0
     r = _train(hp, labels, out, "--number_of_epochs", "1", "--lr", "0.01")
     assert r.returncode != 0 and "other options (lr)" in r.stderr
+    # the same path with other content (the guard records the content, not just the path)
+    edited = tmp_path / "whisper_tiny.yaml"
+    edited.write_text(hp.read_text().replace("extends: base.yaml", f"extends: {RECIPE / 'hparams' / 'base.yaml'}"))
+    out2 = tmp_path / "run2"
+    assert _train(edited, labels, out2, "--number_of_epochs", "1").returncode == 0
+    r = _train(edited, labels, out2, "--number_of_epochs", "1")
+    assert r.returncode == 0 and "nothing to do" in r.stdout  # finished, same options
+    edited.write_text(edited.read_text() + "\nlr_upstream: 0.00007\n")
+    r = _train(edited, labels, out2, "--number_of_epochs", "1")
+    assert r.returncode != 0 and "hparams content" in r.stderr
 
 
 # ---- frozen-upstream feature cache (speechbrain_ser/features.py) ---------------------
@@ -196,3 +217,56 @@ def test_training_with_the_feature_cache(labels, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "epoch: 2" in (out / "train_log.txt").read_text()
     assert {p.parent.name for p in (out / "features").glob("*/feats.scp")} == {"train", "dev"}
+
+
+def test_same_seed_same_machine_gives_identical_weights(labels, tmp_path):
+    """What the README claims, and no more: same machine, same thread count, same seed ->
+    bit-identical checkpoints. (Across machines the CPU kernels may sum in another order.)"""
+    import torch
+
+    hp = RECIPE / "hparams" / "whisper_tiny.yaml"
+    weights = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        r = _train(hp, labels, out, "--number_of_epochs", "1", "--seed", "3")
+        assert r.returncode == 0, r.stderr[-2000:]
+        ckpt = sorted((out / "save").glob("CKPT+*"))[-1]
+        weights.append({f.name: torch.load(f, map_location="cpu") for f in sorted(ckpt.glob("*.ckpt"))
+                        if f.name not in ("counter.ckpt", "dataloader-TRAIN.ckpt")})
+    assert weights[0].keys() == weights[1].keys()
+    for name, sd in weights[0].items():
+        if isinstance(sd, dict):
+            for k, v in sd.items():
+                if torch.is_tensor(v):
+                    assert torch.equal(v, weights[1][name][k]), (name, k)
+
+
+@pytest.mark.parametrize("hp_name", ["whisper_tiny.yaml", "wavlm_large.yaml"])
+def test_predictions_do_not_depend_on_the_batch(labels, tmp_path, hp_name):
+    """8 utterances of mixed lengths: batched probabilities equal one-at-a-time ones."""
+    import numpy as np
+    import speechbrain as sb
+
+    from speechbrain_ser.data import make_dataset
+    from speechbrain_ser.train import build
+
+    extra = []
+    if hp_name in TINY_KIND:
+        from speechbrain_ser.models.tiny import make_tiny
+        src = make_tiny(TINY_KIND[hp_name], tmp_path / "tiny_model")
+        extra = ["--upstream_source", str(src), "--encoder_dim", "32", "--encoder_layers", "3",
+                 "--trainable_layers", "0"]
+    argv = [str(RECIPE / "hparams" / hp_name), "--device", "cpu", "--labels_folder", str(labels / "data" / "labels"),
+            "--data_root", str(ROOT / "data" / "synth_tiny"), "--output_folder", str(tmp_path / "o"), *extra]
+    hp, brain, domains, lab = build(argv, for_training=False)
+    entries = json.loads((lab / "test.json").read_text())
+    by_len = sorted((e["duration"], k) for k, e in entries.items() if e.get("hard"))
+    pick = {k: entries[k] for _, k in by_len[:: max(1, len(by_len) // 8)][:8]}
+    assert len(pick) == 8 and max(e["duration"] for e in pick.values()) > 1.5 * min(e["duration"] for e in pick.values())
+    (tmp_path / "eight.json").write_text(json.dumps(pick))
+    ds = make_dataset(tmp_path / "eight.json", hp, domains)
+    brain.modules.train()  # predict() must switch to eval by itself
+    ids8, p8, _, _ = brain.predict(ds, batch_size=8)
+    ids1, p1, _, _ = brain.predict(ds, batch_size=1)
+    assert ids8 == ids1
+    assert np.abs(p8 - p1).max() < 1e-4, np.abs(p8 - p1).max()

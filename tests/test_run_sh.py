@@ -59,13 +59,15 @@ def test_ablation_table_mean_and_std(tmp_path):
             (d / "zero_shot.csv").write_text(
                 "set,level,name,micro_f1,macro_f1\n"
                 f"zeroshot_a,corpus,a,{s},{s}\nzeroshot_b,corpus,b,{s},{s}\ntest,all,all,0.9,0.9\n")
-    # predictions of one run: neutral is the argmax of 3 of 4 rows, but the corpus has no
-    # 'sadness' reference, so restriction turns row 4 (sadness > neutral) into neutral as well;
-    # references: 1 neutral of 4
+    # predictions of one run: neutral is the argmax of 3 of 4 scored rows, and 'sadness' is not
+    # in the corpus's inventory, so restriction turns row 4 (sadness > neutral) into neutral as
+    # well; row 5 has no hard reference (not counted); references: 1 neutral of 4
     (tmp_path / "full_seed0" / "train" / "results" / "predictions_zeroshot_a.csv").write_text(
-        "id,corpus,language,ref,p_neutral,p_anger,p_sadness\n"
-        "u1,a,x,neutral,0.6,0.3,0.1\nu2,a,x,anger,0.5,0.4,0.1\n"
-        "u3,a,x,anger,0.1,0.8,0.1\nu4,a,x,anger,0.3,0.1,0.6\n")
+        "id,corpus,language,native,ref,allowed,p_neutral,p_anger,p_sadness\n"
+        "u1,a,x,N,neutral,neutral anger,0.6,0.3,0.1\nu2,a,x,W,anger,neutral anger,0.5,0.4,0.1\n"
+        "u3,a,x,W,anger,neutral anger,0.1,0.8,0.1\nu4,a,x,W,anger,neutral anger,0.3,0.1,0.6\n"
+        "u5,a,x,L,,neutral anger,0.9,0.05,0.05\n")
     md = ablation_report(tmp_path, None)
-    assert "| full | 2 | 0.700 ± 0.100 |" in md and "| hard | 2 | 0.600 ± 0.100 |" in md
-    assert "| 0.750 ± 0.000 | 0.250 ± 0.000 |" in md  # only the run with predictions counts
+    # sample std (n - 1): std(0.8, 0.6) = 0.1414
+    assert "| full | 2 | 0.700 ± 0.141 |" in md and "| hard | 2 | 0.600 ± 0.141 |" in md
+    assert "| 0.750 ± n/a | 0.250 ± n/a |" in md  # only the run with predictions counts
