@@ -113,3 +113,32 @@ def test_pooling_and_layer_sum_shapes():
     p = Pooler(16)(x, torch.tensor([1.0, 0.5, 0.25]))
     assert p.shape == (3, 32)
     assert MLP(32, 7)(p).shape == (3, 7)
+
+
+def test_group_norm_ssl_upstream_is_batch_invariant_and_frozen_parts_stay_in_eval(tmp_path):
+    """Base models (group-normalised feature encoder) see the padding whatever the mask: they
+    run one utterance at a time; a frozen upstream never drops out, even in train mode."""
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    from speechbrain_ser.models.upstream import SSLUpstream
+
+    cfg = Wav2Vec2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                         conv_dim=(32, 32), conv_stride=(5, 64), conv_kernel=(10, 64), num_conv_pos_embeddings=16,
+                         num_conv_pos_embedding_groups=2, vocab_size=32, feat_extract_norm="group",
+                         hidden_dropout=0.3, activation_dropout=0.3)
+    torch.manual_seed(0)
+    Wav2Vec2Model(cfg).save_pretrained(tmp_path / "m")
+    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000).save_pretrained(tmp_path / "m")
+    up = SSLUpstream(str(tmp_path / "m"), kind="wav2vec2", save_path=str(tmp_path / "hub"))
+    up.train()  # frozen: must behave as in eval anyway
+    assert not up.ssl.model.training
+    wavs = torch.randn(3, 16000)
+    lens = torch.tensor([1.0, 0.6, 0.35])
+    batch = up(wavs, lens)
+    rel = up.output_lengths(wavs, lens)
+    for i in range(3):
+        n = int(round(float(lens[i]) * 16000))
+        one = up(wavs[i:i + 1, :n], torch.ones(1))
+        t = one.shape[2]
+        assert round(float(rel[i]) * batch.shape[2]) == t
+        assert (batch[:, i, :t] - one[:, 0]).abs().max() < 1e-4

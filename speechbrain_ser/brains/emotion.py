@@ -27,7 +27,10 @@ class EmotionBrain(sb.Brain):
         else:
             if augment and self.hparams.wav_augment is not None:
                 wavs = self.hparams.wav_augment(wavs, lens)
-            summed = self.modules.layer_sum(self.modules.upstream(wavs, lens))
+            up = self.modules.upstream
+            summed = self.modules.layer_sum(up(wavs, lens))
+            if hasattr(up, "output_lengths"):  # each utterance's exact share of the upstream's frames
+                lens = up.output_lengths(wavs, lens)
         emb = self.modules.pooler(summed, lens)
         if self._has("text_encoder"):  # multimodal: transcript embedding fused by concatenation
             emb = torch.cat([emb, self.modules.text_encoder(texts)], -1)

@@ -49,8 +49,12 @@ def make_tiny(kind: str, out: Path | str, hidden: int = 32, layers: int = 2, see
         from transformers import HubertConfig as C, HubertModel as M
     else:
         raise ValueError(f"unknown kind '{kind}' (have {KINDS})")
+    # as the large models of the GPU configs (wavlm-large, wav2vec2 XLS-R, hubert-large): layer-normalised
+    # feature encoder, pre-norm transformer, normalised waveform, attention mask
+    common.update(feat_extract_norm="layer", do_stable_layer_norm=True)
     M(C(**common)).save_pretrained(out)
-    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000).save_pretrained(out)
+    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, do_normalize=True,
+                             return_attention_mask=True).save_pretrained(out)
     return out
 
 

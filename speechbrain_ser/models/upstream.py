@@ -11,7 +11,14 @@ wrappers, so ``source`` is either a hub name (``openai/whisper-large-v3``,
 * the convolutional front-end is always frozen; only the top ``trainable_layers``
   transformer layers get gradients (0 = frozen encoder).
 
-Every upstream's forward returns ``(layers, batch, time, dim)``.
+Every upstream's forward returns ``(layers, batch, time, dim)``, and
+``output_lengths(wav, wav_lens)`` gives each utterance's valid share of that time
+axis, for the pooling. One utterance's outputs do not depend on the others in its
+batch: Whisper's log-mel is computed per utterance (the wrapper's floor is the
+batch's loudest frame), the padded frames are zeroed between the convolutions,
+and attention masks them; SSL models normalise each waveform over its own
+samples and get the padding mask (models with group-normalised feature
+encoders, which see the padding whatever the mask, run one utterance at a time).
 """
 from __future__ import annotations
 
@@ -63,24 +70,56 @@ class WhisperUpstream(Whisper):
             mel = F.pad(mel, (0, 1))
         return mel[..., : self.max_frames]
 
-    def forward_encoder(self, mel):
+    def _mel_frames(self, n: torch.Tensor) -> torch.Tensor:
+        """Log-mel frames of waveforms of ``n`` samples (as ``_get_mel`` makes them)."""
+        if self.pad_to_30s:
+            return torch.full_like(n, self.max_frames)
+        f = n // self._hop_length
+        return torch.clamp(f + f % 2, max=self.max_frames)
+
+    def output_lengths(self, wav, wav_lens):
+        """Each utterance's share of the encoder's time axis (relative, SpeechBrain style)."""
+        frames = self._mel_frames(_samples(wav, wav_lens))
+        return frames.float() / frames.max()
+
+    def forward_encoder(self, mel, mel_frames=None):
         enc = self.model.encoder
         frozen_front = self.trainable_layers == 0 or not self.training
+        mask = None
         with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen_front):
             x = F.gelu(enc.conv1(mel))
+            if mel_frames is not None:  # what conv2 sees past the end must be its own zero padding
+                x = x * (torch.arange(x.shape[-1], device=x.device) < mel_frames[:, None])[:, None, :]
             x = F.gelu(enc.conv2(x)).permute(0, 2, 1)
             x = x + enc.embed_positions.weight[: x.shape[1]]
+        if mel_frames is not None:
+            keys = torch.arange(x.shape[1], device=x.device)[None, :] < (mel_frames // 2)[:, None]
+            mask = torch.zeros(keys.shape, dtype=x.dtype, device=x.device).masked_fill(~keys, torch.finfo(x.dtype).min)
+            mask = mask[:, None, None, :]  # (batch, 1, query, key): padded keys get no attention
         hiddens = [x]
         first_trainable = len(enc.layers) - self.trainable_layers
         for i, layer in enumerate(enc.layers):
             with torch.set_grad_enabled(torch.is_grad_enabled() and i >= first_trainable):
-                x = layer(x, None)
+                x = layer(x, mask)
             hiddens.append(x)
         hiddens[-1] = enc.layer_norm(x)
         return torch.stack(hiddens)
 
     def forward(self, wav, wav_lens=None):
-        return self.forward_encoder(self._get_mel(wav))
+        if wav_lens is None or wav.shape[0] == 1 or self.pad_to_30s:
+            return self.forward_encoder(self._get_mel(wav))
+        n = _samples(wav, wav_lens)
+        mels = [self._get_mel(wav[i:i + 1, : int(n[i])]) for i in range(wav.shape[0])]
+        frames = torch.tensor([m.shape[-1] for m in mels], device=wav.device)
+        mel = torch.cat([F.pad(m, (0, int(frames.max()) - m.shape[-1])) for m in mels])
+        return self.forward_encoder(mel, frames)
+
+
+def _samples(wav, wav_lens) -> torch.Tensor:
+    """Samples per utterance from SpeechBrain's relative lengths."""
+    if wav_lens is None:
+        return torch.full((wav.shape[0],), wav.shape[1], dtype=torch.long, device=wav.device)
+    return torch.round(wav_lens * wav.shape[1]).long().clamp(1, wav.shape[1])
 
 
 class SSLUpstream(nn.Module):
@@ -116,6 +155,42 @@ class SSLUpstream(nn.Module):
         self.n_layers = len(layers) + 1
         self.output_size = model.config.hidden_size
 
+    def train(self, mode: bool = True):
+        """Frozen parts always run in eval mode (no dropout, no time masking): a frozen
+        upstream gives the same features in training, evaluation and the feature cache."""
+        super().train(mode)
+        model = self.ssl.model
+        if self.trainable_layers == 0:
+            model.eval()
+        else:
+            for m in [model.feature_extractor, model.feature_projection]:
+                m.eval()
+            for layer in model.encoder.layers[: len(model.encoder.layers) - self.trainable_layers]:
+                layer.eval()
+        return self
+
+    def output_lengths(self, wav, wav_lens):
+        frames = self.ssl.model._get_feat_extract_output_lengths(_samples(wav, wav_lens))
+        return frames.float() / frames.max()
+
+    def _one_pass(self, wav, n):
+        x = wav
+        if self.ssl.normalize_wav:  # over each utterance's own samples, not the padded batch
+            valid = torch.arange(wav.shape[1], device=wav.device)[None, :] < n[:, None]
+            mean = (wav * valid).sum(1, keepdim=True) / n[:, None]
+            var = (((wav - mean) * valid) ** 2).sum(1, keepdim=True) / n[:, None]
+            x = ((wav - mean) / torch.sqrt(var + 1e-5)) * valid
+        group_norm = self.ssl.model.config.feat_extract_norm == "group"
+        mask = None if group_norm else (torch.arange(wav.shape[1], device=wav.device)[None, :] < n[:, None]).long()
+        out = self.ssl.model(x, attention_mask=mask, output_hidden_states=True)
+        return torch.stack(list(out.hidden_states), dim=0)
+
     def forward(self, wav, wav_lens=None):
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.trainable_layers > 0):
-            return self.ssl(wav, wav_lens)
+            n = _samples(wav, wav_lens)
+            if self.ssl.model.config.feat_extract_norm == "group" and wav.shape[0] > 1 and not self.ssl.model.training:
+                # the first convolution's group norm spans the whole (padded) input: one at a time
+                outs = [self._one_pass(wav[i:i + 1, : int(n[i])], n[i:i + 1]) for i in range(wav.shape[0])]
+                t = max(o.shape[2] for o in outs)
+                return torch.cat([F.pad(o, (0, 0, 0, t - o.shape[2])) for o in outs], dim=1)
+            return self._one_pass(wav, n)
