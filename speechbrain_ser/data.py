@@ -19,23 +19,18 @@ import json
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import speechbrain as sb
 import torch
-import torchaudio.functional as AF
 
 SAMPLE_RATE = 16000
 GENDERS = ["F", "M"]
 
 
 def load_audio(path: str, max_seconds: float | None = None) -> torch.Tensor:
-    x, sr = sf.read(path, dtype="float32", always_2d=True)
-    x = torch.from_numpy(x.mean(1))
-    if sr != SAMPLE_RATE:
-        x = AF.resample(x, sr, SAMPLE_RATE)
-    if max_seconds:
-        x = x[: int(max_seconds * SAMPLE_RATE)]
-    return x
+    """16 kHz mono, the first ``max_seconds``: the reader inference uses (``inference.read_audio``)."""
+    from .inference import read_audio
+
+    return read_audio(path, SAMPLE_RATE, max_seconds)
 
 
 def read_entries(path: Path) -> dict:

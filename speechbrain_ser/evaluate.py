@@ -1,137 +1,127 @@
-"""Stage 4: score the selected checkpoint on the in-domain test set and zero-shot sets.
+"""Stage 4 of both recipes: export, predict through the exported model, score.
 
-    python -m speechbrain_ser.evaluate HPARAMS --labels_folder L --data_root D --output_folder O
+    python -m speechbrain_ser.evaluate --task zero-shot|msp --train-dir E/train --labels E/data/labels \\
+        --data-root D [--model-dir E/model] [--results E/train/results]
 
-Writes ``O/results/predictions_<set>.csv``, ``O/results/zero_shot.csv`` (one row
-per set × corpus and per set × language, plus an "all" row per set) and
-``soft_scores.csv``, each atomically, then the stage marker: rerunning with the
-same finished training run and labels does nothing.
+1. ``export``: the selected checkpoint → ``--model-dir`` (default ``<train-dir>/../model``).
+2. Predict every evaluation set's utterances (all of them, labelled or not) with
+   ``inference.EmotionRecognizer`` loaded from that folder: the same code path
+   ``ser-predict`` and users take, so the reported numbers are those of the
+   artifact users load. One file per set, ``predictions_<set>.csv``: id, corpus,
+   language, native (the corpus's label), ref (the hard label scored, empty if
+   none), ``p_<class>`` per class, and arousal, valence, dominance (1-7) for
+   models with attribute heads.
+3. The task's scoring on those files: ``zero_shot.score`` (Multilingual16:
+   class restriction, per corpus/language tables) or ``msp.scoring.score``
+   (MSP-Podcast: thresholds, metrics, CCC, challenge submissions).
 
-Class restriction: a corpus rarely has every class of the unified space (URDU
-has 4). Its class inventory is what its labels can be scored as, from the
-mapping and the recipe's ``score_as`` (stage 2's ``summary.json``), not from the
-classes that happen to occur in a small evaluation set. Predictions are
-restricted to the inventory (the other classes' scores are masked before the
-argmax, ``metrics.restrict``); F1 averages over the inventory, UAR over the
-classes present in the references (``metrics.DEFINITIONS``). Chance level =
-1 / #inventory. A group of corpora (a language, "all") uses the union of their
-inventories.
-
-Utterances with a soft target but no hard label (EmoDB boredom, MSP-Podcast
-contempt under the unified mapping) are predicted but not in the hard-label
-metrics; ``soft_scores.csv`` gives, per corpus and native label, the mean
-probability mass the model puts on the classes of that label's mapping row
-(probabilities renormalised over the inventory), beside the mass a uniform
-guess over the inventory would put there.
+A stage with a marker: rerunning on the same finished training run and labels
+does nothing; every file is written atomically.
 """
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import numpy as np
 
-from . import metrics
 from .data import read_entries
-from .stage import Stage, write_csv_atomic
-from .train import build, make_datasets, stage4_options
+from .stage import Stage, fingerprint, write_csv_atomic
 
-METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
-
-
-def eval_sets(labels: Path) -> list:
-    sets = [("test", labels / "test.json")]
-    sets += [(p.stem, p) for p in sorted(labels.glob("zeroshot_*.json"))]
-    return [(n, p) for n, p in sets if p.exists()]
+ATTRIBUTES = ["arousal", "valence", "dominance"]
 
 
-def inventories(labels: Path, classes: list) -> dict:
-    """corpus -> class indices it can be scored as (stage 2's summary)."""
-    summary = read_entries(labels / "summary.json")
-    return {c: [classes.index(x) for x in v["inventory"]] for c, v in summary["corpora"].items()}
+def task_sets(task: str, labels: Path) -> list:
+    if task == "zero-shot":
+        from .zero_shot import eval_sets
+
+        return eval_sets(labels)
+    from .msp import SETS
+
+    return [s for s in SETS if (labels / f"{s}.json").exists()]
 
 
-def score_groups(entries: dict, ids, probs, classes, inventory: dict) -> list:
-    """Rows of metrics per corpus, per language and overall, with class restriction."""
+def predict_set(model, entries: dict, data_root: str, batch_size: int = 8):
+    """(ids in manifest order, probs (N, C) or None, attributes (N, 3) or None) through the model."""
+    ids = list(entries)
+    paths = [entries[u]["wav"].replace("{data_root}", str(data_root)) for u in ids]
+    texts = [entries[u].get("transcript") or "" for u in ids] \
+        if getattr(model.hparams, "needs_transcript", False) else None
+    results = [None] * len(ids)
+    for i, r in model.predict_files(paths, batch_size, texts):
+        if isinstance(r, Exception):
+            raise SystemExit(f"stage 4: {r} (utterance {ids[i]})")
+        results[i] = r
+    probs = np.array([[r["probs"][c] for c in model.classes] for r in results]) if model.classes else None
+    attrs = np.array([[r[a] for a in model.attributes] for r in results]) if model.attributes else None
+    return ids, probs, attrs
+
+
+def write_predictions(path: Path, entries: dict, ids, classes, probs, attrs):
     rows = []
-    idx = {i: k for k, i in enumerate(ids)}
-    groups = {}
-    for uid in ids:
-        e = entries[uid]
-        if e.get("hard") is None:
-            continue
-        groups.setdefault(("corpus", e["corpus"]), []).append(uid)
-        groups.setdefault(("language", e["language"]), []).append(uid)
-        groups.setdefault(("all", "all"), []).append(uid)
-    for (level, name), uids in sorted(groups.items()):
-        refs = np.array([classes.index(entries[u]["hard"]) for u in uids])
-        allowed = sorted(set().union(*(inventory[c] for c in {entries[u]["corpus"] for u in uids})))
-        preds = metrics.restrict(probs[[idx[u] for u in uids]], allowed)
-        m = metrics.classification(refs, preds, allowed)
-        rows.append(dict(level=level, name=name, n_classes=len(allowed),
-                         classes=" ".join(classes[c] for c in allowed),
-                         chance=round(1 / len(allowed), 4), **{k: round(m[k], 4) for k in METRICS}, n=m["n"]))
-    return rows
+    for i, u in enumerate(ids):
+        e = entries.get(u, {})
+        row = [u, e.get("corpus") or "", e.get("language") or "", e.get("native") or "", e.get("hard") or ""]
+        row += [f"{p:.6f}" for p in probs[i]] if probs is not None else []
+        row += [f"{x:.4f}" for x in attrs[i]] if attrs is not None else []
+        rows.append(row)
+    header = ["id", "corpus", "language", "native", "ref"]
+    header += [f"p_{c}" for c in classes] if probs is not None else []
+    header += ATTRIBUTES if attrs is not None else []
+    write_csv_atomic(path, header, rows)
 
 
-def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
-    """Per corpus and native label without a hard label: mean probability mass on its mapping's classes."""
-    groups = {}
-    for i, uid in enumerate(ids):
-        e = entries[uid]
-        if e.get("hard") is None and e.get("native_classes"):
-            groups.setdefault((e["corpus"], e["native"], tuple(e["native_classes"])), []).append(i)
-    rows = []
-    for (corpus, native, cls), rows_i in sorted(groups.items()):
-        inv = inventory[corpus]
-        p = probs[rows_i][:, inv]
-        p = p / p.sum(1, keepdims=True)
-        on = [inv.index(classes.index(c)) for c in cls if classes.index(c) in inv]
-        rows.append(dict(corpus=corpus, native=native, n=len(rows_i), classes=" ".join(cls),
-                         mean_mass=round(float(p[:, on].sum(1).mean()), 4),
-                         uniform_mass=round(len(on) / len(inv), 4)))
-    return rows
+def read_predictions(path: Path):
+    """(rows, classes, probs or None, attributes or None) of a predictions file."""
+    from .report import read_csv
+
+    rows = read_csv(path)
+    cols = list(rows[0]) if rows else []
+    classes = [k[2:] for k in cols if k.startswith("p_")]
+    probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows]) if classes else None
+    attrs = np.array([[float(r[a]) for a in ATTRIBUTES] for r in rows]) if "arousal" in cols else None
+    return rows, classes, probs, attrs
+
+
+def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Path | None = None,
+        results: Path | None = None, batch_size: int = 8):
+    from .export import export
+    from .inference import load
+
+    train_dir = Path(train_dir)
+    results = Path(results) if results else train_dir / "results"
+    options = {"task": task, "train": fingerprint(train_dir), "labels": fingerprint(labels)}
+    with Stage(results, options, "stage 4 evaluate") as st:
+        if st.done:
+            print(f"stage 4: {results} is up to date (same training run and labels); nothing to do")
+            return
+        model_dir = export(train_dir, model_dir)
+        model = load(model_dir)  # a local folder: SpeechBrain reads its files in place
+        predictions = {}
+        for name in task_sets(task, labels):
+            entries = read_entries(labels / f"{name}.json")
+            ids, probs, attrs = predict_set(model, entries, data_root, batch_size)
+            write_predictions(results / f"predictions_{name}.csv", entries, ids, model.classes, probs, attrs)
+            predictions[name] = (ids, probs, attrs)
+            print(f"stage 4: predicted {len(ids)} utterances of {name} with {model_dir}")
+        if task == "zero-shot":
+            from .zero_shot import score
+        else:
+            from .msp.scoring import score
+        print(f"stage 4: wrote {score(results, labels, predictions)}")
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    out, options = stage4_options(argv)
-    with Stage(out, options, "stage 4 evaluate") as st:
-        if st.done:
-            print(f"stage 4: {out} is up to date (same training run and labels); nothing to do")
-            return
-        evaluate(argv, out)
-
-
-def evaluate(argv, out: Path):
-    hp, brain, domains, labels = build(argv, for_training=False)
-    key = {f"{hp['select_mode']}_key": hp["select_key"]}
-    ckpt = brain.checkpointer.recover_if_possible(**key)
-    if ckpt is None:
-        raise SystemExit(f"no checkpoint in {hp['save_folder']}: run stage 3 first")
-    classes = hp["classes"]
-    all_rows, soft_rows = [], []
-    sets = dict(eval_sets(labels))
-    datasets = make_datasets(hp, brain, sets, domains)
-    inventory = inventories(labels, classes)
-    for name, path in sets.items():
-        entries = read_entries(path)
-        ids, probs, _, _ = brain.predict(datasets[name], hp["batch_size"])
-        rows = []
-        for i, uid in enumerate(ids):
-            e = entries[uid]
-            rows.append([uid, e["corpus"], e["language"], e["native"], e["hard"] or "",
-                         " ".join(classes[c] for c in inventory[e["corpus"]])] + [f"{p:.5f}" for p in probs[i]])
-        write_csv_atomic(out / f"predictions_{name}.csv",
-                         ["id", "corpus", "language", "native", "ref", "allowed"] + [f"p_{c}" for c in classes], rows)
-        all_rows += [{"set": name, **r} for r in score_groups(entries, ids, probs, classes, inventory)]
-        soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, probs, classes, inventory)]
-    write_csv_atomic(out / "soft_scores.csv", ["set", "corpus", "native", "n", "classes", "mean_mass", "uniform_mass"],
-                     soft_rows)
-    write_csv_atomic(out / "zero_shot.csv", ["set", "level", "name", "n", "n_classes", "classes", "chance"] + METRICS,
-                     all_rows)
-    print(f"checkpoint {ckpt.path.name} ({hp['select_key']}={ckpt.meta.get(hp['select_key'])}); "
-          f"wrote {out / 'zero_shot.csv'}")
+    ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.evaluate", description=__doc__.split("\n")[0])
+    ap.add_argument("--task", required=True, choices=["zero-shot", "msp"])
+    ap.add_argument("--train-dir", required=True, type=Path)
+    ap.add_argument("--labels", required=True, type=Path, help="stage-2 labels folder")
+    ap.add_argument("--data-root", required=True)
+    ap.add_argument("--model-dir", type=Path, default=None, help="default: <train-dir>/../model")
+    ap.add_argument("--results", type=Path, default=None, help="default: <train-dir>/results")
+    ap.add_argument("--batch-size", type=int, default=8)
+    a = ap.parse_args(argv)
+    run(a.task, a.train_dir, a.labels, a.data_root, a.model_dir, a.results, a.batch_size)
 
 
 if __name__ == "__main__":

@@ -70,15 +70,16 @@ def plot_bars(z: list, path: Path):
     plt.close(fig)
 
 
-def restricted_predictions(rows: list):
+def restricted_predictions(rows: list, inventory: dict):
     """(classes, refs, preds, allowed) of the rows with a hard reference, each prediction
-    restricted to its corpus's inventory (the ``allowed`` column stage 4 writes)."""
+    restricted to its corpus's inventory (``inventory.json``, written by the zero-shot scoring)."""
     classes = [k[2:] for k in rows[0] if k.startswith("p_")]
     rows = [r for r in rows if r["ref"]]
     refs = np.array([classes.index(r["ref"]) for r in rows], dtype=int)
+    allowed_of = {c: [classes.index(x) for x in v] for c, v in inventory.items()}
     preds = np.array([metrics.restrict(np.array([[float(r[f"p_{c}"]) for c in classes]]),
-                                       [classes.index(c) for c in r["allowed"].split()])[0] for r in rows], dtype=int)
-    allowed = sorted({classes.index(c) for r in rows for c in r["allowed"].split()})
+                                       allowed_of[r["corpus"]])[0] for r in rows], dtype=int)
+    allowed = sorted({i for r in rows for i in allowed_of[r["corpus"]]})
     return classes, refs, preds, allowed
 
 
@@ -89,7 +90,8 @@ def plot_confusion(pred_csv: Path, path: Path, title: str):
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    classes, refs, preds, allowed = restricted_predictions(read_csv(pred_csv))
+    inventory = json.loads((pred_csv.parent / "inventory.json").read_text())
+    classes, refs, preds, allowed = restricted_predictions(read_csv(pred_csv), inventory)
     fig, ax = plt.subplots(figsize=(4.5, 4.2))
     ConfusionMatrixDisplay.from_predictions(refs, preds, labels=allowed,
                                             display_labels=[classes[i] for i in allowed],
@@ -132,7 +134,23 @@ def report_stage(exp_dir: Path, make) -> str:
         if st.done:
             print(f"stage 5: {out} is up to date (same stage-4 results); nothing to do")
             return (out / "report.md").read_text()
-        return make(results, out)
+        md = make(results, out)
+        add_results_to_model_card(exp_dir / "model", md)
+        return md
+
+
+RESULTS_HEADING = "## Results (stage 5 of the recipe, through this exported model)"
+
+
+def add_results_to_model_card(model_dir: Path, md: str):
+    """Stage 5's tables become the model card's results section (replacing an older one)."""
+    card = model_dir / "README.md"
+    if not card.exists():
+        return
+    text = card.read_text().split(RESULTS_HEADING)[0].rstrip() + "\n\n"
+    body = md.replace("\n## ", "\n### ").lstrip()
+    body = "#" + body if body.startswith("## ") else body
+    write_text_atomic(card, text + RESULTS_HEADING + "\n\n" + body)
 
 
 def zero_shot_report(exp_dir: Path, command: str | None) -> str:
@@ -176,7 +194,8 @@ def neutral_shares(results: Path) -> dict:
     neutral, over every ``predictions_zeroshot_*.csv``: shows a model drifting to neutral."""
     pred = ref = n = 0
     for f in sorted(results.glob("predictions_zeroshot_*.csv")):
-        classes, refs, preds, _ = restricted_predictions(read_csv(f))
+        inventory = json.loads((f.parent / "inventory.json").read_text())
+        classes, refs, preds, _ = restricted_predictions(read_csv(f), inventory)
         if "neutral" not in classes:
             continue
         pred += int((preds == classes.index("neutral")).sum())

@@ -69,17 +69,6 @@ def guard_options(out: Path, opts: dict):
         write_json_atomic(record, opts)
 
 
-def stage4_options(argv) -> tuple[Path, dict]:
-    """Stage 4's output folder and options (the finished training run and the labels),
-    read from the command line without building anything."""
-    from .stage import fingerprint
-
-    _, _, overrides = sb.parse_arguments(argv)
-    ov = ruamel.yaml.YAML().load(overrides) or {}
-    out = Path(ov["output_folder"])
-    return out / "results", {"train": fingerprint(out), "labels": fingerprint(ov["labels_folder"])}
-
-
 def finished(argv) -> bool:
     """True (and logged) when the training folder already holds a finished run with these options."""
     hparams_file, _, overrides = sb.parse_arguments(argv)

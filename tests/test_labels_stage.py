@@ -179,7 +179,7 @@ def test_soft_rows_get_no_hard_label_without_an_explicit_policy(unified, tiny_ma
 
 
 def test_class_inventory_comes_from_the_mapping_not_the_references(unified):
-    from speechbrain_ser.evaluate import inventories, score_groups
+    from speechbrain_ser.zero_shot import inventories, score_groups
 
     summary = json.loads((unified / "summary.json").read_text())["corpora"]
     assert summary["emodb"]["inventory"] == ["neutral", "happiness", "sadness", "anger", "fear", "disgust"]

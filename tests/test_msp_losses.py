@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from speechbrain_ser import losses
-from speechbrain_ser.msp import apply_offsets, tune_offsets
+from speechbrain_ser.msp.postprocess import apply_offsets, tune_offsets
 from speechbrain_ser import metrics
 
 LOGITS = torch.tensor([[0.0, np.log(3.0)]])    # softmax [0.25, 0.75]; sigmoid [0.5, 0.75]

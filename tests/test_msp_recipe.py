@@ -56,11 +56,14 @@ def test_debug_run_of_every_hparams_file(hp, exp, tmp_path):
     assert ("ccc_mean" in log) == has_attributes
     if not has_attributes:  # categorical-only systems share the evaluation path tested in test_stages_0_to_5
         return
-    r = run([py, "-m", "speechbrain_ser.msp", "evaluate", str(hp), "--labels_folder", str(exp / "data" / "labels"),
-             "--data_root", str(ROOT / "data" / "synth_tiny"), "--output_folder", str(out),
-             "--max_seconds", "2.0", *extra])
+    r = run([py, "-m", "speechbrain_ser.evaluate", "--task", "msp", "--train-dir", str(out),
+             "--labels", str(exp / "data" / "labels"), "--data-root", str(ROOT / "data" / "synth_tiny")])
     assert r.returncode == 0, r.stderr[-3000:]
     assert (out / "results" / "msp_metrics.csv").exists()
+    # the exported model reads the training run's cut (2 s) and, for mm systems, takes transcripts
+    import yaml
+    exported = yaml.safe_load((tmp_path / "model" / "hyperparams.yaml").read_text().split("\nupstream:")[0])
+    assert exported["max_seconds"] == 2.0 and exported["needs_transcript"] == ("mm_" in hp.stem)
 
 
 def test_stages_0_to_5(exp):
@@ -90,7 +93,8 @@ def test_submission_files(exp):
 def test_ensemble_seeds_and_easy_difficult(exp, tmp_path):
     import shutil
 
-    from speechbrain_ser.msp import easy_difficult, ensemble, read_predictions, seeds_table
+    from speechbrain_ser.msp.analyses import easy_difficult, ensemble, seeds_table
+    from speechbrain_ser.msp.scoring import read_predictions
 
     labels = exp / "data" / "labels"
     # a second "system": the first one's predictions with shifted probabilities
@@ -100,7 +104,7 @@ def test_ensemble_seeds_and_easy_difficult(exp, tmp_path):
     rows = list(csv.DictReader(open(p)))
     for r in rows:
         r["p_N"] = f"{float(r['p_N']) + 0.2:.5f}"
-        r["EmoAct"] = f"{float(r['EmoAct']) + 1:.4f}"
+        r["arousal"] = f"{float(r['arousal']) + 1:.4f}"
     with open(p, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
@@ -159,8 +163,8 @@ def test_test3_blind_set_is_predicted_and_submitted(exp, tmp_path):
     shutil.copytree(exp / "train", out)
     shutil.rmtree(out / "results")
     py = str(ROOT / ".venv" / "bin" / "python")
-    r = run([py, "-m", "speechbrain_ser.msp", "evaluate", str(RECIPE / "hparams" / "whisper_tiny.yaml"),
-             "--labels_folder", str(tmp_path / "labels"), "--data_root", str(data), "--output_folder", str(out)])
+    r = run([py, "-m", "speechbrain_ser.evaluate", "--task", "msp", "--train-dir", str(out),
+             "--labels", str(tmp_path / "labels"), "--data-root", str(data)])
     assert r.returncode == 0, r.stderr[-3000:]
     results = out / "results"
     cat = list(csv.DictReader(open(results / "submission_categorical_test3.csv")))

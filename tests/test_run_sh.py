@@ -62,11 +62,13 @@ def test_ablation_table_mean_and_std(tmp_path):
     # predictions of one run: neutral is the argmax of 3 of 4 scored rows, and 'sadness' is not
     # in the corpus's inventory, so restriction turns row 4 (sadness > neutral) into neutral as
     # well; row 5 has no hard reference (not counted); references: 1 neutral of 4
-    (tmp_path / "full_seed0" / "train" / "results" / "predictions_zeroshot_a.csv").write_text(
-        "id,corpus,language,native,ref,allowed,p_neutral,p_anger,p_sadness\n"
-        "u1,a,x,N,neutral,neutral anger,0.6,0.3,0.1\nu2,a,x,W,anger,neutral anger,0.5,0.4,0.1\n"
-        "u3,a,x,W,anger,neutral anger,0.1,0.8,0.1\nu4,a,x,W,anger,neutral anger,0.3,0.1,0.6\n"
-        "u5,a,x,L,,neutral anger,0.9,0.05,0.05\n")
+    results = tmp_path / "full_seed0" / "train" / "results"
+    (results / "predictions_zeroshot_a.csv").write_text(
+        "id,corpus,language,native,ref,p_neutral,p_anger,p_sadness\n"
+        "u1,a,x,N,neutral,0.6,0.3,0.1\nu2,a,x,W,anger,0.5,0.4,0.1\n"
+        "u3,a,x,W,anger,0.1,0.8,0.1\nu4,a,x,W,anger,0.3,0.1,0.6\n"
+        "u5,a,x,L,,0.9,0.05,0.05\n")
+    (results / "inventory.json").write_text('{"a": ["neutral", "anger"]}')
     md = ablation_report(tmp_path, None)
     # sample std (n - 1): std(0.8, 0.6) = 0.1414
     assert "| full | 2 | 0.700 ± 0.141 |" in md and "| hard | 2 | 0.600 ± 0.141 |" in md

@@ -50,10 +50,15 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   fi
 fi
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  log "Stage 4: evaluate the selected checkpoint -> $exp_dir/train/results"
-  "$python" "${evaluate_cmd[@]}" "$hparams" "${train_args[@]}"
+  log "Stage 4: export the selected checkpoint -> $exp_dir/model; predict and score through it -> $exp_dir/train/results"
+  "$python" "${evaluate_cmd[@]}" --train-dir "$exp_dir/train" --labels "$exp_dir/data/labels" \
+    --data-root "$data_root" --model-dir "$exp_dir/model"
 fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: report -> $exp_dir/report"
   "$python" "${report_cmd[@]}" --exp-dir "$exp_dir" --command "$rerun_command"
+fi
+if [ "$stop_stage" -ge 4 ] && [ -f "$exp_dir/model/hyperparams.yaml" ]; then
+  log "the exported model; apply it to your audio with:"
+  echo "$(dirname "$python")/ser-predict --model $exp_dir/model <audio files or folders> --out predictions.csv"
 fi

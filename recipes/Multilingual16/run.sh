@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Multilingual16 recipe. Stages: 0 data · 1 manifests · 2 labels · 3 train · 4 evaluate · 5 report.
+# Multilingual16 recipe. Stages: 0 data · 1 manifests · 2 labels · 3 train · 4 export + evaluate · 5 report.
 # Options: tools/recipe_options.sh (`--help`); the stages: tools/recipe.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 default_hparams=hparams/whisper_tiny.yaml
-evaluate_cmd=(-m speechbrain_ser.evaluate)
+evaluate_cmd=(-m speechbrain_ser.evaluate --task zero-shot)
 report_cmd=(-m speechbrain_ser.report zero-shot)
 args_in=("$@")
 option_files=("$root/tools/recipe_options.sh")

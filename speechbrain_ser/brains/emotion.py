@@ -18,23 +18,34 @@ from .. import metrics
 from ..losses import ccc_loss, head_output
 
 
+def utterance_embedding(mods, wavs, lens, texts=None, feats=None, wav_augment=None):
+    """The utterance embedding from ``mods`` (upstream → layer_sum → pooler [+ text_encoder]):
+    the one forward path of training (``EmotionBrain``) and inference (``inference.EmotionRecognizer``).
+    ``feats`` (B, T, L, D) = cached upstream layers (features.py) instead of ``wavs``."""
+    if feats is not None:
+        summed = mods["layer_sum"](feats.permute(2, 0, 1, 3), selected=True)
+    else:
+        if wav_augment is not None:
+            wavs = wav_augment(wavs, lens)
+        up = mods["upstream"]
+        summed = mods["layer_sum"](up(wavs, lens))
+        if hasattr(up, "output_lengths"):  # each utterance's exact share of the upstream's frames
+            lens = up.output_lengths(wavs, lens)
+    emb = mods["pooler"](summed, lens)
+    if _has(mods, "text_encoder"):  # multimodal: transcript embedding fused by concatenation
+        emb = torch.cat([emb, mods["text_encoder"](texts)], -1)
+    return emb
+
+
+def _has(mods, name):
+    return name in mods and mods[name] is not None
+
+
 class EmotionBrain(sb.Brain):
     # ---- forward -----------------------------------------------------------
     def embed(self, wavs, lens, augment=False, texts=None, feats=None):
-        """Utterance embedding; ``feats`` (B, T, L, D) = cached upstream layers (features.py)."""
-        if feats is not None:
-            summed = self.modules.layer_sum(feats.permute(2, 0, 1, 3), selected=True)
-        else:
-            if augment and self.hparams.wav_augment is not None:
-                wavs = self.hparams.wav_augment(wavs, lens)
-            up = self.modules.upstream
-            summed = self.modules.layer_sum(up(wavs, lens))
-            if hasattr(up, "output_lengths"):  # each utterance's exact share of the upstream's frames
-                lens = up.output_lengths(wavs, lens)
-        emb = self.modules.pooler(summed, lens)
-        if self._has("text_encoder"):  # multimodal: transcript embedding fused by concatenation
-            emb = torch.cat([emb, self.modules.text_encoder(texts)], -1)
-        return emb
+        aug = self.hparams.wav_augment if augment else None
+        return utterance_embedding(self.modules, wavs, lens, texts, feats, aug)
 
     def compute_forward(self, batch, stage):
         batch = batch.to(self.device)
@@ -59,7 +70,7 @@ class EmotionBrain(sb.Brain):
         return out
 
     def _has(self, name):
-        return name in self.modules and self.modules[name] is not None
+        return _has(self.modules, name)
 
     # ---- objectives ----------------------------------------------------------
     def compute_objectives(self, out, batch, stage):

@@ -71,6 +71,12 @@ class Pooler(nn.Module):
         self.output_size = 2 * input_size
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        if lengths is not None:
+            # whole frames, robust to float error: SpeechBrain masks `arange(T) < lengths * T`, and
+            # a relative length of n/T can come back as n + 1e-6 (one padded frame pooled in a
+            # batch, not alone); n - 0.5 selects exactly n frames
+            t = x.shape[1]
+            lengths = (torch.round(lengths * t).clamp(1, t) - 0.5) / t
         return self.asp(x.transpose(1, 2), lengths).squeeze(-1)
 
 

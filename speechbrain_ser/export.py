@@ -1,0 +1,266 @@
+"""Export a training folder's selected checkpoint as a self-contained model directory.
+
+    python -m speechbrain_ser.export --train-dir exp/Multilingual16/mini/train [--out DIR]
+
+Stage 4 of both recipes starts with this (``--out`` defaults to ``<train-dir>/../model``).
+The directory holds only what inference needs and loads with no experiment,
+labels or corpus folder present:
+
+* ``hyperparams.yaml``: inference-only HyperPyYAML in SpeechBrain's style: the
+  preprocessing (``sample_rate``, ``max_seconds``), ``classes``, ``head_output``
+  (the function the categorical head is read through: softmax, or sigmoid for
+  BCE-trained heads), ``attributes`` and their ``attribute_scale``, the
+  ``speechbrain_ser_requires`` version, the module definitions copied from the
+  training run's resolved hparams (upstream, layer weights, pooling, heads),
+  ``modules`` and a ``pretrainer`` whose loadables are found as ``<name>.ckpt``
+  next to the yaml (SpeechBrain's default source);
+* ``<module>.ckpt``: the selected checkpoint's weights of those modules only (no
+  domain/gender/speaker heads, no optimizer);
+* ``label_encoder.ckpt``: the label set in ``CategoricalEncoder``'s file format;
+* ``custom_interface.py``: lets plain SpeechBrain load the folder with
+  ``foreign_class(source=DIR, pymodule_file="custom_interface.py", classname="EmotionRecognizer")``;
+* ``README.md``: the model card (recipe, system, training corpora and sizes,
+  label set, intended use and limits); stage 5 appends the measured results.
+
+The upstream's *architecture* comes from its ``source`` (a hub name, a
+``save_pretrained`` folder, or the offline Whisper tiny.en conversion), exactly
+as SpeechBrain's published models reference their base model; its *weights*,
+fine-tuned or not, come from ``upstream.ckpt``.
+
+The folder is written beside its final place and renamed into it, so a crash
+never leaves half a model; an unchanged training folder is not re-exported.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import ruamel.yaml
+import speechbrain as sb
+
+from . import __version__
+from .losses import OUTPUTS
+from .stage import content_hash
+
+INFERENCE_MODULES = ["upstream", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
+ATTRIBUTES = ["arousal", "valence", "dominance"]
+ATTRIBUTE_SCALE = [1.0, 7.0]  # MSP-Podcast / IEMOCAP self-assessment scale; training uses (x - 1) / 6
+INTERFACE = "EmotionRecognizer"
+
+
+def _strip_comments(node):
+    """Drop the training yaml's comments from a node (they describe training, not this file)."""
+    ca = getattr(node, "ca", None)
+    if ca is not None:
+        ca.items.clear()
+        ca.comment = None
+    if isinstance(node, dict):
+        for v in node.values():
+            _strip_comments(v)
+    elif isinstance(node, list):
+        for v in node:
+            _strip_comments(v)
+
+
+def _tag(node) -> str:
+    return getattr(getattr(node, "tag", None), "value", None) or ""
+
+
+def select_checkpoint(train_dir: Path, hp: dict):
+    """The checkpoint stage 3 selected (``select_key``/``select_mode`` among the kept ones)."""
+    ckpter = sb.utils.checkpoints.Checkpointer(train_dir / "save")
+    ckpt = ckpter.find_checkpoint(**{f"{hp['select_mode']}_key": hp["select_key"]})
+    if ckpt is None:
+        raise SystemExit(f"no checkpoint in {train_dir / 'save'}: run stage 3 first")
+    return ckpt
+
+
+def read_training(train_dir: Path):
+    """(ruamel document of the resolved training hparams, its plain dict)."""
+    path = train_dir / "hyperparams.yaml"
+    if not path.exists():
+        raise SystemExit(f"{path} not found: {train_dir} is not a stage-3 training folder")
+    doc = ruamel.yaml.YAML().load(path.read_text())
+    return doc, json.loads(json.dumps(_plain(doc), default=str))
+
+
+def _plain(node):
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if _tag(node):
+        return _tag(node)
+    return node
+
+
+def head_output_of(doc, modules: list) -> str:
+    """softmax / sigmoid / identity: what the categorical loss trained the head's outputs as."""
+    if "head" not in modules:
+        return "none"
+    loss = _tag(doc["compute_cost"]).split(":", 1)[-1].rsplit(".", 1)[-1]
+    if loss not in OUTPUTS:
+        raise SystemExit(f"no output function known for the loss '{loss}' (known: {sorted(OUTPUTS)})")
+    return OUTPUTS[loss]
+
+
+def inference_yaml(doc, hp: dict, modules: list, meta: dict) -> str:
+    plain = {
+        "speechbrain_ser_requires": f">={__version__}",
+        "recipe": meta["recipe"], "system": meta["system"],
+        "sample_rate": 16000,
+        "max_seconds": hp.get("max_seconds"),
+        "classes": list(hp["classes"]) if "head" in modules else [],
+        "head_output": meta["head_output"],
+        "attributes": ATTRIBUTES if "avd_heads" in modules else [],
+        "attribute_scale": ATTRIBUTE_SCALE,
+        "needs_transcript": "text_encoder" in modules,
+    }
+    y = ruamel.yaml.YAML()
+    y.width = 100
+    buf = StringIO()
+    y.dump(plain, buf)
+    nodes = ruamel.yaml.comments.CommentedMap()
+    for m in modules:
+        node = doc[m]
+        _strip_comments(node)
+        if isinstance(node, dict) and "spec_augment" in node:
+            node["spec_augment"] = None  # training-time augmentation
+        nodes[m] = node
+    y.dump(nodes, buf)
+    text = buf.getvalue()
+    text += "modules:\n" + "".join(f"    {m}: !ref <{m}>\n" for m in modules)
+    text += "label_encoder: !new:speechbrain.dataio.encoder.CategoricalEncoder\n"
+    text += ("# every loadable is <name>.ckpt beside this file (SpeechBrain's default source)\n"
+             "pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer\n    loadables:\n"
+             + "".join(f"        {m}: !ref <{m}>\n" for m in modules + ["label_encoder"]))
+    header = (f"# {meta['recipe']} / {meta['system']}: inference-only hyperparameters exported by "
+              f"speechbrain_ser {__version__} from {meta['checkpoint']}.\n"
+              "# Load: speechbrain_ser.inference.EmotionRecognizer.from_hparams(source=<this folder>, savedir=...)\n")
+    return header + text
+
+
+def export(train_dir: Path | str, out: Path | str | None = None, force: bool = False) -> Path:
+    """Write the model directory of ``train_dir``'s selected checkpoint; returns its path."""
+    train_dir = Path(train_dir).resolve()
+    out = Path(out) if out else train_dir.parent / "model"
+    doc, hp = read_training(train_dir)
+    ckpt = select_checkpoint(train_dir, hp)
+    source = {"checkpoint": ckpt.path.name, "files": content_hash(*sorted(ckpt.path.glob("*.ckpt"))),
+              "hparams": content_hash(train_dir / "hyperparams.yaml"), "version": __version__}
+    record = out / "export.json"
+    if not force and record.exists() and json.loads(record.read_text()).get("source") == source:
+        print(f"export: {out} already holds {ckpt.path.name}; nothing to do")
+        return out
+    options = json.loads((train_dir / ".train_options.json").read_text()) \
+        if (train_dir / ".train_options.json").exists() else {}
+    hparams_file = Path(options.get("hparams", "hparams/unknown.yaml"))
+    meta = {"recipe": hparams_file.parent.parent.name or "unknown", "system": hparams_file.stem,
+            "checkpoint": ckpt.path.name, "selected_on": f"{hp['select_key']} ({hp['select_mode']})",
+            "selection_value": round(float(ckpt.meta.get(hp["select_key"], float("nan"))), 4)}
+    modules = [m for m in INFERENCE_MODULES if (ckpt.path / f"{m}.ckpt").exists() and doc.get(m) is not None]
+    meta["head_output"] = head_output_of(doc, modules)
+    for needed in ("upstream", "layer_sum", "pooler"):
+        if needed not in modules:
+            raise SystemExit(f"{ckpt.path} has no {needed}.ckpt: not an emotion Brain checkpoint")
+    if "head" not in modules and "avd_heads" not in modules:
+        raise SystemExit(f"{ckpt.path} has neither a categorical head nor attribute heads")
+
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    (tmp / "hyperparams.yaml").write_text(inference_yaml(doc, hp, modules, meta))
+    for m in modules:
+        shutil.copyfile(ckpt.path / f"{m}.ckpt", tmp / f"{m}.ckpt")
+    enc = sb.dataio.encoder.CategoricalEncoder()
+    enc.update_from_iterable(hp["classes"] if "head" in modules else ["none"])
+    enc.save(tmp / "label_encoder.ckpt")
+    (tmp / "custom_interface.py").write_text(
+        '"""Entry point for speechbrain.inference.interfaces.foreign_class (needs speechbrain_ser installed)."""\n'
+        f"from speechbrain_ser.inference import {INTERFACE}  # noqa: F401\n")
+    (tmp / "README.md").write_text(model_card(meta, hp, modules, train_dir))
+    (tmp / "export.json").write_text(json.dumps({"source": source, **meta, "train_dir": str(train_dir)}, indent=1))
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    print(f"export: {ckpt.path.name} ({meta['selected_on']} = {meta['selection_value']}) -> {out}")
+    return out
+
+
+def _training_sets(hp: dict) -> list:
+    """(corpus, language, train, dev) rows from the stage-2 summary, when it is still there."""
+    labels = Path(str(hp.get("labels_folder", "")))
+    rows = []
+    try:
+        summary = json.loads((labels / "summary.json").read_text())
+        train = json.loads((labels / "train.json").read_text())
+    except (OSError, ValueError):
+        return rows
+    lang = {e["corpus"]: e.get("language", "?") for e in train.values()}
+    for corpus, v in sorted(summary.get("corpora", {}).items()):
+        counts = v.get("counts", {})
+        if counts.get("train"):
+            rows.append((corpus, lang.get(corpus, "?"), counts.get("train", 0), counts.get("dev", 0)))
+    return rows
+
+
+def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
+    synthetic = "synth_" in str(hp.get("data_root", ""))
+    sets = _training_sets(hp)
+    lines = [f"# {meta['recipe']} / {meta['system']} (speechbrain_ser {__version__})", ""]
+    if synthetic:
+        lines += ["**Trained on the project's synthetic speech (espeak-ng voices with designed prosody), "
+                  "not on real emotional speech. It shows the pipeline works; it is not for real-world use.**", ""]
+    lines += ["## Use", "", "```python",
+              "from speechbrain_ser.inference import EmotionRecognizer",
+              "model = EmotionRecognizer.from_hparams(source=\"<this folder>\", savedir=\"<a cache folder>\")",
+              "out_prob, score, index, text_lab = model.classify_file(\"speech.wav\")",
+              "model.predict_file(\"speech.wav\")  # {'label', 'probs': {class: p}, 'arousal', ...}",
+              "```", "", "Command line: `ser-predict --model <this folder> FILES_OR_FOLDERS --out predictions.csv`.",
+              "Plain SpeechBrain (with speechbrain_ser installed): "
+              "`foreign_class(source=<this folder>, pymodule_file=\"custom_interface.py\", "
+              f"classname=\"{INTERFACE}\")`.", "",
+              "## Model", "",
+              f"- recipe `{meta['recipe']}`, hparams `{meta['system']}.yaml`; checkpoint {meta['checkpoint']} "
+              f"selected on dev {meta['selected_on']} = {meta['selection_value']}",
+              f"- modules: {', '.join(modules)}",
+              f"- input: any audio soundfile reads, mixed to mono, resampled to 16 kHz; the first "
+              f"{hp.get('max_seconds')} s are used (as in training; null = whole file)"]
+    if "head" in modules:
+        what = {"softmax": "probabilities (softmax; they sum to 1)",
+                "sigmoid": "independent per-class probabilities (sigmoid of a BCE-trained head; they need "
+                           "not sum to 1)", "identity": "raw scores of an MSE-trained head"}[meta["head_output"]]
+        lines.append(f"- classes: {', '.join(hp['classes'])}; class scores are {what}; the label is their argmax")
+    if "avd_heads" in modules:
+        lines.append(f"- attributes: arousal, valence, dominance on the {ATTRIBUTE_SCALE[0]:g}-"
+                     f"{ATTRIBUTE_SCALE[1]:g} scale of the training labels (MSP-Podcast: 1 = very "
+                     "calm / negative / weak, 7 = very active / positive / strong)")
+    lines += ["", "## Training data", ""]
+    if sets:
+        lines += ["| corpus | language | train | dev |", "|---|---|---|---|"]
+        lines += [f"| {c} | {lang} | {n} | {d} |" for c, lang, n, d in sets]
+    else:
+        lines.append("(the stage-2 labels folder was not available at export time)")
+    lines += ["", "## Intended use and limits", "",
+              "Research on speech emotion recognition: utterance-level emotion of a single speaker in "
+              "clean speech, in the label space above. Acted and podcast corpora differ from everyday "
+              "speech; languages and recording conditions outside the training data are out of domain. "
+              "Emotion labels are perceived emotion (annotators' judgements), not a person's felt state: "
+              "do not use for decisions about individuals.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.export", description=__doc__.split("\n")[0])
+    ap.add_argument("--train-dir", required=True, type=Path, help="a stage-3 training folder (<exp>/train)")
+    ap.add_argument("--out", type=Path, default=None, help="model directory (default: <train-dir>/../model)")
+    ap.add_argument("--force", action="store_true", help="re-export even if up to date")
+    a = ap.parse_args(argv)
+    export(a.train_dir, a.out, a.force)
+
+
+if __name__ == "__main__":
+    main()

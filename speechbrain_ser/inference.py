@@ -1,0 +1,194 @@
+"""Apply an exported model (``speechbrain_ser.export``) to audio.
+
+    from speechbrain_ser.inference import EmotionRecognizer
+    model = EmotionRecognizer.from_hparams(source="exp/Multilingual16/mini/model", savedir="/tmp/ser")
+    out_prob, score, index, text_lab = model.classify_file("speech.wav")   # SpeechBrain's emotion shape
+    model.predict_file("speech.wav")
+    # {'label': 'anger', 'probs': {'neutral': 0.02, ...}, 'arousal': 5.1, 'valence': 2.3, 'dominance': 4.8}
+
+``source`` is a local model directory or a hub name (SpeechBrain's fetching).
+Plain SpeechBrain loads the same folder with
+``foreign_class(source=DIR, pymodule_file="custom_interface.py", classname="EmotionRecognizer")``.
+
+* Audio: anything soundfile reads, any sample rate (resampled to the model's
+  16 kHz), channels mixed down, the first ``max_seconds`` kept (as in training).
+  Unreadable, empty or non-finite audio raises ``AudioError`` naming the file.
+* ``out_prob`` / ``probs``: the categorical head read through the function its
+  loss trained (``head_output``: softmax, or sigmoid for BCE-trained heads, whose
+  class scores need not sum to 1). ``label`` is their argmax.
+* ``arousal``, ``valence``, ``dominance`` (models with attribute heads): on the
+  1-7 scale of the training labels (``attribute_scale``).
+* A batch gives the same result for each file as one-at-a-time (each utterance
+  is computed over its own samples only; tested to < 1e-4).
+"""
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+from speechbrain.inference.interfaces import Pretrained
+
+from .brains.emotion import utterance_embedding
+
+
+class AudioError(ValueError):
+    """Audio that cannot be used; the message names the file."""
+
+
+def read_audio(path, sample_rate: int = 16000, max_seconds: float | None = None) -> torch.Tensor:
+    """Mono float32 waveform at ``sample_rate``: first ``max_seconds`` (None = all)."""
+    try:
+        info = sf.info(str(path))
+        frames = info.frames
+        if max_seconds:  # a margin beyond the cut, so resampling sees the same context as a whole read
+            frames = min(frames, int(np.ceil((max_seconds + 0.05) * info.samplerate)))
+        x, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError, OSError) as e:
+        raise AudioError(f"{path}: cannot read audio ({e})") from None
+    if x.size == 0:
+        raise AudioError(f"{path}: empty audio (0 samples)")
+    if not np.isfinite(x).all():
+        raise AudioError(f"{path}: audio has non-finite samples (NaN or inf)")
+    wav = torch.from_numpy(x.mean(1))
+    if sr != sample_rate:
+        wav = AF.resample(wav, sr, sample_rate)
+    if max_seconds:
+        wav = wav[: int(max_seconds * sample_rate)]
+    return wav
+
+
+def duration(path) -> float:
+    """Seconds of audio from the header (for sorting), or -1 when unreadable."""
+    try:
+        info = sf.info(str(path))
+        return info.frames / info.samplerate
+    except (RuntimeError, sf.LibsndfileError, OSError):
+        return -1.0
+
+
+def pad(wavs: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-padded batch and SpeechBrain relative lengths."""
+    n = max(len(w) for w in wavs)
+    batch = torch.zeros(len(wavs), n)
+    for i, w in enumerate(wavs):
+        batch[i, : len(w)] = w
+    return batch, torch.tensor([len(w) / n for w in wavs])
+
+
+OUTPUT_FUNCTIONS = {"softmax": lambda z: torch.softmax(z, -1), "sigmoid": torch.sigmoid,
+                    "identity": lambda z: z}
+
+
+class EmotionRecognizer(Pretrained):
+    """Utterance-level emotion (classes and/or arousal, valence, dominance) of an exported model."""
+
+    MODULES_NEEDED = ["upstream", "layer_sum", "pooler"]
+    HPARAMS_NEEDED = ["classes", "head_output", "sample_rate", "attributes", "attribute_scale"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _check_version(getattr(self.hparams, "speechbrain_ser_requires", None))
+        self.classes = list(self.hparams.classes)
+        if self.classes:
+            decoded = [self.hparams.label_encoder.ind2lab[i] for i in range(len(self.classes))]
+            if decoded != self.classes:
+                raise ValueError(f"label_encoder {decoded} disagrees with classes {self.classes}")
+        self.attributes = list(self.hparams.attributes)
+        self.sample_rate = int(self.hparams.sample_rate)
+        self.max_seconds = getattr(self.hparams, "max_seconds", None)
+
+    # ---- audio ---------------------------------------------------------------
+    def load_audio(self, path, savedir=None):  # noqa: ARG002 (SpeechBrain's signature)
+        return read_audio(path, self.sample_rate, self.max_seconds)
+
+    # ---- the model -------------------------------------------------------------
+    @torch.no_grad()
+    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None) -> dict:
+        """{'probs': (B, C) or None, 'attributes': (B, 3) on the label scale or None}."""
+        if wav_lens is None:
+            wav_lens = torch.ones(wavs.shape[0])
+        if getattr(self.hparams, "needs_transcript", False) and texts is None:
+            raise ValueError("this model fuses a transcript embedding: pass texts=[...] (one per utterance)")
+        wavs, wav_lens = wavs.to(self.device).float(), wav_lens.to(self.device)
+        emb = utterance_embedding(self.mods, wavs, wav_lens, texts)
+        out = {"probs": None, "attributes": None}
+        if "head" in self.mods:
+            out["probs"] = OUTPUT_FUNCTIONS[self.hparams.head_output](self.mods.head(emb)).cpu()
+        if "avd_heads" in self.mods:
+            lo, hi = self.hparams.attribute_scale
+            out["attributes"] = (lo + (hi - lo) * self.mods.avd_heads(emb)).cpu()
+        return out
+
+    # ---- SpeechBrain's emotion interface -------------------------------------------
+    def classify_batch(self, wavs, wav_lens=None):
+        """(out_prob (B, C), score (B,), index (B,), text_lab [B]) as SpeechBrain's emotion interface."""
+        probs = self.forward_batch(wavs, wav_lens)["probs"]
+        if probs is None:
+            raise ValueError("this model has no categorical head (attributes only): use predict_batch")
+        score, index = probs.max(-1)
+        return probs, score, index, [self.classes[i] for i in index.tolist()]
+
+    def classify_file(self, path):
+        wav = self.load_audio(path)
+        return self.classify_batch(wav[None], torch.ones(1))
+
+    # ---- named results -------------------------------------------------------------
+    def predict_batch(self, wavs, wav_lens=None, texts=None) -> list:
+        """One dict per utterance: label, probs {class: p}, and arousal/valence/dominance if the model has them."""
+        out = self.forward_batch(wavs, wav_lens, texts)
+        results = []
+        for i in range(wavs.shape[0]):
+            r = {}
+            if out["probs"] is not None:
+                p = out["probs"][i].tolist()
+                r["label"] = self.classes[int(np.argmax(p))]
+                r["probs"] = dict(zip(self.classes, p))
+            if out["attributes"] is not None:
+                r.update(zip(self.attributes, out["attributes"][i].tolist()))
+            results.append(r)
+        return results
+
+    def predict_file(self, path, text=None) -> dict:
+        wav = self.load_audio(path)
+        return self.predict_batch(wav[None], torch.ones(1), None if text is None else [text])[0]
+
+    def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None):
+        """Yield (index, result or AudioError) for ``paths``, batched by duration (longest first,
+        so padding is small); each failing file is reported, the others go on."""
+        order = sorted(range(len(paths)), key=lambda i: -duration(paths[i]))
+        for start in range(0, len(order), batch_size):
+            idx, wavs, errors = [], [], []
+            for i in order[start:start + batch_size]:
+                try:
+                    wavs.append(self.load_audio(paths[i]))
+                    idx.append(i)
+                except AudioError as e:
+                    errors.append((i, e))
+            yield from errors
+            if wavs:
+                batch, lens = pad(wavs)
+                tx = [texts[i] for i in idx] if texts is not None else None
+                for i, r in zip(idx, self.predict_batch(batch, lens, tx)):
+                    r["seconds"] = round(len(wavs[idx.index(i)]) / self.sample_rate, 3)
+                    yield i, r
+            if progress is not None:
+                progress.update(len(idx) + len(errors))
+
+
+def _check_version(requires: str | None):
+    from . import __version__
+
+    if not requires:
+        return
+    want = requires.lstrip(">=")
+    as_tuple = lambda v: tuple(int(x) for x in v.split(".")[:3] if x.isdigit())  # noqa: E731
+    if as_tuple(__version__) < as_tuple(want):
+        raise RuntimeError(f"this model needs speechbrain_ser {requires}; installed: {__version__}")
+
+
+def load(model_dir, savedir=None, device: str = "cpu") -> EmotionRecognizer:
+    """An exported model from a local folder or hub name; ``savedir`` = where SpeechBrain
+    collects its files (links to a local folder's files; None = SpeechBrain's default)."""
+    return EmotionRecognizer.from_hparams(source=str(model_dir), savedir=str(savedir) if savedir else None,
+                                          run_opts={"device": device})

@@ -1,0 +1,163 @@
+"""``ser-predict``: an exported model applied to your audio.
+
+    ser-predict --model exp/Multilingual16/mini/model my_audio/ --out predictions.csv
+    ser-predict --model DIR a.wav b.flac --out predictions.jsonl
+    ser-predict --model DIR data/wav.scp          # Kaldi "id path" lines
+    ser-predict --model DIR manifest.json --data-root /corpora   # stage-1/2 manifests {id: {"wav": ...}}
+
+Inputs are audio files, folders (searched recursively for .wav .flac .ogg .mp3
+.aiff), Kaldi ``wav.scp`` files, this project's JSON manifests, or CSV/TSV files
+with a ``path`` (or ``wav``) column and an optional ``id`` column. Output rows
+(CSV or JSONL, chosen by ``--format`` or the file suffix; ``-`` = stdout): id,
+path, seconds (audio used), label, p_<class> per class, and arousal, valence,
+dominance (1-7) for models with attribute heads. Files are batched by duration.
+A file that cannot be read is reported on stderr and skipped; the others are
+predicted, and the exit status is 1 when any file failed (0 when none did).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+AUDIO = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"}
+
+
+def _unique_id(path: Path, base: Path | None) -> str:
+    rel = path.relative_to(base) if base is not None else Path(path.name)
+    return str(rel.with_suffix(""))
+
+
+def collect_inputs(inputs: list, data_root: str | None = None) -> list:
+    """[(id, path, transcript or None)] from files, folders, wav.scp, manifests, CSV/TSV lists."""
+    items = []
+    for arg in inputs:
+        p = Path(arg)
+        if p.is_dir():
+            for f in sorted(x for x in p.rglob("*") if x.suffix.lower() in AUDIO and x.is_file()):
+                items.append((_unique_id(f, p), str(f), None))
+        elif p.suffix == ".scp" or p.name == "wav.scp":
+            for n, line in enumerate(p.read_text().splitlines(), 1):
+                if not line.strip():
+                    continue
+                parts = line.split(maxsplit=1)
+                if len(parts) != 2 or parts[1].rstrip().endswith("|"):
+                    raise SystemExit(f"{p}:{n}: want 'id path' (pipes are not supported): {line!r}")
+                items.append((parts[0], parts[1].strip(), None))
+        elif p.suffix == ".json":
+            try:
+                entries = json.loads(p.read_text())
+            except ValueError as e:
+                raise SystemExit(f"{p}: not a JSON manifest ({e})") from None
+            for uid, e in entries.items():
+                if not isinstance(e, dict) or "wav" not in e:
+                    raise SystemExit(f"{p}: entry {uid!r} has no 'wav' field")
+                wav = e["wav"]
+                if "{data_root}" in wav:
+                    if not data_root:
+                        raise SystemExit(f"{p}: paths use {{data_root}}; pass --data-root")
+                    wav = wav.replace("{data_root}", data_root)
+                items.append((uid, wav, e.get("transcript")))
+        elif p.suffix in (".csv", ".tsv"):
+            with open(p, newline="") as f:
+                rows = list(csv.DictReader(f, delimiter="\t" if p.suffix == ".tsv" else ","))
+            col = "path" if rows and "path" in rows[0] else "wav"
+            for n, r in enumerate(rows, 2):
+                if not r.get(col):
+                    raise SystemExit(f"{p}:{n}: no '{col}' value")
+                items.append((r.get("id") or Path(r[col]).stem, r[col], r.get("transcript")))
+        elif p.exists() or p.suffix.lower() in AUDIO:
+            items.append((p.stem, str(p), None))  # a missing audio file is reported like an unreadable one
+        else:
+            raise SystemExit(f"{p}: no such file or folder")
+    seen = {}
+    for uid, path, _ in items:
+        if uid in seen and seen[uid] != path:
+            raise SystemExit(f"id {uid!r} names two files: {seen[uid]} and {path}")
+        seen[uid] = path
+    return items
+
+
+def rows_of(items, results, classes, attributes) -> list:
+    rows = []
+    for (uid, path, _), r in zip(items, results):
+        if r is None:
+            continue
+        row = {"id": uid, "path": path, "seconds": r["seconds"]}
+        if classes:
+            row["label"] = r["label"]
+            row.update({f"p_{c}": round(r["probs"][c], 6) for c in classes})
+        row.update({a: round(r[a], 4) for a in attributes})
+        rows.append(row)
+    return rows
+
+
+def write_rows(rows: list, out: str, fmt: str):
+    from .stage import write_text_atomic
+
+    if fmt == "jsonl":
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+    else:
+        import io
+
+        buf = io.StringIO()
+        if rows:
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        text = buf.getvalue()
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="ser-predict", description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n", 2)[2])
+    ap.add_argument("inputs", nargs="+", help="audio files, folders, wav.scp, manifest .json, .csv/.tsv lists")
+    ap.add_argument("--model", required=True, help="an exported model folder (stage 4's <exp>/model) or hub name")
+    ap.add_argument("--out", default="-", help="output file (.csv or .jsonl); - = stdout (default)")
+    ap.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: from --out's suffix, else csv")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    ap.add_argument("--data-root", default=None, help="replaces {data_root} in manifest paths")
+    ap.add_argument("--savedir", default=None, help="where SpeechBrain collects a hub model's files")
+    a = ap.parse_args(argv)
+    fmt = a.format or ("jsonl" if a.out.endswith(".jsonl") else "csv")
+
+    from tqdm import tqdm
+
+    from .inference import load
+
+    items = collect_inputs(a.inputs, a.data_root)
+    if not items:
+        print("ser-predict: no audio found in the inputs", file=sys.stderr)
+        return 2
+    model = load(a.model, a.savedir, a.device)
+    texts = [t or "" for _, _, t in items] if getattr(model.hparams, "needs_transcript", False) else None
+    results, failed = [None] * len(items), []
+    with tqdm(total=len(items), desc="ser-predict", unit="file", file=sys.stderr) as bar:
+        for i, r in model.predict_files([p for _, p, _ in items], a.batch_size, texts, progress=bar):
+            if isinstance(r, Exception):
+                failed.append(str(r))
+                tqdm.write(f"ser-predict: skipped {r}", file=sys.stderr)
+            else:
+                results[i] = r
+    write_rows(rows_of(items, results, model.classes, model.attributes), a.out, fmt)
+    done = len(items) - len(failed)
+    where = "" if a.out == "-" else f" -> {a.out}"
+    print(f"ser-predict: {done} of {len(items)} files predicted{where}"
+          + (f"; {len(failed)} failed (listed above)" if failed else ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def entry_point():
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

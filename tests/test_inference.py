@@ -1,0 +1,183 @@
+"""The exported model: export, the SpeechBrain interface, ser-predict, and stage 4 through it."""
+import csv
+import json
+import shutil
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from conftest import ROOT, run
+
+RECIPE = ROOT / "recipes" / "Multilingual16"
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Stages 0-4 on the tiny data, 1 epoch, utterances cut to 3 s: a training folder,
+    its exported model and stage 4's predictions."""
+    exp = tmp_path_factory.mktemp("inference") / "exp"
+    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp), "--",
+             "--number_of_epochs", "1", "--max_seconds", "3.0"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    (exp / "stdout.txt").write_text(r.stdout)
+    return exp
+
+
+def _wavs(exp, name="zeroshot_emodb", n=10):
+    entries = json.loads((exp / "data" / "labels" / f"{name}.json").read_text())
+    return {u: e["wav"].replace("{data_root}", str(ROOT / "data" / "synth_tiny")) for u, e in list(entries.items())[:n]}
+
+
+def test_pooling_counts_whole_frames_whatever_the_float_error():
+    """A relative length n/T that comes back as n + 1e-6 must not pool a padded frame."""
+    from speechbrain_ser.models.heads import Pooler
+
+    torch.manual_seed(0)
+    pool = Pooler(4).eval()
+    x = torch.randn(1, 400, 4)
+    bad = 0
+    with torch.no_grad():
+        for t in range(150, 400, 7):
+            for n in range(t // 3, t, 5):
+                rel = torch.tensor([(2 * n) / (2 * t)], dtype=torch.float32)
+                padded = x[:, :t].clone()
+                padded[:, n:] = 100.0  # padding that would show if pooled
+                bad += not torch.allclose(pool(padded, rel), pool(x[:, :n].clone(), None), atol=1e-5)
+    assert bad == 0
+
+
+def test_read_audio_mixes_resamples_and_names_bad_files(tmp_path):
+    from speechbrain_ser.inference import AudioError, read_audio
+
+    t = np.arange(8000) / 8000
+    stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], 1).astype("float32")
+    sf.write(tmp_path / "st.flac", stereo, 8000)
+    w = read_audio(tmp_path / "st.flac")
+    assert w.shape == (16000,) and abs(float(w.abs().max()) - 0.5) < 0.02  # mixed down, resampled
+    assert read_audio(tmp_path / "st.flac", max_seconds=0.25).shape == (4000,)
+    (tmp_path / "junk.wav").write_bytes(b"RIFF not really a wav file")
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1), "float32"), 16000)
+    sf.write(tmp_path / "nan.wav", np.array([0.1, np.nan, 0.2], "float32"), 16000, subtype="FLOAT")
+    for name, what in (("junk.wav", "cannot read"), ("empty.wav", "empty"), ("nan.wav", "non-finite"),
+                       ("missing.wav", "cannot read")):
+        with pytest.raises(AudioError, match=f"{name}.*{what}"):
+            read_audio(tmp_path / name)
+
+
+def test_export_is_self_contained(trained, tmp_path):
+    model = trained / "model"
+    names = {p.name for p in model.iterdir()}
+    assert {"hyperparams.yaml", "upstream.ckpt", "layer_sum.ckpt", "pooler.ckpt", "head.ckpt", "label_encoder.ckpt",
+            "custom_interface.py", "README.md"} <= names
+    assert not names & {"domain_head.ckpt", "optimizer.ckpt", "counter.ckpt"}  # training-only parts left out
+    text = (model / "hyperparams.yaml").read_text()
+    assert str(trained) not in text and "labels_folder" not in text and "data_root" not in text
+    assert "'neutral' => 0" in (model / "label_encoder.ckpt").read_text()
+    card = (model / "README.md").read_text()
+    assert "synthetic speech" in card and "not for real-world use" in card and "| emodb |" not in card
+    assert "Results (stage 5" not in card  # stage 5 has not run
+    # moved away from the experiment, the experiment hidden: it still loads and predicts
+    moved = tmp_path / "moved"
+    shutil.copytree(model, moved)
+    hidden = trained.with_name("hidden")
+    trained.rename(hidden)
+    try:
+        from speechbrain_ser.inference import EmotionRecognizer
+
+        m = EmotionRecognizer.from_hparams(source=str(moved), savedir=str(tmp_path / "sd"))
+        wav = next(iter(_wavs(hidden).values()))
+        out_prob, score, index, text_lab = m.classify_file(wav)
+        assert out_prob.shape == (1, 7) and float(out_prob.sum()) == pytest.approx(1, abs=1e-5)
+        assert text_lab[0] == m.classes[int(index[0])] and float(score[0]) == float(out_prob.max())
+    finally:
+        hidden.rename(trained)
+
+
+def test_plain_speechbrain_foreign_class_reproduces_stage_4(trained, tmp_path):
+    """A fresh process loads the folder with speechbrain's foreign_class only and gives
+    stage 4's probabilities on 10 utterances (max abs difference < 1e-5)."""
+    wavs = _wavs(trained)
+    script = tmp_path / "load.py"
+    script.write_text(
+        "import json, sys\n"
+        "from speechbrain.inference.interfaces import foreign_class\n"
+        f"m = foreign_class(source={str(trained / 'model')!r}, pymodule_file='custom_interface.py',\n"
+        f"                  classname='EmotionRecognizer', savedir={str(tmp_path / 'sd')!r})\n"
+        f"wavs = json.loads({json.dumps(json.dumps(wavs))})\n"
+        "out = {u: m.classify_file(p)[0][0].tolist() for u, p in wavs.items()}\n"
+        "print(json.dumps(out))\n")
+    r = run([PY, str(script)])
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    rows = {x["id"]: x for x in csv.DictReader(open(trained / "train" / "results" / "predictions_zeroshot_emodb.csv"))}
+    classes = [k[2:] for k in next(iter(rows.values())) if k.startswith("p_")]
+    diff = max(abs(got[u][i] - float(rows[u][f"p_{c}"])) for u in wavs for i, c in enumerate(classes))
+    assert len(got) == 10 and diff < 1e-5
+
+
+def test_batched_equals_one_at_a_time_and_named_results(trained):
+    from speechbrain_ser.inference import load
+
+    m = load(trained / "model")
+    paths = list(_wavs(trained, "test", 12).values())
+    batched = dict(m.predict_files(paths, batch_size=5))
+    worst = 0.0
+    for i, p in enumerate(paths):
+        one = m.predict_file(p)
+        assert one["label"] == max(one["probs"], key=one["probs"].get)
+        worst = max(worst, max(abs(one["probs"][c] - batched[i]["probs"][c]) for c in m.classes))
+    assert worst < 1e-4
+    assert set(batched[0]) == {"label", "probs", "seconds"}  # no attribute heads in this model
+
+
+def test_ser_predict_cli(trained, tmp_path):
+    audio = tmp_path / "audio"
+    (audio / "sub").mkdir(parents=True)
+    wavs = list(_wavs(trained, "zeroshot_urdu", 4).values())
+    for i, w in enumerate(wavs):
+        shutil.copy(w, (audio / "sub" if i % 2 else audio) / f"clip{i}.wav")
+    (audio / "broken.wav").write_bytes(b"RIFF....garbage")
+    out = tmp_path / "pred.csv"
+    cmd = [PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(audio), "--out", str(out)]
+    r = run(cmd)
+    assert r.returncode == 1, r.stderr[-2000:]  # one file failed: reported, the others predicted
+    assert "broken.wav" in r.stderr and "4 of 5 files predicted" in r.stderr
+    assert "ser-predict: 100%" in r.stderr and "5/5" in r.stderr  # the progress bar
+    rows = list(csv.DictReader(open(out)))
+    assert sorted(x["id"] for x in rows) == ["clip0", "clip2", "sub/clip1", "sub/clip3"]
+    assert {"path", "seconds", "label", "p_neutral", "p_surprise"} <= set(rows[0])
+    # the same files from a wav.scp, as JSONL: the same probabilities
+    scp = tmp_path / "wav.scp"
+    scp.write_text("".join(f"{x['id']} {x['path']}\n" for x in rows))
+    r = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(scp),
+             "--out", str(tmp_path / "pred.jsonl"), "--batch-size", "3"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    js = {j["id"]: j for j in map(json.loads, open(tmp_path / "pred.jsonl"))}
+    assert max(abs(float(x["p_anger"]) - js[x["id"]]["p_anger"]) for x in rows) < 1e-5
+    bad = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(tmp_path / "nothing")])
+    assert bad.returncode != 0 and "nothing: no such file or folder" in bad.stderr
+
+
+def test_stage_4_goes_through_the_export_and_run_sh_prints_the_command(trained):
+    printed = (trained / "stdout.txt").read_text()
+    assert f"ser-predict --model {trained / 'model'}" in printed
+    export = json.loads((trained / "model" / "export.json").read_text())
+    ckpt = next((trained / "train" / "save").glob("CKPT+*"))
+    assert export["checkpoint"] == ckpt.name
+    # what stage 4 scored is what the exported model says
+    from speechbrain_ser.inference import load
+
+    m = load(trained / "model")
+    rows = list(csv.DictReader(open(trained / "train" / "results" / "predictions_zeroshot_urdu.csv")))[:3]
+    wavs = _wavs(trained, "zeroshot_urdu", 50)
+    for x in rows:
+        probs = m.predict_file(wavs[x["id"]])["probs"]
+        assert max(abs(probs[c] - float(x[f"p_{c}"])) for c in m.classes) < 1e-5
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
