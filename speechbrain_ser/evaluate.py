@@ -4,14 +4,19 @@
         --data-root D [--model-dir E/model] [--results E/train/results]
 
 1. ``export``: the selected checkpoint → ``--model-dir`` (default ``<train-dir>/../model``).
-2. Predict every evaluation set's utterances (all of them, labelled or not) with
+2. Predict the development set and every evaluation set's utterances (all of them, labelled or not) with
    ``inference.EmotionRecognizer`` loaded from that folder: the same code path
    ``ser-predict`` and users take, so the reported numbers are those of the
    artifact users load. One file per set, ``predictions_<set>.csv``: id, corpus,
    language, native (the corpus's label), ref (the hard label scored, empty if
    none), ``p_<class>`` per class, and arousal, valence, dominance (1-7) for
    models with attribute heads.
-3. The task's scoring on those files: ``zero_shot.score`` (Multilingual16:
+3. Calibration (softmax heads): one temperature fitted on the development set
+   (minimum NLL, ``calibration.py``), stored in the model's ``hyperparams.yaml``;
+   ``calibration.csv`` gives ECE, NLL, Brier and, where annotators' distributions
+   exist, Jensen-Shannon divergence per set before and after; ``reliability.png``.
+   The ``p_`` columns are the calibrated probabilities the exported model outputs.
+4. The task's scoring on those files: ``zero_shot.score`` (Multilingual16:
    class restriction, per corpus/language tables) or ``msp.scoring.score``
    (MSP-Podcast: thresholds, metrics, CCC, challenge submissions).
 
@@ -83,8 +88,61 @@ def read_predictions(path: Path):
     return rows, classes, probs, attrs
 
 
+def annotator_distribution(e: dict):
+    """The annotators' distribution over the task's classes, where the corpus has votes:
+    MSP-Podcast's primary-vote target ``P``; other corpora's vote-based target before smoothing."""
+    d = e.get("P") if "P" in e else (e.get("target_raw") if e.get("target_source") == "votes" else None)
+    return d if d is not None and sum(d) > 0 else None
+
+
+def calibrate(model_dir: Path, labels: Path, predictions: dict, classes: list, results: Path, head_output: str):
+    """Fit the temperature on dev, store it in the model, write ``calibration.csv`` (before/after
+    per set) and ``reliability.png``; returns T (None when the head is not a softmax or dev has no labels)."""
+    from .calibration import fit_temperature, measures, reliability_diagram, scale
+
+    scored = {}
+    for name, (ids, probs, _) in predictions.items():
+        entries = read_entries(labels / f"{name}.json")
+        rows = [i for i, u in enumerate(ids) if entries[u].get("hard") in classes]
+        if probs is None or not rows:
+            continue
+        refs = np.array([classes.index(entries[ids[i]]["hard"]) for i in rows])
+        dists = [(k, annotator_distribution(entries[ids[i]])) for k, i in enumerate(rows)]
+        dists = [(k, np.asarray(d, float) / sum(d)) for k, d in dists if d is not None]
+        scored[name] = (probs[rows], refs, dists)
+    if not scored:
+        return None
+    softmax = head_output == "softmax"
+    if not softmax:  # one-vs-rest sigmoid scores: measured after normalising them to sum 1, not scaled
+        scored = {n: (p / p.sum(1, keepdims=True), r, d) for n, (p, r, d) in scored.items()}
+    t = fit_temperature(*scored["dev"][:2]) if softmax and "dev" in scored else None
+    out = []
+    for name, (probs, refs, dists) in scored.items():
+        row = {"set": name, "temperature": round(t, 4) if t else "n/a",
+               "fitted_on": ("dev (in-sample)" if name == "dev" else "dev") if t else
+               ("sigmoid head: scores normalised, no temperature" if not softmax else "no labelled dev set")}
+        for tag, p in (("before", probs), ("after", scale(probs, t) if t else None)):
+            if p is None:
+                continue
+            m = measures(p, refs, np.array([d for _, d in dists]) if dists else None)
+            row["n"], row["n_jsd"] = m["n"], len(dists)
+            row.update({f"{k}_{tag}": round(m[k], 4) for k in ("ece", "nll", "brier", "jsd") if k in m})
+        out.append(row)
+    fields = ["set", "n", "temperature", "fitted_on"] + [f"{k}_{t_}" for k in ("ece", "nll", "brier") for t_ in
+                                                        ("before", "after")] + ["n_jsd", "jsd_before", "jsd_after"]
+    write_csv_atomic(results / "calibration.csv", fields, [{k: r.get(k, "") for k in fields} for r in out])
+    panels = {n: scored[n][:2] for n in list(scored)[:5]}
+    reliability_diagram(panels, t, results / "reliability.png")
+    if t is not None:
+        from .export import set_temperature
+
+        set_temperature(model_dir, t)
+    return t
+
+
 def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Path | None = None,
         results: Path | None = None, batch_size: int = 8):
+    from .calibration import scale
     from .export import export
     from .inference import load
 
@@ -95,15 +153,27 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         if st.done:
             print(f"stage 4: {results} is up to date (same training run and labels); nothing to do")
             return
-        model_dir = export(train_dir, model_dir)
+        model_dir = export(train_dir, model_dir, force=True)  # temperature 1 until refitted below
         model = load(model_dir)  # a local folder: SpeechBrain reads its files in place
+        model.calibrated = False  # raw softmax: the temperature is fitted on these
+        scored_sets = task_sets(task, labels)
+        names = scored_sets if "dev" in scored_sets or not (labels / "dev.json").exists() else ["dev"] + scored_sets
+        raw, entries = {}, {}
+        for name in names:
+            entries[name] = read_entries(labels / f"{name}.json")
+            raw[name] = predict_set(model, entries[name], data_root, batch_size)
+            print(f"stage 4: predicted {len(raw[name][0])} utterances of {name} with {model_dir}")
+        t = calibrate(model_dir, labels, raw, model.classes, results, model.hparams.head_output) \
+            if model.classes else None
         predictions = {}
-        for name in task_sets(task, labels):
-            entries = read_entries(labels / f"{name}.json")
-            ids, probs, attrs = predict_set(model, entries, data_root, batch_size)
-            write_predictions(results / f"predictions_{name}.csv", entries, ids, model.classes, probs, attrs)
-            predictions[name] = (ids, probs, attrs)
-            print(f"stage 4: predicted {len(ids)} utterances of {name} with {model_dir}")
+        for name in names:  # what the exported model outputs by default: calibrated probabilities
+            ids, probs, attrs = raw[name]
+            probs = scale(probs, t) if t is not None else probs
+            write_predictions(results / f"predictions_{name}.csv", entries[name], ids, model.classes, probs, attrs)
+            if name in scored_sets:
+                predictions[name] = (ids, probs, attrs)
+        if t is not None:
+            print(f"stage 4: temperature {t:.3f} fitted on dev (stored in {model_dir / 'hyperparams.yaml'})")
         if task == "zero-shot":
             from .zero_shot import score
         else:

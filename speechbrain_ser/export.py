@@ -115,6 +115,7 @@ def inference_yaml(doc, hp: dict, modules: list, meta: dict) -> str:
         "max_seconds": hp.get("max_seconds"),
         "classes": list(hp["classes"]) if "head" in modules else [],
         "head_output": meta["head_output"],
+        "temperature": 1.0,  # softmax temperature; stage 4 sets the one fitted on the development set
         "attributes": ATTRIBUTES if "avd_heads" in modules else [],
         "attribute_scale": ATTRIBUTE_SCALE,
         "needs_transcript": "text_encoder" in modules,
@@ -188,6 +189,20 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
     tmp.rename(out)
     print(f"export: {ckpt.path.name} ({meta['selected_on']} = {meta['selection_value']}) -> {out}")
     return out
+
+
+def set_temperature(model_dir: Path, temperature: float):
+    """Store the calibration temperature in an exported model's hyperparams.yaml."""
+    import re
+
+    from .stage import write_text_atomic
+
+    path = Path(model_dir) / "hyperparams.yaml"
+    text, n = re.subn(r"^temperature: .*$", f"temperature: {temperature:.6g}  # fitted on the development set "
+                      "(min NLL); 1 = raw softmax", path.read_text(), count=1, flags=re.M)
+    if n != 1:
+        raise SystemExit(f"{path}: no 'temperature:' line (exported by an older speechbrain_ser?)")
+    write_text_atomic(path, text)
 
 
 def _training_sets(hp: dict) -> list:

@@ -15,7 +15,10 @@ Plain SpeechBrain loads the same folder with
   Unreadable, empty or non-finite audio raises ``AudioError`` naming the file.
 * ``out_prob`` / ``probs``: the categorical head read through the function its
   loss trained (``head_output``: softmax, or sigmoid for BCE-trained heads, whose
-  class scores need not sum to 1). ``label`` is their argmax.
+  class scores need not sum to 1). ``label`` is their argmax. Softmax heads are
+  calibrated by default with the temperature stage 4 fitted on the development
+  set (``temperature`` in hyperparams.yaml; ``calibrated = False`` for the raw
+  softmax; the argmax is the same either way).
 * ``arousal``, ``valence``, ``dominance`` (models with attribute heads): on the
   1-7 scale of the training labels (``attribute_scale``).
 * A batch gives the same result for each file as one-at-a-time (each utterance
@@ -96,6 +99,8 @@ class EmotionRecognizer(Pretrained):
                 raise ValueError(f"label_encoder {decoded} disagrees with classes {self.classes}")
         self.attributes = list(self.hparams.attributes)
         self.sample_rate = int(self.hparams.sample_rate)
+        self.temperature = float(getattr(self.hparams, "temperature", 1.0) or 1.0)
+        self.calibrated = True  # apply the temperature (softmax heads)
         self.max_seconds = getattr(self.hparams, "max_seconds", None)
 
     # ---- audio ---------------------------------------------------------------
@@ -114,7 +119,10 @@ class EmotionRecognizer(Pretrained):
         emb = utterance_embedding(self.mods, wavs, wav_lens, texts)
         out = {"probs": None, "attributes": None}
         if "head" in self.mods:
-            out["probs"] = OUTPUT_FUNCTIONS[self.hparams.head_output](self.mods.head(emb)).cpu()
+            logits = self.mods.head(emb)
+            if self.hparams.head_output == "softmax" and self.calibrated:
+                logits = logits / self.temperature
+            out["probs"] = OUTPUT_FUNCTIONS[self.hparams.head_output](logits).cpu()
         if "avd_heads" in self.mods:
             lo, hi = self.hparams.attribute_scale
             out["attributes"] = (lo + (hi - lo) * self.mods.avd_heads(emb)).cpu()

@@ -126,6 +126,8 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     ap.add_argument("--data-root", default=None, help="replaces {data_root} in manifest paths")
     ap.add_argument("--savedir", default=None, help="where SpeechBrain collects a hub model's files")
+    ap.add_argument("--no-calibration", action="store_true",
+                    help="raw softmax instead of the temperature-calibrated probabilities")
     a = ap.parse_args(argv)
     fmt = a.format or ("jsonl" if a.out.endswith(".jsonl") else "csv")
 
@@ -138,6 +140,7 @@ def main(argv=None) -> int:
         print("ser-predict: no audio found in the inputs", file=sys.stderr)
         return 2
     model = load(a.model, a.savedir, a.device)
+    model.calibrated = not a.no_calibration
     texts = [t or "" for _, _, t in items] if getattr(model.hparams, "needs_transcript", False) else None
     results, failed = [None] * len(items), []
     with tqdm(total=len(items), desc="ser-predict", unit="file", file=sys.stderr) as bar:

@@ -139,6 +139,30 @@ def report_stage(exp_dir: Path, make) -> str:
         return md
 
 
+def calibration_section(results: Path, out: Path) -> str:
+    """Stage 4's calibration table (before/after temperature) and its reliability diagram."""
+    path = results / "calibration.csv"
+    if not path.exists():
+        return ""
+    from .calibration import DEFINITIONS
+
+    rows = read_csv(path)
+    cols = ["set", "n", "temperature"] + [c for c in rows[0] if c.endswith(("_before", "_after"))
+                                          and any(r[c] for r in rows)] + ["n_jsd"]
+    if (results / "reliability.png").exists():
+        import shutil
+
+        shutil.copyfile(results / "reliability.png", out / "reliability.png")
+    t = rows[0]["temperature"]
+    how = (f"One temperature T = {t}, fitted on the development set by minimising NLL (so dev is "
+           "in-sample), stored in the exported model and applied by default; it never changes the argmax."
+           if t != "n/a" else "The head is sigmoid (BCE-trained): its one-vs-rest scores are measured after "
+           "normalising them to sum 1; no temperature is fitted.")
+    return ("\n## Calibration\n\n" + how + " Probabilities over the whole label space, before class "
+            "restriction. Reliability diagram: `reliability.png`.\n\n" + markdown(rows, cols) + "\n\n"
+            + "\n".join(f"- {k}: {v}" for k, v in DEFINITIONS.items()) + "\n")
+
+
 RESULTS_HEADING = "## Results (stage 5 of the recipe, through this exported model)"
 
 
@@ -181,6 +205,7 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
              "Predictions are restricted to each corpus's class inventory (from the label mapping, "
              "not from the references); chance = 1 / #classes of that inventory.", ""]
     text += [f"- {k}: {v}" for k, v in metrics.DEFINITIONS.items()]
+    text.append(calibration_section(results, out))
     for r in z:
         plot_confusion(results / f"predictions_{r['set']}.csv", out / f"confusion_{r['name']}.png",
                        f"{r['name']} (zero-shot)")

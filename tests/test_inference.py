@@ -181,3 +181,22 @@ def test_stage_4_goes_through_the_export_and_run_sh_prints_the_command(trained):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_stage_4_calibrates_and_the_model_applies_the_temperature(trained):
+    from speechbrain_ser.calibration import scale
+    from speechbrain_ser.inference import load
+
+    rows = list(csv.DictReader(open(trained / "train" / "results" / "calibration.csv")))
+    assert {r["set"] for r in rows} >= {"dev", "test", "zeroshot_emodb"}
+    t = float(rows[0]["temperature"])
+    assert 0.05 <= t <= 20 and f"temperature: {t:.6g}" in (trained / "model" / "hyperparams.yaml").read_text()
+    dev = next(r for r in rows if r["set"] == "dev")
+    assert float(dev["nll_after"]) <= float(dev["nll_before"]) + 1e-6  # T minimises the dev NLL
+    m = load(trained / "model")
+    wav = next(iter(_wavs(trained).values()))
+    calibrated = np.array(list(m.predict_file(wav)["probs"].values()))
+    m.calibrated = False
+    raw = np.array(list(m.predict_file(wav)["probs"].values()))
+    assert np.abs(scale(raw[None], t)[0] - calibrated).max() < 1e-5 and raw.argmax() == calibrated.argmax()
+    assert (trained / "train" / "results" / "reliability.png").stat().st_size > 0

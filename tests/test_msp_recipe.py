@@ -3,7 +3,6 @@ ensembles, easy/difficult analysis, submission files."""
 import csv
 import json
 
-import numpy as np
 import pytest
 
 from conftest import ROOT, run
@@ -75,8 +74,17 @@ def test_stages_0_to_5(exp):
     printed = (exp / "stdout.txt").read_text()
     assert "macro-F1" in printed and "mean CCC" in printed
     assert json.loads((results / "thresholds.json").read_text()).keys() == set("ASHUFDCN")
-    for f in ("report/report.md", "report/confusion_dev.png", "report/env.json", "report/command.sh"):
+    for f in ("report/report.md", "report/confusion_dev.png", "report/env.json", "report/command.sh",
+              "report/reliability.png"):
         assert (exp / f).stat().st_size > 0
+    # the CPU default is WBCE (sigmoid head): calibration measured on normalised scores, no temperature
+    report = (exp / "report" / "report.md").read_text()
+    assert "## Calibration" in report and "no temperature is fitted" in report
+    cal = {r["set"]: r for r in csv.DictReader(open(results / "calibration.csv"))}
+    assert set(cal) == {"dev", "test1", "test2"} and cal["dev"]["temperature"] == "n/a"
+    assert int(cal["dev"]["n_jsd"]) > 0 and 0 <= float(cal["dev"]["jsd_before"]) <= 1  # P votes exist
+    card = (exp / "model" / "README.md").read_text()
+    assert "## Results (stage 5" in card and "### Calibration" in card
 
 
 def test_submission_files(exp):
@@ -127,7 +135,6 @@ def test_ensemble_seeds_and_easy_difficult(exp, tmp_path):
 
 def test_ox_policy(exp):
     from speechbrain_ser.data import make_dataset
-    from speechbrain_ser.hparams import load_hparams
 
     labels = exp / "data" / "labels"
     entries = json.loads((labels / "train.json").read_text())

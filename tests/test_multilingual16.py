@@ -4,7 +4,6 @@ import csv
 import json
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -102,6 +101,7 @@ def test_run_sh_tiny_end_to_end(tmp_path):
              [f"confusion_{c}.png" for c in zs]:
         assert (report / f).stat().st_size > 0, f
     assert "Zero-shot" in r.stdout and "| emodb |" in r.stdout
+    assert "## Calibration" in r.stdout and "One temperature T =" in r.stdout
     assert "--exp-dir" in (report / "command.sh").read_text()
     assert json.loads((report / "env.json").read_text())["torch"]
     # a finished experiment: rerunning from stage 3 does nothing, says so, and rewrites nothing
@@ -253,7 +253,6 @@ def test_same_seed_same_machine_gives_identical_weights(labels, tmp_path):
 def test_predictions_do_not_depend_on_the_batch(labels, tmp_path, hp_name):
     """8 utterances of mixed lengths: batched probabilities equal one-at-a-time ones."""
     import numpy as np
-    import speechbrain as sb
 
     from speechbrain_ser.data import make_dataset
     from speechbrain_ser.train import build
