@@ -142,7 +142,8 @@ def test_ser_predict_cli(trained, tmp_path):
         shutil.copy(w, (audio / "sub" if i % 2 else audio) / f"clip{i}.wav")
     (audio / "broken.wav").write_bytes(b"RIFF....garbage")
     out = tmp_path / "pred.csv"
-    cmd = [PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(audio), "--out", str(out)]
+    # the console script pyproject.toml declares, as a user runs it
+    cmd = [str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(trained / "model"), str(audio), "--out", str(out)]
     r = run(cmd)
     assert r.returncode == 1, r.stderr[-2000:]  # one file failed: reported, the others predicted
     assert "broken.wav" in r.stderr and "4 of 5 files predicted" in r.stderr
