@@ -29,16 +29,17 @@ DEFINITIONS = {
 }
 
 
-def ece(probs: np.ndarray, refs: np.ndarray, n_bins: int = N_BINS) -> float:
+def reliability(probs: np.ndarray, refs: np.ndarray, n_bins: int = N_BINS):
+    """Per non-empty confidence bin (0, 1/n], (1/n, 2/n], ...: (share of utterances, mean confidence, accuracy)."""
     conf = probs.max(1)
     correct = probs.argmax(1) == refs
     bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
-    total = 0.0
-    for b in range(n_bins):
-        m = bins == b
-        if m.any():
-            total += m.mean() * abs(correct[m].mean() - conf[m].mean())
-    return float(total)
+    return [((bins == b).mean(), conf[bins == b].mean(), correct[bins == b].mean())
+            for b in range(n_bins) if (bins == b).any()]
+
+
+def ece(probs: np.ndarray, refs: np.ndarray, n_bins: int = N_BINS) -> float:
+    return float(sum(w * abs(acc - conf) for w, conf, acc in reliability(probs, refs, n_bins)))
 
 
 def nll(probs: np.ndarray, refs: np.ndarray) -> float:
@@ -93,11 +94,8 @@ def reliability_diagram(sets: dict, temperature: float, path, n_bins: int = N_BI
         if temperature:
             curves.append((scale(probs, temperature), f"T = {temperature:.2f}", "s-"))
         for p, label, style in curves:
-            conf, correct = p.max(1), p.argmax(1) == refs
-            bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
-            xs = [conf[bins == b].mean() for b in range(n_bins) if (bins == b).any()]
-            ys = [correct[bins == b].mean() for b in range(n_bins) if (bins == b).any()]
-            ax.plot(xs, ys, style, ms=3, label=f"{label} (ECE {ece(p, refs):.3f})")
+            _, xs, ys = zip(*reliability(p, refs, n_bins))
+            ax.plot(xs, ys, style, ms=3, label=f"{label} (ECE {ece(p, refs, n_bins):.3f})")
         ax.plot([0, 1], [0, 1], "k--", lw=0.8)
         ax.set_xticks(edges[::3])
         ax.set_title(name, fontsize=9)

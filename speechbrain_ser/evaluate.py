@@ -31,9 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import read_entries
+from .export import ATTRIBUTES
 from .stage import Stage, fingerprint, write_csv_atomic
-
-ATTRIBUTES = ["arousal", "valence", "dominance"]
 
 
 def task_sets(task: str, labels: Path) -> list:

@@ -33,6 +33,7 @@ import torchaudio.functional as AF
 from speechbrain.inference.interfaces import Pretrained
 
 from .brains.emotion import utterance_embedding
+from .losses import OUTPUT_FUNCTIONS
 
 
 class AudioError(ValueError):
@@ -77,10 +78,6 @@ def pad(wavs: list) -> tuple[torch.Tensor, torch.Tensor]:
     for i, w in enumerate(wavs):
         batch[i, : len(w)] = w
     return batch, torch.tensor([len(w) / n for w in wavs])
-
-
-OUTPUT_FUNCTIONS = {"softmax": lambda z: torch.softmax(z, -1), "sigmoid": torch.sigmoid,
-                    "identity": lambda z: z}
 
 
 class EmotionRecognizer(Pretrained):
@@ -177,21 +174,19 @@ class EmotionRecognizer(Pretrained):
             if wavs:
                 batch, lens = pad(wavs)
                 tx = [texts[i] for i in idx] if texts is not None else None
-                for i, r in zip(idx, self.predict_batch(batch, lens, tx)):
-                    r["seconds"] = round(len(wavs[idx.index(i)]) / self.sample_rate, 3)
+                for i, w, r in zip(idx, wavs, self.predict_batch(batch, lens, tx)):
+                    r["seconds"] = round(len(w) / self.sample_rate, 3)
                     yield i, r
             if progress is not None:
                 progress.update(len(idx) + len(errors))
 
 
 def _check_version(requires: str | None):
+    from packaging.specifiers import SpecifierSet
+
     from . import __version__
 
-    if not requires:
-        return
-    want = requires.lstrip(">=")
-    as_tuple = lambda v: tuple(int(x) for x in v.split(".")[:3] if x.isdigit())  # noqa: E731
-    if as_tuple(__version__) < as_tuple(want):
+    if requires and __version__ not in SpecifierSet(requires):
         raise RuntimeError(f"this model needs speechbrain_ser {requires}; installed: {__version__}")
 
 

@@ -96,10 +96,13 @@ OUTPUTS = {"soft_ce": "softmax", "wce": "softmax", "kld": "softmax", "mse_softma
            "bce": "sigmoid", "wbce": "sigmoid", "wbce_pos": "sigmoid", "mse": "identity"}
 
 
+OUTPUT_FUNCTIONS = {"softmax": lambda z: torch.softmax(z, -1), "sigmoid": torch.sigmoid, "identity": _identity}
+
+
 def head_output(cost):
     """The output function a head trained with ``cost`` (a loss or a partial of one) is read through."""
     fn = getattr(cost, "func", cost)
     name = OUTPUTS.get(getattr(fn, "__name__", ""))
     if name is None:
         raise ValueError(f"no output function known for the loss {fn!r} (known: {sorted(OUTPUTS)})")
-    return {"softmax": lambda z: torch.softmax(z, -1), "sigmoid": torch.sigmoid, "identity": _identity}[name]
+    return OUTPUT_FUNCTIONS[name]

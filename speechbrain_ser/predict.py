@@ -95,19 +95,12 @@ def rows_of(items, results, classes, attributes) -> list:
 
 
 def write_rows(rows: list, out: str, fmt: str):
-    from .stage import write_text_atomic
+    from .stage import csv_text, write_text_atomic
 
     if fmt == "jsonl":
         text = "".join(json.dumps(r) + "\n" for r in rows)
     else:
-        import io
-
-        buf = io.StringIO()
-        if rows:
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        text = buf.getvalue()
+        text = csv_text(list(rows[0]), rows) if rows else ""
     if out == "-":
         sys.stdout.write(text)
     else:

@@ -93,6 +93,11 @@ def write_text_atomic(path: Path | str, text: str):
 
 def write_csv_atomic(path: Path | str, header: list, rows: list):
     """CSV (a header, then rows as lists or dicts) written to a temporary file, then renamed."""
+    write_text_atomic(path, csv_text(header, rows))
+
+
+def csv_text(header: list, rows: list) -> str:
+    """CSV text: a header, then rows as lists or dicts."""
     buf = io.StringIO()
     if rows and isinstance(rows[0], dict):
         w = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\n")
@@ -102,7 +107,7 @@ def write_csv_atomic(path: Path | str, header: list, rows: list):
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(header)
         w.writerows(rows)
-    write_text_atomic(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def save_figure_atomic(fig, path: Path | str, **kw):
