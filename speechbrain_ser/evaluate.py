@@ -19,6 +19,16 @@
 4. The task's scoring on those files: ``zero_shot.score`` (Multilingual16:
    class restriction, per corpus/language tables) or ``msp.scoring.score``
    (MSP-Podcast: thresholds, metrics, CCC, challenge submissions).
+5. Emotion over time: from each scored set's labelled utterances,
+   ``synth.shift`` makes emotion-shift files (one speaker, 3 emotions of 4-6 s
+   each, ``SHIFT["per_corpus"]`` files per corpus) in ``shift/``; the calibrated
+   model's ``predict_timeline`` (3 s windows, 1 s hop, 2 s minimum segment;
+   segment emotions restricted to the corpus's class inventory as in the
+   zero-shot scoring) is scored against the reference segments
+   (``timeline.score_timeline``, boundary tolerance = one hop): ``shift_scores.csv``
+   (per set × corpus, per set, all), ``shift_segments.csv`` (reference and model
+   segments of every file) and ``shift_timeline.png`` (one file of a held-out
+   corpus when there is one).
 
 A stage with a marker: rerunning on the same finished training run and labels
 does nothing; every file is written atomically.
@@ -139,6 +149,62 @@ def calibrate(model_dir: Path, labels: Path, predictions: dict, classes: list, r
     return t
 
 
+SHIFT = dict(window=3.0, hop=1.0, min_segment=2.0, per_corpus=3, n_emotions=3, seconds=(4.0, 6.0), seed=0)
+
+
+def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Path, allowed_of: dict | None):
+    """Stage 4's emotion-shift evaluation (see the module docstring); ``allowed_of``: corpus -> class names."""
+    from .synth.shift import make_shift_set
+    from .timeline import aggregate, plot_timeline, score_timeline, single_label_accuracy
+
+    rows, seg_rows, per_file, example = [], [], {}, None
+    tol = SHIFT["hop"]
+    for name in sets:
+        entries = read_entries(labels / f"{name}.json")
+        ref = make_shift_set(entries, data_root, results / "shift" / name, SHIFT["per_corpus"], SHIFT["n_emotions"],
+                             SHIFT["seconds"], SHIFT["seed"], name)
+        for fid, r in ref.items():
+            allowed = allowed_of.get(r["corpus"]) if allowed_of else None
+            tl = model.predict_timeline(r["wav"], SHIFT["window"], SHIFT["hop"], SHIFT["min_segment"],
+                                        classes=allowed)
+            sc = score_timeline(tl["segments"], r["segments"], tol)
+            sc["chance"] = 1 / len(allowed or model.classes)
+            sc["single_label"] = single_label_accuracy(r["segments"])
+            per_file[fid] = (name, r, sc)
+            seg_rows += [dict(id=fid, source="reference", confidence="", **x) for x in r["segments"]]
+            seg_rows += [dict(id=fid, source="model", **x) for x in tl["segments"]]
+            if example is None or (not example[0].startswith("zeroshot_") and name.startswith("zeroshot_")):
+                example = (name, fid, tl, r)
+    groups: dict = {}
+    for fid, (name, r, sc) in per_file.items():
+        keys = [(name, r["corpus"], r["language"]), (name, "all", ""), ("all", "all", "")]
+        if name.startswith("zeroshot_"):
+            keys.append(("zeroshot (all held-out)", "all", ""))
+        for key in keys:
+            groups.setdefault(key, []).append(sc)
+    n_corpora = {name: len({r["corpus"] for n, r, _ in per_file.values() if n == name}) for name in sets}
+    for (name, corpus, language), scs in sorted(groups.items(), key=lambda kv: (
+            kv[0][0] == "all", kv[0][0].startswith("zeroshot ("), kv[0][0], kv[0][1] == "all", kv[0][1])):
+        if corpus == "all" and n_corpora.get(name) == 1:
+            continue  # the set's one corpus row says it
+        agg = aggregate(scs)
+        w = [s["seconds"] for s in scs]
+        rows.append(dict(set=name, corpus=corpus, language=language, **{k: round(v, 4) for k, v in agg.items()},
+                         chance_frame_accuracy=round(float(np.average([s["chance"] for s in scs], weights=w)), 4),
+                         single_label_frame_accuracy=round(float(np.average([s["single_label"] for s in scs],
+                                                                            weights=w)), 4)))
+    fields = ["set", "corpus", "language", "files", "seconds", "frame_accuracy", "segment_precision",
+              "segment_recall", "segment_f1", "order_correct", "chance_frame_accuracy", "single_label_frame_accuracy"]
+    write_csv_atomic(results / "shift_scores.csv", fields, rows)
+    write_csv_atomic(results / "shift_segments.csv", ["id", "source", "start", "end", "emotion", "confidence"],
+                     seg_rows)
+    if example:
+        name, fid, tl, r = example
+        plot_timeline(tl, results / "shift_timeline.png", model.classes, model.attributes, r["segments"],
+                      title=f"{fid} ({r['corpus']}, {r['language']}; {name}): model vs reference segments")
+    return rows
+
+
 def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Path | None = None,
         results: Path | None = None, batch_size: int = 8):
     from .calibration import scale
@@ -147,7 +213,7 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
 
     train_dir = Path(train_dir)
     results = Path(results) if results else train_dir / "results"
-    options = {"task": task, "train": fingerprint(train_dir), "labels": fingerprint(labels)}
+    options = {"task": task, "train": fingerprint(train_dir), "labels": fingerprint(labels), "shift": SHIFT}
     with Stage(results, options, "stage 4 evaluate") as st:
         if st.done:
             print(f"stage 4: {results} is up to date (same training run and labels); nothing to do")
@@ -178,6 +244,18 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         else:
             from .msp.scoring import score
         print(f"stage 4: wrote {score(results, labels, predictions)}")
+        if model.classes:
+            model = load(model_dir)  # as users load it: with the stored temperature
+            allowed_of = None
+            if task == "zero-shot":
+                allowed_of = read_entries(results / "inventory.json")
+            rows = evaluate_shift(model, labels, [n for n in scored_sets if n != "dev"], data_root, results,
+                                  allowed_of)
+            overall = rows[-1] if rows else None
+            if overall:
+                print(f"stage 4: emotion-shift files: {overall['files']} files, frame accuracy "
+                      f"{overall['frame_accuracy']:.3f}, segment F1 {overall['segment_f1']:.3f} "
+                      f"-> {results / 'shift_scores.csv'}")
 
 
 def main(argv=None):

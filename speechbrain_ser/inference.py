@@ -4,6 +4,7 @@
     model = EmotionRecognizer.from_hparams(source="exp/Multilingual16/mini/model", savedir="/tmp/ser")
     out_prob, score, index, text_lab = model.classify_file("speech.wav")   # SpeechBrain's emotion shape
     model.predict_file("speech.wav")
+    model.predict_timeline("long.wav", window=3.0, hop=1.0)   # emotion over time (speechbrain_ser.timeline)
     # {'label': 'anger', 'probs': {'neutral': 0.02, ...}, 'arousal': 5.1, 'valence': 2.3, 'dominance': 4.8}
 
 ``source`` is a local model directory or a hub name (SpeechBrain's fetching).
@@ -179,6 +180,13 @@ class EmotionRecognizer(Pretrained):
                     yield i, r
             if progress is not None:
                 progress.update(len(idx) + len(errors))
+
+    def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
+                         batch_size: int = 16, classes: list | None = None) -> dict:
+        """Emotion over time on (long) audio: per-window rows and merged segments (``timeline``)."""
+        from .timeline import predict_timeline
+
+        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes)
 
 
 def _check_version(requires: str | None):

@@ -13,6 +13,18 @@ path, seconds (audio used), label, p_<class> per class, and arousal, valence,
 dominance (1-7) for models with attribute heads. Files are batched by duration.
 A file that cannot be read is reported on stderr and skipped; the others are
 predicted, and the exit status is 1 when any file failed (0 when none did).
+
+Emotion over time (long audio; ``speechbrain_ser.timeline``):
+
+    ser-predict --model DIR --window 3 --hop 1 meeting.wav --out meeting.csv
+
+writes one row per window (id, start, end, label, p_<class>, arousal...) to
+``--out``, the merged segments (id, start, end, emotion, confidence; segments
+shorter than ``--min-segment`` s are merged into a neighbour) to ``--segments``
+(default: ``<out>.segments.csv`` or ``.jsonl`` beside ``--out``) and one timeline
+PNG per file to ``--plots`` (default: ``<out>_timelines/`` beside ``--out``).
+With ``--out -`` only the rows are written unless ``--segments``/``--plots`` are given.
+``--classes a,b,c`` restricts the segment emotions to those classes.
 """
 from __future__ import annotations
 
@@ -121,6 +133,14 @@ def main(argv=None) -> int:
     ap.add_argument("--savedir", default=None, help="where SpeechBrain collects a hub model's files")
     ap.add_argument("--no-calibration", action="store_true",
                     help="raw softmax instead of the temperature-calibrated probabilities")
+    t = ap.add_argument_group("emotion over time (long audio)")
+    t.add_argument("--window", type=float, default=None, help="window length in seconds (turns the timeline on)")
+    t.add_argument("--hop", type=float, default=1.0, help="seconds between window starts (default 1)")
+    t.add_argument("--min-segment", type=float, default=2.0,
+                   help="shorter segments are merged into a neighbour (seconds, default 2)")
+    t.add_argument("--segments", default=None, help="segments file (default: beside --out)")
+    t.add_argument("--plots", default=None, help="folder for one timeline PNG per file (default: beside --out)")
+    t.add_argument("--classes", default=None, help="comma-separated classes the segments may take")
     a = ap.parse_args(argv)
     fmt = a.format or ("jsonl" if a.out.endswith(".jsonl") else "csv")
 
@@ -134,6 +154,8 @@ def main(argv=None) -> int:
         return 2
     model = load(a.model, a.savedir, a.device)
     model.calibrated = not a.no_calibration
+    if a.window is not None:
+        return timelines(model, items, a, fmt)
     texts = [t or "" for _, _, t in items] if getattr(model.hparams, "needs_transcript", False) else None
     results, failed = [None] * len(items), []
     with tqdm(total=len(items), desc="ser-predict", unit="file", file=sys.stderr) as bar:
@@ -147,6 +169,45 @@ def main(argv=None) -> int:
     done = len(items) - len(failed)
     where = "" if a.out == "-" else f" -> {a.out}"
     print(f"ser-predict: {done} of {len(items)} files predicted{where}"
+          + (f"; {len(failed)} failed (listed above)" if failed else ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def timelines(model, items: list, a, fmt: str) -> int:
+    """``--window``: per-window rows, merged segments and a timeline PNG per file."""
+    from tqdm import tqdm
+
+    from .inference import AudioError
+    from .timeline import plot_timeline, window_rows
+
+    if getattr(model.hparams, "needs_transcript", False):
+        raise SystemExit("ser-predict: --window needs an audio-only model (this one fuses a transcript)")
+    if not model.classes and (a.segments or a.classes):
+        raise SystemExit("ser-predict: this model has no categorical head: no segments (rows give A/V/D)")
+    classes = a.classes.split(",") if a.classes else None
+    stem = None if a.out == "-" else str(Path(a.out).with_suffix(""))
+    seg_out = a.segments or (f"{stem}.segments.{fmt}" if stem and model.classes else None)
+    plots = Path(a.plots) if a.plots else (Path(f"{stem}_timelines") if stem else None)
+    rows, seg_rows, failed = [], [], []
+    for uid, path, _ in tqdm(items, desc="ser-predict", unit="file", file=sys.stderr):
+        try:
+            tl = model.predict_timeline(path, a.window, a.hop, a.min_segment, a.batch_size, classes)
+        except AudioError as e:
+            failed.append(str(e))
+            tqdm.write(f"ser-predict: skipped {e}", file=sys.stderr)
+            continue
+        rows += window_rows(uid, tl, model.classes, model.attributes)
+        seg_rows += [{"id": uid, **s} for s in tl["segments"]]
+        if plots is not None:
+            plots.mkdir(parents=True, exist_ok=True)
+            plot_timeline(tl, plots / f"{uid.replace('/', '__')}.png", model.classes, model.attributes, title=uid)
+    write_rows(rows, a.out, fmt)
+    if seg_out:
+        write_rows(seg_rows, seg_out, "jsonl" if seg_out.endswith(".jsonl") else "csv")
+    done = len(items) - len(failed)
+    wrote = [x for x in (None if a.out == "-" else a.out, seg_out, plots and f"{plots}/") if x]
+    print(f"ser-predict: timelines of {done} of {len(items)} files ({len(rows)} windows, {len(seg_rows)} "
+          f"segments)" + (f" -> {', '.join(map(str, wrote))}" if wrote else "")
           + (f"; {len(failed)} failed (listed above)" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
 

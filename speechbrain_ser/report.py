@@ -163,6 +163,36 @@ def calibration_section(results: Path, out: Path) -> str:
             + "\n".join(f"- {k}: {v}" for k, v in DEFINITIONS.items()) + "\n")
 
 
+def shift_section(results: Path, out: Path) -> str:
+    """Stage 4's emotion-shift evaluation (``shift_scores.csv``) and its timeline figure."""
+    path = results / "shift_scores.csv"
+    if not path.exists():
+        return ""
+    import shutil
+
+    from .evaluate import SHIFT
+    from .timeline import DEFINITIONS
+
+    rows = read_csv(path)
+    if (results / "shift_timeline.png").exists():
+        shutil.copyfile(results / "shift_timeline.png", out / "shift_timeline.png")
+    cols = ["set", "corpus", "language", "files", "seconds", "frame_accuracy", "segment_precision",
+            "segment_recall", "segment_f1", "order_correct", "chance_frame_accuracy", "single_label_frame_accuracy"]
+    lo, hi = SHIFT["seconds"]
+    return ("\n## Emotion over time (emotion-shift files)\n\n"
+            f"Each file: one speaker's utterances of {SHIFT['n_emotions']} different emotions in a random order, "
+            f"{lo:g}-{hi:g} s per emotion ({SHIFT['per_corpus']} files per corpus, from the evaluation sets' "
+            f"labelled utterances). The exported model's `predict_timeline`: {SHIFT['window']:g} s windows every "
+            f"{SHIFT['hop']:g} s, segments shorter than {SHIFT['min_segment']:g} s merged, emotions restricted "
+            "to the corpus's classes where the task restricts them. Boundary tolerance for segment F1: "
+            f"{SHIFT['hop']:g} s (one hop) on both the start and the end. Chance levels: "
+            "chance_frame_accuracy = a uniformly random class per frame (1 / #classes, time-weighted); "
+            "single_label_frame_accuracy = the best single label per file (the largest share of a file one "
+            "reference emotion has), an upper bound for any system giving one label per file, whose segment "
+            "F1 is 0 here (every file has 3 segments of 4 s or more). Figure: `shift_timeline.png`.\n\n"
+            + markdown(rows, cols) + "\n\n" + "\n".join(f"- {k}: {v}" for k, v in DEFINITIONS.items()) + "\n")
+
+
 RESULTS_HEADING = "## Results (stage 5 of the recipe, through this exported model)"
 
 
@@ -206,6 +236,7 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
              "not from the references); chance = 1 / #classes of that inventory.", ""]
     text += [f"- {k}: {v}" for k, v in metrics.DEFINITIONS.items()]
     text.append(calibration_section(results, out))
+    text.append(shift_section(results, out))
     for r in z:
         plot_confusion(results / f"predictions_{r['set']}.csv", out / f"confusion_{r['name']}.png",
                        f"{r['name']} (zero-shot)")

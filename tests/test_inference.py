@@ -180,10 +180,6 @@ def test_stage_4_goes_through_the_export_and_run_sh_prints_the_command(trained):
         assert max(abs(probs[c] - float(x[f"p_{c}"])) for c in m.classes) < 1e-5
 
 
-if __name__ == "__main__":
-    sys.exit(pytest.main([__file__, "-q"]))
-
-
 def test_stage_4_calibrates_and_the_model_applies_the_temperature(trained):
     from speechbrain_ser.calibration import scale
     from speechbrain_ser.inference import load
@@ -201,3 +197,50 @@ def test_stage_4_calibrates_and_the_model_applies_the_temperature(trained):
     raw = np.array(list(m.predict_file(wav)["probs"].values()))
     assert np.abs(scale(raw[None], t)[0] - calibrated).max() < 1e-5 and raw.argmax() == calibrated.argmax()
     assert (trained / "train" / "results" / "reliability.png").stat().st_size > 0
+
+
+def test_emotion_over_time_through_the_model_cli_and_stage_4(trained, tmp_path):
+    from speechbrain_ser.inference import load, read_audio
+    from speechbrain_ser.timeline import window_starts
+
+    results = trained / "train" / "results"
+    scores = list(csv.DictReader(open(results / "shift_scores.csv")))
+    overall = scores[-1]
+    assert (overall["set"], overall["corpus"]) == ("all", "all") and int(overall["files"]) >= 10
+    assert any(r["set"] == "zeroshot (all held-out)" for r in scores)
+    for r in scores:
+        assert all(0 <= float(r[k]) <= 1 for k in ("frame_accuracy", "segment_f1", "order_correct",
+                                                  "chance_frame_accuracy", "single_label_frame_accuracy"))
+    assert (results / "shift_timeline.png").stat().st_size > 0
+    ref = json.loads((results / "shift" / "zeroshot_urdu" / "reference.json").read_text())
+    fid, r = next(iter(ref.items()))
+    assert [s["emotion"] for s in r["segments"]] and all(
+        s["emotion"] in json.loads((results / "inventory.json").read_text())["urdu"] for s in r["segments"])
+    # ser-predict --window: rows, segments, a PNG; each row is the model on that window's samples
+    out = tmp_path / "tl.csv"
+    p = run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(trained / "model"), "--window", "3",
+             "--hop", "1", r["wav"], "--out", str(out)])
+    assert p.returncode == 0, p.stderr[-2000:]
+    rows = list(csv.DictReader(open(out)))
+    wav = read_audio(r["wav"])
+    assert [float(x["start"]) for x in rows] == [s / 16000 for s in window_starts(len(wav), 48000, 16000)]
+    m = load(trained / "model")
+    for x in rows[1:3]:
+        s = int(float(x["start"]) * 16000)
+        want = m.predict_batch(wav[None, s:s + 48000])[0]["probs"]
+        assert max(abs(want[c] - float(x[f"p_{c}"])) for c in m.classes) < 1e-5
+    segs = list(csv.DictReader(open(tmp_path / "tl.segments.csv")))
+    assert segs and float(segs[0]["start"]) == 0 and float(segs[-1]["end"]) == pytest.approx(r["seconds"], abs=1e-3)
+    assert all(float(a["end"]) == float(b["start"]) for a, b in zip(segs, segs[1:]))
+    assert (tmp_path / "tl_timelines" / f"{fid}.png").stat().st_size > 0
+    # stage 4's model segments for that file are those of the interface (restricted to URDU's classes)
+    inv = json.loads((results / "inventory.json").read_text())["urdu"]
+    staged = [x for x in csv.DictReader(open(results / "shift_segments.csv")) if x["id"] == fid
+              and x["source"] == "model"]
+    tl = m.predict_timeline(r["wav"], 3.0, 1.0, 2.0, classes=inv)
+    assert [(float(x["start"]), float(x["end"]), x["emotion"]) for x in staged] == \
+        [(x["start"], x["end"], x["emotion"]) for x in tl["segments"]]
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..report import calibration_section, markdown, read_csv, report_stage, write_self_description
+from ..report import calibration_section, markdown, read_csv, report_stage, shift_section, write_self_description
 from ..stage import save_figure_atomic
 from . import CAT, CLASSES
 from .scoring import read_predictions
@@ -28,6 +28,7 @@ def _report(results: Path, out: Path, command: str | None) -> str:
                + f"; mean CCC {ccc}. Thresholds tuned on Development make its tuned score in-sample; "
                  "the test sets use the same thresholds unchanged.\n")
     md += calibration_section(results, out)
+    md += shift_section(results, out)
     pred = results / "predictions_dev.csv"
     if pred.exists() and read_predictions(pred)[1] is not None:
         _confusion(pred, out / "confusion_dev.png")
