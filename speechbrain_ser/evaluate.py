@@ -42,7 +42,7 @@ import numpy as np
 
 from .data import read_entries
 from .export import ATTRIBUTES
-from .stage import Stage, fingerprint, write_csv_atomic
+from .stage import Stage, fingerprint, write_csv_atomic, write_json_atomic
 
 
 def task_sets(task: str, labels: Path) -> list:
@@ -158,15 +158,17 @@ def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Pat
     from .timeline import aggregate, plot_timeline, score_timeline, single_label_accuracy
 
     rows, seg_rows, per_file, example = [], [], {}, None
-    tol = SHIFT["hop"]
+    # windows no longer than the model's training crops (debug runs train on shorter ones)
+    window = min(SHIFT["window"], model.max_seconds or SHIFT["window"])
+    settings = dict(SHIFT, window=window, tolerance=SHIFT["hop"])
+    tol = settings["tolerance"]
     for name in sets:
         entries = read_entries(labels / f"{name}.json")
         ref = make_shift_set(entries, data_root, results / "shift" / name, SHIFT["per_corpus"], SHIFT["n_emotions"],
                              SHIFT["seconds"], SHIFT["seed"], name)
         for fid, r in ref.items():
             allowed = allowed_of.get(r["corpus"]) if allowed_of else None
-            tl = model.predict_timeline(r["wav"], SHIFT["window"], SHIFT["hop"], SHIFT["min_segment"],
-                                        classes=allowed)
+            tl = model.predict_timeline(r["wav"], window, SHIFT["hop"], SHIFT["min_segment"], classes=allowed)
             sc = score_timeline(tl["segments"], r["segments"], tol)
             sc["chance"] = 1 / len(allowed or model.classes)
             sc["single_label"] = single_label_accuracy(r["segments"])
@@ -196,6 +198,7 @@ def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Pat
     fields = ["set", "corpus", "language", "files", "seconds", "frame_accuracy", "segment_precision",
               "segment_recall", "segment_f1", "order_correct", "chance_frame_accuracy", "single_label_frame_accuracy"]
     write_csv_atomic(results / "shift_scores.csv", fields, rows)
+    write_json_atomic(results / "shift_settings.json", settings)
     write_csv_atomic(results / "shift_segments.csv", ["id", "source", "start", "end", "emotion", "confidence"],
                      seg_rows)
     if example:

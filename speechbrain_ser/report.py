@@ -170,26 +170,27 @@ def shift_section(results: Path, out: Path) -> str:
         return ""
     import shutil
 
-    from .evaluate import SHIFT
     from .timeline import DEFINITIONS
 
     rows = read_csv(path)
+    cfg = json.loads((results / "shift_settings.json").read_text())
     if (results / "shift_timeline.png").exists():
         shutil.copyfile(results / "shift_timeline.png", out / "shift_timeline.png")
     cols = ["set", "corpus", "language", "files", "seconds", "frame_accuracy", "segment_precision",
             "segment_recall", "segment_f1", "order_correct", "chance_frame_accuracy", "single_label_frame_accuracy"]
-    lo, hi = SHIFT["seconds"]
+    lo, hi = cfg["seconds"]
     return ("\n## Emotion over time (emotion-shift files)\n\n"
-            f"Each file: one speaker's utterances of {SHIFT['n_emotions']} different emotions in a random order, "
-            f"{lo:g}-{hi:g} s per emotion ({SHIFT['per_corpus']} files per corpus, from the evaluation sets' "
-            f"labelled utterances). The exported model's `predict_timeline`: {SHIFT['window']:g} s windows every "
-            f"{SHIFT['hop']:g} s, segments shorter than {SHIFT['min_segment']:g} s merged, emotions restricted "
+            f"Each file: one speaker's utterances of {cfg['n_emotions']} different emotions in a random order, "
+            f"{lo:g}-{hi:g} s per emotion ({cfg['per_corpus']} files per corpus, from the evaluation sets' "
+            f"labelled utterances). The exported model's `predict_timeline`: {cfg['window']:g} s windows every "
+            f"{cfg['hop']:g} s, segments shorter than {cfg['min_segment']:g} s merged, emotions restricted "
             "to the corpus's classes where the task restricts them. Boundary tolerance for segment F1: "
-            f"{SHIFT['hop']:g} s (one hop) on both the start and the end. Chance levels: "
+            f"{cfg['tolerance']:g} s (one hop) on both the start and the end. Chance levels: "
             "chance_frame_accuracy = a uniformly random class per frame (1 / #classes, time-weighted); "
             "single_label_frame_accuracy = the best single label per file (the largest share of a file one "
             "reference emotion has), an upper bound for any system giving one label per file, whose segment "
-            "F1 is 0 here (every file has 3 segments of 4 s or more). Figure: `shift_timeline.png`.\n\n"
+            f"F1 is 0 here (every file has {cfg['n_emotions']} segments of {lo:g} s or more). "
+            "Figure: `shift_timeline.png`.\n\n"
             + markdown(rows, cols) + "\n\n" + "\n".join(f"- {k}: {v}" for k, v in DEFINITIONS.items()) + "\n")
 
 

@@ -80,6 +80,9 @@ def test_stages_0_to_5(exp):
     # the CPU default is WBCE (sigmoid head): calibration measured on normalised scores, no temperature
     report = (exp / "report" / "report.md").read_text()
     assert "## Calibration" in report and "no temperature is fitted" in report
+    # emotion over time on test1/test2 shift files, windows cut to the debug model's 2 s crops
+    assert "## Emotion over time" in report and "3 s windows every 1 s" in report
+    assert (exp / "report" / "shift_timeline.png").exists()
     cal = {r["set"]: r for r in csv.DictReader(open(results / "calibration.csv"))}
     assert set(cal) == {"dev", "test1", "test2"} and cal["dev"]["temperature"] == "n/a"
     assert int(cal["dev"]["n_jsd"]) > 0 and 0 <= float(cal["dev"]["jsd_before"]) <= 1  # P votes exist

@@ -102,6 +102,7 @@ def test_run_sh_tiny_end_to_end(tmp_path):
         assert (report / f).stat().st_size > 0, f
     assert "Zero-shot" in r.stdout and "| emodb |" in r.stdout
     assert "## Calibration" in r.stdout and "One temperature T =" in r.stdout
+    assert "## Emotion over time" in r.stdout and "| zeroshot (all held-out) | all |" in r.stdout
     assert "--exp-dir" in (report / "command.sh").read_text()
     assert json.loads((report / "env.json").read_text())["torch"]
     # a finished experiment: rerunning from stage 3 does nothing, says so, and rewrites nothing
