@@ -21,8 +21,6 @@ import argparse
 import csv
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from common import ROOT, timed  # noqa: E402
 WORDS = ["Angry", "Sad", "Happy", "Surprise", "Fear", "Disgust", "Contempt", "Neutral"]
 CODES = ["A", "S", "H", "U", "F", "D", "C", "N"]
 SPLITS = [("Train", 0.66), ("Development", 0.13), ("Test1", 0.14), ("Test2", 0.07)]
@@ -91,20 +90,6 @@ def make_release(root: Path, n: int, n_workers: int, fmt: str, seed: int = 0):
     return len(detail_rows)
 
 
-def timed(cmd: list) -> tuple:
-    """(wall seconds, peak RSS MB) of ``cmd`` in a fresh process (our children's ru_maxrss grows monotonically,
-    so each stage runs through a tiny wrapper that reports its own)."""
-    wrapper = ("import resource, runpy, sys, time; sys.argv = sys.argv[1:]; t = time.perf_counter()\n"
-               "try:\n    runpy.run_module(sys.argv[0], run_name='__main__')\n"
-               "finally:\n    print('BENCH', time.perf_counter() - t, "
-               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)")
-    r = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, cwd=ROOT)
-    if r.returncode:
-        sys.exit(r.stderr[-3000:])
-    line = [x for x in r.stderr.splitlines() if x.startswith("BENCH ")][-1].split()
-    return float(line[1]), float(line[2])
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--utterances", type=int, default=250_000)
@@ -133,5 +118,4 @@ def main():
 
 
 if __name__ == "__main__":
-    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     main()

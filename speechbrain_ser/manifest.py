@@ -14,6 +14,7 @@ rejects above ``max_reject`` of the files, or any reject with ``strict``.
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -30,26 +31,28 @@ def audio_info(path: Path) -> float:
     """Duration in seconds from the header; raises Skip(reason) on unusable audio."""
     if not path.exists():
         raise Skip("audio file missing")
-    try:
-        info = sf.info(str(path))
+    try:  # the header only (sf.info also asks libsndfile for its log text: twice the time)
+        with sf.SoundFile(str(path)) as info:
+            frames, samplerate, subtype = info.frames, info.samplerate, info.subtype
     except Exception as e:  # soundfile raises RuntimeError/LibsndfileError
         raise Skip(f"audio file unreadable ({str(e).splitlines()[0][:120]})") from None
-    if info.frames == 0 or info.samplerate <= 0:
+    if frames == 0 or samplerate <= 0:
         raise Skip("audio file is empty")
-    if info.subtype in ("FLOAT", "DOUBLE"):
+    if subtype in ("FLOAT", "DOUBLE"):
         data, _ = sf.read(str(path), dtype="float64")
         if not np.all(np.isfinite(data)):
             raise Skip("audio holds NaN/Inf samples")
-    return info.frames / info.samplerate
+    return frames / samplerate
 
 
 def row_to_entry(row: Row, corpus, data_root: Path) -> dict:
     path = Path(row.path)
     where = row.source or str(path)
-    try:
-        rel = path.resolve().relative_to(data_root.resolve())
-        wav = "{data_root}/" + rel.as_posix()
-    except ValueError:
+    # absolute, not resolved: a corpus folder symlinked into the data root stays under {data_root}
+    apath, root = os.path.abspath(path), os.path.abspath(data_root)
+    if apath.startswith(root + os.sep):
+        wav = "{data_root}/" + Path(apath[len(root) + 1:]).as_posix()
+    else:
         wav = str(path)  # a corpus outside the data root keeps its absolute path
     if row.gender not in ("F", "M", "U"):
         raise CorpusError(where, f"gender must be F, M or U, got {row.gender!r}")

@@ -32,7 +32,8 @@ from .corpora.base import CorpusError
 from .labels.harmonise import LabelConfigError
 from .labels.targets import msp_targets, unified_targets
 from .manifest import build_manifest
-from .stage import Stage, content_hash, fingerprint, tree_fingerprint, write_json_atomic, write_text_atomic
+from .stage import (Stage, content_hash, fingerprint, tree_fingerprint, write_entries_atomic, write_json_atomic,
+                    write_text_atomic)
 
 log = logging.getLogger("speechbrain_ser.prepare")
 
@@ -81,7 +82,7 @@ def stage_manifests(data_root: Path, out: Path, names: list, strict: bool = Fals
             log.info("stage 1: %-12s %5d utterances%s", n, len(m),
                      f", {len(rejects)} file(s) rejected ({lost} counted; see rejected_{n}.tsv)" if rejects else "")
         for n, (m, rejects) in built.items():
-            write_json_atomic(st.dir / f"{n}.json", m)
+            write_entries_atomic(st.dir / f"{n}.json", m)
             write_text_atomic(st.dir / f"rejected_{n}.tsv", "path\treason\tcounted\n" + "".join(
                 f"{_rel(r.path, data_root)}\t{r.reason}\t{'yes' if r.counts else 'no'}\n" for r in rejects))
         write_json_atomic(st.dir / "counts.json", {n: len(m) for n, (m, _) in built.items()})
@@ -132,11 +133,11 @@ def stage_labels(config: dict, manifests: Path, out: Path):
             for uid, e in entries.items():
                 by_split.setdefault(e["split"], {})[uid] = e
             for split, part in sorted(by_split.items()):
-                write_json_atomic(st.dir / f"{n}_{split}.json", part)
+                write_entries_atomic(st.dir / f"{n}_{split}.json", part)
                 name = f"zeroshot_{n}" if split == "zeroshot" else split
                 merged.setdefault(name, {}).update(part)
         for name, part in merged.items():
-            write_json_atomic(st.dir / f"{name}.json", part)
+            write_entries_atomic(st.dir / f"{name}.json", part)
         write_json_atomic(st.dir / "summary.json", summary)
         log.info("stage 2: wrote %s", ", ".join(f"{k}.json ({len(v)})" for k, v in sorted(merged.items())))
 

@@ -7,6 +7,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_addoption(parser):
+    parser.addoption("--long", action="store_true",
+                     help="also run the long checks (marked long: more debug trainings of the same code paths)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long: a long check, run with ./tests/run.sh --long")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--long"):
+        return
+    skip = pytest.mark.skip(reason="long check: run with ./tests/run.sh --long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory):
     """The embedded tiny data, generated once per test session."""

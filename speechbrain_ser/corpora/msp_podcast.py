@@ -134,6 +134,8 @@ def prepare(root: Path):
     detailed, dname = read_detailed(labels)
     log.info("MSP-Podcast: annotator detail from %s", dname or "(none: no P/S targets)")
     listed = set()
+    transcripts = root / "Transcripts"
+    has_transcripts = transcripts.is_dir()  # one stat, not one per utterance, when there are none
     for where, r in read_consensus(labels):
         at = ":".join(str(x) for x in where)
         if r["Split_Set"] not in SPLITS:
@@ -147,13 +149,13 @@ def prepare(root: Path):
             continue
         if emo not in LABELS:
             raise CorpusError(where[0], f"unknown MSP-Podcast label '{emo}' (known: {sorted(LABELS)})", *where[1:])
-        tpath = root / "Transcripts" / f"{stem}.txt"
+        tpath = transcripts / f"{stem}.txt" if has_transcripts else None
         spk = r["SpkrID"].strip()
         yield Row(id=stem, path=audios / fname,
                   speaker=f"msp_{spk}" if spk and spk.lower() != "unknown" else f"msp_unknown_{stem}",
                   gender={"Female": "F", "Male": "M"}.get(r["Gender"].strip(), "U"),
                   native=emo, source=at, split=split,
-                  transcript=tpath.read_text(encoding="utf-8").strip() if tpath.exists() else None,
+                  transcript=tpath.read_text(encoding="utf-8").strip() if tpath and tpath.exists() else None,
                   votes=detailed.get(fname),
                   avd=[_float(r[c], where, c) for c in ("EmoAct", "EmoVal", "EmoDom")],
                   extra={"detail_source": dname})
