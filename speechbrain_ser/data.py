@@ -87,7 +87,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     if feats_scp is not None:
         from .features import feature_loader
 
-        load = feature_loader(feats_scp, hp["encoder_dim"])
+        load = feature_loader(feats_scp, hp["encoder_dim"], hp["feature_memory_gb"])
         items[0] = sb.utils.data_pipeline.provides("feats")(sb.utils.data_pipeline.takes("id")(load))
         signal = "feats"
     for item in items:

@@ -111,9 +111,27 @@ def scp_for(hp: dict, sets: dict, device: str = "cpu") -> dict:
     return {name: scp_path(hp, name) for name in sets}
 
 
-def feature_loader(scp: Path, dim: int):
-    """uid → (T, L, D) float tensor (D = ``dim``), from an scp written by ``ensure``."""
+def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
+    """uid → (T, L, D) float tensor (D = ``dim``), from an scp written by ``ensure``.
+
+    ``memory_gb`` > 0: when the set's matrices fit in that many GB (as float16), they are read
+    once, sequentially, into memory (float16, half the size of the float32 ark) and served
+    from there; otherwise each item is read from the ark on demand. float16 keeps ~3 decimal
+    digits: the heads then see features rounded to float16 (``feature_memory_gb: 0`` for
+    the exact float32 path)."""
     table = kaldiio.load_scp(str(scp))
+    ark_bytes = sum(p.stat().st_size for p in {Path(str(scp)).with_name("feats.ark")} if p.exists())
+    if memory_gb and ark_bytes / 2 <= memory_gb * 2**30:
+        mem = {uid: torch.from_numpy(np.asarray(m, dtype=np.float16))
+               for uid, m in kaldiio.load_scp_sequential(str(scp))}
+
+        def load(uid):
+            if uid not in mem:
+                raise KeyError(f"{scp}: no features for utterance '{uid}' (the manifest changed after caching?)")
+            m = mem[uid]
+            return m.float().view(m.shape[0], -1, dim)
+
+        return load
 
     def load(uid):
         if uid not in table:

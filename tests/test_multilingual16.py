@@ -168,6 +168,13 @@ def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     with torch.no_grad():
         direct = hp["upstream"].eval()(wav[None], torch.ones(1))[[1, 4], 0].permute(1, 0, 2)
     assert torch.allclose(load(uid), direct, atol=1e-6)
+    # served from memory as float16: the same matrices to float16 precision, every utterance
+    in_memory = features.feature_loader(scp, hp["encoder_dim"], memory_gb=1.0)
+    for u in entries:
+        a, b = load(u), in_memory(u)
+        assert a.shape == b.shape and torch.allclose(a, b, rtol=1e-3, atol=1e-3) and not torch.equal(a, b)
+    with pytest.raises(KeyError, match="no features for utterance 'nope'"):
+        in_memory("nope")
     ids1, p1, _, _ = brain.predict(cached, batch_size=1)
     ids2, p2, _, _ = brain.predict(make_dataset(lab / "dev.json", hp, domains), batch_size=1)
     assert ids1 == ids2 and len(ids1) > 5
