@@ -30,7 +30,13 @@ def _kind(hp):
     return None
 
 
-@pytest.mark.parametrize("hp", HPARAMS, ids=[p.stem for p in HPARAMS])
+# in the default run: the CPU default, the multimodal system on CPU, and one WavLM system with the
+# secondary-emotion sampler; the others (same Brain, other losses/upstreams) with ./tests/run.sh --long
+DEFAULT_RUN = {"whisper_tiny", "mm_whisper_tiny_ccc", "wavlm_kld_secondary_sampler"}
+
+
+@pytest.mark.parametrize("hp", [p if p.stem in DEFAULT_RUN else pytest.param(p, marks=pytest.mark.long)
+                                for p in HPARAMS], ids=[p.stem for p in HPARAMS])
 def test_debug_run_of_every_hparams_file(hp, exp, tmp_path):
     from speechbrain_ser.models.tiny import make_tiny, make_tiny_text
 

@@ -43,7 +43,10 @@ def test_every_hparams_file_loads_and_overrides_are_checked():
         merged_text(HPARAMS[0], {"number_of_epoch": 3})
 
 
-@pytest.mark.parametrize("hp", HPARAMS, ids=[p.stem for p in HPARAMS])
+# the GPU systems whisper_large_v3 / whisper_medium (tiny random stand-ins, the Whisper path of
+# whisper_tiny) run with ./tests/run.sh --long
+@pytest.mark.parametrize("hp", [pytest.param(p, marks=pytest.mark.long) if p.stem.startswith("whisper_")
+                                and p.stem != "whisper_tiny" else p for p in HPARAMS], ids=[p.stem for p in HPARAMS])
 def test_debug_run_of_every_hparams_file(hp, labels, tmp_path):
     extra = []
     if hp.name in TINY_KIND:  # GPU configs: same code path, a tiny random model of the same architecture
