@@ -247,6 +247,7 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         else:
             from .msp.scoring import score
         print(f"stage 4: wrote {score(results, labels, predictions)}")
+        _onnx(model_dir)
         if model.classes:
             model = load(model_dir)  # as users load it: with the stored temperature
             allowed_of = None
@@ -259,6 +260,18 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
                 print(f"stage 4: emotion-shift files: {overall['files']} files, frame accuracy "
                       f"{overall['frame_accuracy']:.3f}, segment F1 {overall['segment_f1']:.3f} "
                       f"-> {results / 'shift_scores.csv'}")
+
+
+def _onnx(model_dir: Path):
+    """The model's ONNX graphs (float32 and int8) for ``ser-predict --backend onnx``, after the
+    temperature is stored; upstreams the export does not cover are logged and left out."""
+    from .onnx_export import export_onnx
+
+    try:
+        paths = export_onnx(model_dir, int8=True)
+        print("stage 4: ONNX export -> " + ", ".join(p.name for p in paths))
+    except NotImplementedError as e:
+        print(f"stage 4: no ONNX export ({e})")
 
 
 def main(argv=None):

@@ -4,6 +4,7 @@
     ser-predict --model DIR a.wav b.flac --out predictions.jsonl
     ser-predict --model DIR data/wav.scp          # Kaldi "id path" lines
     ser-predict --model DIR manifest.json --data-root /corpora   # stage-1/2 manifests {id: {"wav": ...}}
+    ser-predict --model DIR --backend onnx my_audio/   # onnxruntime (python -m speechbrain_ser.onnx_export first)
 
 Inputs are audio files, folders (searched recursively for .wav .flac .ogg .mp3
 .aiff), Kaldi ``wav.scp`` files, this project's JSON manifests, or CSV/TSV files
@@ -133,6 +134,9 @@ def main(argv=None) -> int:
     ap.add_argument("--savedir", default=None, help="where SpeechBrain collects a hub model's files")
     ap.add_argument("--no-calibration", action="store_true",
                     help="raw softmax instead of the temperature-calibrated probabilities")
+    ap.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch",
+                    help="torch (default), or the model's ONNX export on onnxruntime (model.onnx / "
+                         "model.int8.onnx, made by python -m speechbrain_ser.onnx_export; CPU)")
     t = ap.add_argument_group("emotion over time (long audio)")
     t.add_argument("--window", type=float, default=None, help="window length in seconds (turns the timeline on)")
     t.add_argument("--hop", type=float, default=1.0, help="seconds between window starts (default 1)")
@@ -152,8 +156,19 @@ def main(argv=None) -> int:
     if not items:
         print("ser-predict: no audio found in the inputs", file=sys.stderr)
         return 2
-    model = load(a.model, a.savedir, a.device)
-    model.calibrated = not a.no_calibration
+    if a.backend == "torch":
+        model = load(a.model, a.savedir, a.device)
+        model.calibrated = not a.no_calibration
+    else:
+        from .onnx_export import OnnxRecognizer
+
+        if a.no_calibration:
+            raise SystemExit("ser-predict: the ONNX graph has the calibration temperature built in; "
+                             "--no-calibration needs --backend torch")
+        try:
+            model = OnnxRecognizer(a.model, int8=a.backend == "onnx-int8")
+        except FileNotFoundError as e:
+            raise SystemExit(f"ser-predict: {e}") from None
     if a.window is not None:
         return timelines(model, items, a, fmt)
     texts = [t or "" for _, _, t in items] if getattr(model.hparams, "needs_transcript", False) else None

@@ -242,5 +242,42 @@ def test_emotion_over_time_through_the_model_cli_and_stage_4(trained, tmp_path):
         [(x["start"], x["end"], x["emotion"]) for x in tl["segments"]]
 
 
+def test_onnx_export_equals_pytorch(trained, tmp_path):
+    """Stage 4 writes the whole model as ONNX (float32 and int8); onnxruntime's probabilities equal
+    PyTorch's on utterances of several lengths, batched (dynamic batch and length) and one at a time."""
+    from speechbrain_ser.export import set_temperature
+    from speechbrain_ser.inference import load, pad, read_audio
+    from speechbrain_ser.onnx_export import OnnxRecognizer
+
+    model_dir = trained / "model"
+    assert (model_dir / "model.onnx").exists() and (model_dir / "model.int8.onnx").exists()
+    torch_model, onnx_model = load(model_dir), OnnxRecognizer(model_dir)
+    wavs = [read_audio(w) for w in _wavs(trained, "zeroshot_urdu", 5).values()]
+    wavs += [wavs[0][:8000], wavs[1][:23456]]  # 0.5 s and an odd length
+    assert len({len(w) for w in wavs}) == len(wavs)
+    for batch in (wavs, wavs[2:5], wavs[-1:]):
+        b, lens = pad(batch)
+        want = torch_model.forward_batch(b, lens)["probs"]
+        got = onnx_model.forward_batch(b, lens)["probs"]
+        assert got.shape == want.shape and (got - want).abs().max() < 1e-4
+    one = onnx_model.predict_batch(wavs[3][None])[0]["probs"]
+    assert max(abs(one[c] - torch_model.predict_batch(wavs[3][None])[0]["probs"][c]) for c in one) < 1e-4
+    q = OnnxRecognizer(model_dir, int8=True).forward_batch(*pad(wavs))["probs"]
+    assert torch.allclose(q.sum(1), torch.ones(len(wavs)), atol=1e-4)
+    # ser-predict --backend onnx gives the torch rows; a refitted temperature makes the graph stale
+    out = tmp_path / "onnx.csv"
+    r = run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(model_dir), "--backend", "onnx",
+             *list(_wavs(trained, "zeroshot_urdu", 3).values()), "--out", str(out)])
+    assert r.returncode == 0, r.stderr[-2000:]
+    for row in csv.DictReader(open(out)):
+        ref = torch_model.predict_file(row["path"])["probs"]
+        assert max(abs(ref[c] - float(row[f"p_{c}"])) for c in torch_model.classes) < 1e-4
+    stale = tmp_path / "stale"
+    shutil.copytree(model_dir, stale)
+    set_temperature(stale, 2.5)
+    with pytest.raises(RuntimeError, match="re-export"):
+        OnnxRecognizer(stale)
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
