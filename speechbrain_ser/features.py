@@ -112,11 +112,11 @@ def scp_for(hp: dict, sets: dict, device: str = "cpu") -> dict:
 
 
 def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
-    """uid → (T, L, D) float tensor (D = ``dim``), from an scp written by ``ensure``.
+    """uid → (T, L, D) tensor (D = ``dim``), from an scp written by ``ensure``.
 
     ``memory_gb`` > 0: when the set's matrices fit in that many GB (as float16), they are read
     once, sequentially, into memory (float16, half the size of the float32 ark) and served
-    from there; otherwise each item is read from the ark on demand. float16 keeps ~3 decimal
+    from there as float16 (the Brain converts each padded batch to float32); otherwise each item is read from the ark on demand. float16 keeps ~3 decimal
     digits: the heads then see features rounded to float16 (``feature_memory_gb: 0`` for
     the exact float32 path)."""
     table = kaldiio.load_scp(str(scp))
@@ -129,7 +129,7 @@ def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
             if uid not in mem:
                 raise KeyError(f"{scp}: no features for utterance '{uid}' (the manifest changed after caching?)")
             m = mem[uid]
-            return m.float().view(m.shape[0], -1, dim)
+            return m.view(m.shape[0], -1, dim)  # float16: padded as such, made float32 once per batch
 
         return load
 

@@ -122,7 +122,7 @@ def export_onnx(model_dir, int8: bool = False, opset: int = 18) -> list:
     lengths = torch.tensor([3 * model.sample_rate, 2 * model.sample_rate], dtype=torch.long)
     out = model_dir / "model.onnx"
     tmp = out.with_name(".model.onnx.tmp")
-    with torch.no_grad(), _traceable_masks(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on Python values (checked: batch and length stay dynamic)
         torch.onnx.export(graph, (wavs, lengths), str(tmp), input_names=["wavs", "lengths"], output_names=names,
                           dynamic_axes={"wavs": {0: "batch", 1: "samples"}, "lengths": {0: "batch"},
@@ -151,28 +151,6 @@ def export_onnx(model_dir, int8: bool = False, opset: int = 18) -> list:
         qtmp.replace(q)
         written.append(q)
     return written
-
-
-class _traceable_masks:
-    """SpeechBrain's ``length_to_mask`` expands to ``len(length)`` rows, a Python int the tracer
-    freezes into the graph (the batch size at export); during export the pooling uses the same
-    mask written with broadcasting, so the batch axis stays dynamic."""
-
-    def __enter__(self):
-        from speechbrain.lobes.models import ECAPA_TDNN
-
-        self.module, self.saved = ECAPA_TDNN, ECAPA_TDNN.length_to_mask
-
-        def length_to_mask(length, max_len=None, dtype=None, device=None):
-            mask = torch.arange(max_len, device=length.device, dtype=length.dtype)[None, :] < length[:, None]
-            return torch.as_tensor(mask, dtype=dtype or length.dtype, device=device or length.device)
-
-        ECAPA_TDNN.length_to_mask = length_to_mask
-        return self
-
-    def __exit__(self, *exc):
-        self.module.length_to_mask = self.saved
-        return False
 
 
 class OnnxRecognizer:

@@ -142,3 +142,33 @@ def test_group_norm_ssl_upstream_is_batch_invariant_and_frozen_parts_stay_in_eva
         t = one.shape[2]
         assert round(float(rel[i]) * batch.shape[2]) == t
         assert (batch[:, i, :t] - one[:, 0]).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_pooler_equals_speechbrains_attentive_statistics_pooling(mode):
+    """The factored, time-major pooling is SpeechBrain's ASP (global context): outputs, input
+    gradients, parameter gradients and batch-norm statistics, on padded utterances."""
+    import copy
+
+    torch.manual_seed(0)
+    ours = getattr(Pooler(16, attention_channels=8), mode)()
+    ref = copy.deepcopy(ours)
+    x = torch.randn(4, 30, 16) * 3 + 1
+    lens = torch.tensor([1.0, 0.5, 0.7, 0.2])
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    y = ours(x1, lens)
+    t = x.shape[1]  # SpeechBrain's mask is arange(T) < lengths * T: give it whole frames minus a half
+    y_ref = ref.asp(x2.transpose(1, 2), (torch.round(lens * t) - 0.5) / t).squeeze(-1)
+    assert y.shape == (4, 32)
+    assert torch.allclose(y, y_ref, atol=1e-5)
+    g = torch.randn_like(y)
+    (y * g).sum().backward()
+    (y_ref * g).sum().backward()
+    assert torch.allclose(x1.grad, x2.grad, atol=1e-5)
+    for (name, a), (_, b) in zip(ours.named_parameters(), ref.named_parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-4, rtol=1e-4), name
+    for a, b in zip(ours.buffers(), ref.buffers()):
+        assert torch.allclose(a.float(), b.float(), atol=1e-6)
+    # the padding never counts: an utterance's output is its own, alone
+    alone = ours.eval()(x[1:2, :15], None)
+    assert torch.allclose(ours(x, lens)[1], alone[0], atol=1e-5)

@@ -52,6 +52,7 @@ class EmotionBrain(sb.Brain):
         feats = getattr(batch, "feats", None)
         if feats is not None:
             feats, lens = feats
+            feats = feats.float()  # the in-memory cache serves float16
             emb = self.embed(None, lens, texts=batch.y_text, feats=feats)
         else:
             wavs, lens = batch.sig

@@ -6,12 +6,13 @@
 * ``MLP``: Linear → activation → dropout → Linear (1 hidden layer) or a
   single Linear (``hidden=0``).
 * ``Pooler``: SpeechBrain's attentive statistics pooling over (B, T, D) with
-  relative lengths, returning (B, 2D).
+  relative lengths, returning (B, 2D) (computed time-major, global context factored).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from speechbrain.lobes.models.ECAPA_TDNN import AttentiveStatisticsPooling
 
 
@@ -64,20 +65,46 @@ class MLP(nn.Module):
 
 
 class Pooler(nn.Module):
+    """SpeechBrain's ``AttentiveStatisticsPooling`` (global context): its parameters (``self.asp``,
+    so checkpoints are SpeechBrain's) and its arithmetic, computed time-major and with the
+    global-context projection factored. SpeechBrain builds ``[x; mean; std]`` (3D channels) at
+    every frame before the first 1x1 convolution; since ``W [x; m; s] = W_x x + (W_m m + W_s s)``,
+    the utterance terms are projected once per utterance: half the multiply-adds and no
+    (B, 3D, T) tensor. ``tests/test_model_parts.py`` checks it equals SpeechBrain's forward
+    (train and eval mode) and its gradients.
+
+    Lengths count whole frames: SpeechBrain masks ``arange(T) < lengths * T``, and a relative
+    length n/T can come back as n + 1e-6 (one padded frame pooled in a batch, not alone);
+    here the mask is ``arange(T) < round(lengths * T)``, written with broadcasting so a traced
+    graph keeps a dynamic batch axis."""
+
     def __init__(self, input_size: int, attention_channels: int = 64):
         super().__init__()
         self.asp = AttentiveStatisticsPooling(input_size, attention_channels=attention_channels,
                                               global_context=True)
+        self.input_size = input_size
         self.output_size = 2 * input_size
 
+    @staticmethod
+    def _stats(x, w, eps):
+        """Weighted mean and std over time of ``x`` (B, T, D); ``w`` (B, T, 1 or D) sums to 1."""
+        mean = (w * x).sum(1)
+        std = torch.sqrt((w * (x - mean[:, None]).pow(2)).sum(1).clamp(eps))
+        return mean, std
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        if lengths is not None:
-            # whole frames, robust to float error: SpeechBrain masks `arange(T) < lengths * T`, and
-            # a relative length of n/T can come back as n + 1e-6 (one padded frame pooled in a
-            # batch, not alone); n - 0.5 selects exactly n frames
-            t = x.shape[1]
-            lengths = (torch.round(lengths * t).clamp(1, t) - 0.5) / t
-        return self.asp(x.transpose(1, 2), lengths).squeeze(-1)
+        """(B, T, D) with relative ``lengths`` (B,) → (B, 2D): attentive mean and std."""
+        asp, d, t = self.asp, self.input_size, x.shape[1]
+        n = torch.full(x.shape[:1], t, device=x.device, dtype=x.dtype) if lengths is None \
+            else torch.round(lengths.to(x.dtype) * t).clamp(1, t)
+        valid = (torch.arange(t, device=x.device, dtype=x.dtype)[None, :] < n[:, None])[:, :, None]  # (B, T, 1)
+        mean, std = self._stats(x, valid.to(x.dtype) / n[:, None, None], asp.eps)
+        w = asp.tdnn.conv.conv.weight[:, :, 0]  # (C, 3D): 1x1 convolution over [x; mean; std]
+        h = F.linear(x, w[:, :d]) + F.linear(torch.cat([mean, std], 1), w[:, d:], asp.tdnn.conv.conv.bias)[:, None]
+        h = asp.tdnn.dropout(asp.tdnn.norm(asp.tdnn.activation(h).transpose(1, 2))).transpose(1, 2)  # (B, T, C)
+        scores = F.linear(asp.tanh(h), asp.conv.conv.weight[:, :, 0], asp.conv.conv.bias)  # (B, T, D)
+        attn = torch.softmax(scores.masked_fill(~valid, float("-inf")), 1)
+        return torch.cat(self._stats(x, attn, asp.eps), 1)
 
 
 class DomainHead(nn.Module):
