@@ -43,10 +43,16 @@ def test_every_hparams_file_loads_and_overrides_are_checked():
         merged_text(HPARAMS[0], {"number_of_epoch": 3})
 
 
-# the GPU systems whisper_large_v3 / whisper_medium (tiny random stand-ins, the Whisper path of
-# whisper_tiny) run with ./tests/run.sh --long
-@pytest.mark.parametrize("hp", [pytest.param(p, marks=pytest.mark.long) if p.stem.startswith("whisper_")
-                                and p.stem != "whisper_tiny" else p for p in HPARAMS], ids=[p.stem for p in HPARAMS])
+# Long checks (./tests/run.sh --long): the GPU systems whisper_large_v3 / whisper_medium (tiny
+# random stand-ins, the Whisper path of whisper_tiny), wavlm_large (the WavLM path of MSP-Podcast's
+# wavlm_kld_secondary_sampler debug run, also trained in test_predictions_do_not_depend_on_the_batch)
+# and whisper_tiny itself, whose 2-epoch debug run is test_resume_after_interruption's second run
+# (the same checks) and is also trained by test_run_sh_tiny_end_to_end.
+LONG_DEBUG_RUNS = {"whisper_large_v3", "whisper_medium", "wavlm_large", "whisper_tiny"}
+
+
+@pytest.mark.parametrize("hp", [pytest.param(p, marks=pytest.mark.long) if p.stem in LONG_DEBUG_RUNS else p
+                                for p in HPARAMS], ids=[p.stem for p in HPARAMS])
 def test_debug_run_of_every_hparams_file(hp, labels, tmp_path):
     extra = []
     if hp.name in TINY_KIND:  # GPU configs: same code path, a tiny random model of the same architecture
@@ -57,6 +63,10 @@ def test_debug_run_of_every_hparams_file(hp, labels, tmp_path):
     out = tmp_path / "run"
     r = _train(hp, labels, out, *extra)
     assert r.returncode == 0, r.stderr[-3000:]
+    _check_debug_run(out)
+
+
+def _check_debug_run(out):
     log = (out / "train_log.txt").read_text()
     assert "epoch: 2" in log and "valid macro_f1" in log
     # num_to_keep=1: the best checkpoint by the selection key, plus the most recent one when it
@@ -75,6 +85,7 @@ def test_resume_after_interruption(labels, tmp_path):
     epochs = re.findall(r"^epoch: (\d+)", (out / "train_log.txt").read_text(), re.M)
     assert epochs == ["1", "2"]
     assert "Loading a checkpoint" in (out / "log.txt").read_text() or "Would load" in r.stderr
+    _check_debug_run(out)  # whisper_tiny's debug run
 
 
 def test_ddp_two_cpu_processes(labels, tmp_path):
@@ -121,19 +132,17 @@ def test_run_sh_tiny_end_to_end(tmp_path):
 
 def test_training_folder_refuses_other_options(labels, tmp_path):
     hp = RECIPE / "hparams" / "whisper_tiny.yaml"
+    edited = tmp_path / "whisper_tiny.yaml"  # a copy of the system file, edited below
+    edited.write_text(hp.read_text().replace("extends: base.yaml", f"extends: {RECIPE / 'hparams' / 'base.yaml'}"))
     out = tmp_path / "run"
-    assert _train(hp, labels, out, "--number_of_epochs", "1").returncode == 0
-    r = _train(hp, labels, out, "--number_of_epochs", "1", "--lr", "0.01")
+    assert _train(edited, labels, out, "--number_of_epochs", "1").returncode == 0
+    r = _train(edited, labels, out, "--number_of_epochs", "1")
+    assert r.returncode == 0 and "nothing to do" in r.stdout  # finished, same options
+    r = _train(edited, labels, out, "--number_of_epochs", "1", "--lr", "0.01")
     assert r.returncode != 0 and "other options (lr)" in r.stderr
     # the same path with other content (the guard records the content, not just the path)
-    edited = tmp_path / "whisper_tiny.yaml"
-    edited.write_text(hp.read_text().replace("extends: base.yaml", f"extends: {RECIPE / 'hparams' / 'base.yaml'}"))
-    out2 = tmp_path / "run2"
-    assert _train(edited, labels, out2, "--number_of_epochs", "1").returncode == 0
-    r = _train(edited, labels, out2, "--number_of_epochs", "1")
-    assert r.returncode == 0 and "nothing to do" in r.stdout  # finished, same options
     edited.write_text(edited.read_text() + "\nlr_upstream: 0.00007\n")
-    r = _train(edited, labels, out2, "--number_of_epochs", "1")
+    r = _train(edited, labels, out, "--number_of_epochs", "1")
     assert r.returncode != 0 and "hparams content" in r.stderr
 
 
