@@ -93,18 +93,22 @@ def collect_inputs(inputs: list, data_root: str | None = None) -> list:
     return items
 
 
+def _prediction_columns(r: dict, classes, attributes) -> dict:
+    """label, p_<class>... and arousal/valence/dominance of one prediction (a file or a window)."""
+    row = {"label": r["label"], **{f"p_{c}": round(r["probs"][c], 6) for c in classes}} if classes else {}
+    row.update({a: round(r[a], 4) for a in attributes})
+    return row
+
+
 def rows_of(items, results, classes, attributes) -> list:
-    rows = []
-    for (uid, path, _), r in zip(items, results):
-        if r is None:
-            continue
-        row = {"id": uid, "path": path, "seconds": r["seconds"]}
-        if classes:
-            row["label"] = r["label"]
-            row.update({f"p_{c}": round(r["probs"][c], 6) for c in classes})
-        row.update({a: round(r[a], 4) for a in attributes})
-        rows.append(row)
-    return rows
+    return [{"id": uid, "path": path, "seconds": r["seconds"], **_prediction_columns(r, classes, attributes)}
+            for (uid, path, _), r in zip(items, results) if r is not None]
+
+
+def window_rows(uid: str, tl: dict, classes, attributes) -> list:
+    """Flat rows (id, start, end, label, p_<class>..., arousal...) of a timeline's windows."""
+    return [{"id": uid, "start": r["start"], "end": r["end"], **_prediction_columns(r, classes, attributes)}
+            for r in tl["windows"]]
 
 
 def write_rows(rows: list, out: str, fmt: str):
@@ -193,7 +197,7 @@ def timelines(model, items: list, a, fmt: str) -> int:
     from tqdm import tqdm
 
     from .inference import AudioError
-    from .timeline import plot_timeline, window_rows
+    from .timeline import plot_timeline
 
     if getattr(model.hparams, "needs_transcript", False):
         raise SystemExit("ser-predict: --window needs an audio-only model (this one fuses a transcript)")

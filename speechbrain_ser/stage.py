@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -81,31 +82,31 @@ def write_entries_atomic(path: Path | str, entries: dict):
     file in the same folder and renamed: valid JSON that greps and diffs by utterance, written
     with the C encoder (``indent`` would switch json to its pure-Python encoder, ~10x slower at
     MSP-Podcast's 250k utterances) and never held as one string."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     enc = json.JSONEncoder(ensure_ascii=False)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("{")
-            for i, (k, v) in enumerate(entries.items()):
-                f.write(("\n" if i == 0 else ",\n") + enc.encode(k) + ": " + enc.encode(v))
-            f.write("\n}\n" if entries else "}\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(path) as f:
+        f.write("{")
+        for i, (k, v) in enumerate(entries.items()):
+            f.write(("\n" if i == 0 else ",\n") + enc.encode(k) + ": " + enc.encode(v))
+        f.write("\n}\n" if entries else "}\n")
 
 
 def write_text_atomic(path: Path | str, text: str):
     """Write text to a temporary file in the same folder, then rename."""
+    with atomic_writer(path) as f:
+        f.write(text)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path | str):
+    """A text file opened as a temporary file in the same folder, renamed to ``path`` when the
+    block ends without an error and removed when it raises: readers see the old file or the new
+    one, never a half-written one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

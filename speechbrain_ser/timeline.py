@@ -245,19 +245,6 @@ def single_label_accuracy(ref: list) -> float:
 
 
 # ---- output ----------------------------------------------------------------------------
-def window_rows(uid: str, tl: dict, classes: list, attributes: list) -> list:
-    """Flat rows (id, start, end, label, p_<class>..., arousal...) for CSV/JSONL."""
-    out = []
-    for r in tl["windows"]:
-        row = {"id": uid, "start": r["start"], "end": r["end"]}
-        if classes:
-            row["label"] = r["label"]
-            row.update({f"p_{c}": round(r["probs"][c], 6) for c in classes})
-        row.update({a: round(r[a], 4) for a in attributes})
-        out.append(row)
-    return out
-
-
 def plot_timeline(tl: dict, path, classes: list | None = None, attributes: list | None = None,
                   reference: list | None = None, title: str | None = None):
     """PNG: class probabilities stacked over time (per cell), the merged segments (and the reference
