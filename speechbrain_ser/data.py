@@ -33,6 +33,25 @@ def load_audio(path: str, max_seconds: float | None = None) -> torch.Tensor:
     return read_audio(path, SAMPLE_RATE, max_seconds)
 
 
+def pad_right(tensors: list, mode: str = "constant", value: float = 0.0):
+    """SpeechBrain's ``batch_pad_right`` (same batch, same relative lengths) written in one copy
+    when the tensors differ in their first (time) dimension only, as every item here does:
+    each goes straight into its row of the batch (SpeechBrain pads each, then stacks). Other
+    shapes or padding modes go to SpeechBrain's. For ``PaddedBatch(padding_func=...)``."""
+    first = tensors[0] if tensors else None
+    if (mode != "constant" or len(tensors) < 2
+            or any(t.shape[1:] != first.shape[1:] or t.dtype != first.dtype for t in tensors)):
+        return sb.utils.data_utils.batch_pad_right(tensors, mode=mode, value=value)
+    longest = max(t.shape[0] for t in tensors)
+    if all(t.shape[0] == longest for t in tensors):  # the targets: nothing to pad
+        return torch.stack(tensors), torch.ones(len(tensors))
+    out = first.new_empty((len(tensors), longest, *first.shape[1:]))
+    for row, t in zip(out, tensors):
+        row[: t.shape[0]] = t
+        row[t.shape[0]:] = value
+    return out, torch.tensor([t.shape[0] / longest for t in tensors])
+
+
 def read_entries(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 

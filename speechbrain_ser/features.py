@@ -116,8 +116,8 @@ def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
 
     ``memory_gb`` > 0: when the set's matrices fit in that many GB (as float16), they are read
     once, sequentially, into memory (float16, half the size of the float32 ark) and served
-    from there as float16 (the Brain converts each padded batch to float32); otherwise each item is read from the ark on demand. float16 keeps ~3 decimal
-    digits: the heads then see features rounded to float16 (``feature_memory_gb: 0`` for
+    from there as float16 (the layer sum accumulates them in float32); otherwise each item is
+    read from the ark on demand. float16 keeps ~3 decimal digits: the heads then see features rounded to float16 (``feature_memory_gb: 0`` for
     the exact float32 path)."""
     table = kaldiio.load_scp(str(scp))
     ark_bytes = sum(p.stat().st_size for p in {Path(str(scp)).with_name("feats.ark")} if p.exists())
@@ -129,7 +129,7 @@ def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
             if uid not in mem:
                 raise KeyError(f"{scp}: no features for utterance '{uid}' (the manifest changed after caching?)")
             m = mem[uid]
-            return m.view(m.shape[0], -1, dim)  # float16: padded as such, made float32 once per batch
+            return m.view(m.shape[0], -1, dim)  # float16: padded as such, summed in float32
 
         return load
 

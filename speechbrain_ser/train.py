@@ -13,6 +13,8 @@ stage-2 labels is refused.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,6 +37,30 @@ def _peek(hparams_file, overrides: str) -> dict:
 
 RESUMABLE = {"number_of_epochs"}  # may change between an interrupted run and its resumption
 DERIVED = {"n_domains", "n_speakers"}  # set from the stage-2 labels, which are fingerprinted
+
+
+class SaveFrozenOnce:
+    """Checkpoint save hook of a module none of whose parameters trains (a frozen upstream):
+    its state dict (SpeechBrain's format, so recovery and export read it as any other) is
+    written once per run to ``save/frozen_<name>.ckpt``, and each checkpoint gets a hard link
+    to it (a copy where links are not supported): an epoch no longer re-serialises weights
+    that cannot have changed (35 MB for Whisper tiny, GBs for the large upstreams)."""
+
+    def __init__(self):
+        self.written = None
+
+    def __call__(self, module, path):
+        path = Path(path)
+        shared = path.parent.parent / f"frozen_{path.name}"
+        if self.written != shared:  # first checkpoint of this run: the weights as they are now
+            tmp = shared.with_name(shared.name + ".tmp")
+            torch.save(module.state_dict(), tmp)
+            os.replace(tmp, shared)
+            self.written = shared
+        try:
+            os.link(shared, path)
+        except OSError:
+            shutil.copyfile(shared, path)
 
 
 def run_options(hparams_file, ov: dict, labels: Path) -> dict:
@@ -120,6 +146,8 @@ def build(argv, for_training=True):
     modules = {k: v for k, v in hp["modules"].items()
                if v is not None and not (k in unused and not hp.get(unused[k], 0))}
     hp["checkpointer"].add_recoverables(modules)
+    if "upstream" in modules and not any(p.requires_grad for p in modules["upstream"].parameters()):
+        hp["checkpointer"].add_recoverable("upstream", modules["upstream"], custom_save_hook=SaveFrozenOnce())
     brain = EmotionBrain(modules=modules, opt_class=hp["opt_class"], hparams=hp, run_opts=run_opts,
                          checkpointer=hp["checkpointer"])
     return hp, brain, domains, labels

@@ -115,6 +115,51 @@ def test_pooling_and_layer_sum_shapes():
     assert MLP(32, 7)(p).shape == (3, 7)
 
 
+def test_weighted_stats_backward_is_the_derivative():
+    """The closed-form backward of the pooling statistics against finite differences (float64):
+    frame weights without a gradient (the global context) and a softmax over time (attention)."""
+    from speechbrain_ser.models.heads import weighted_stats
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 3, dtype=torch.float64, requires_grad=True)
+    z = torch.randn(2, 6, 3, dtype=torch.float64, requires_grad=True)
+    uniform = torch.tensor([[1.0] * 6, [1.0] * 4 + [0.0] * 2], dtype=torch.float64)[:, :, None]
+    uniform = uniform / uniform.sum(1, keepdim=True)
+    assert torch.autograd.gradcheck(lambda x: torch.cat(weighted_stats(x, uniform, 1e-12), 1), (x,))
+    stats = lambda x, z: torch.cat(weighted_stats(x, torch.softmax(z, 1), 1e-12), 1)  # noqa: E731
+    assert torch.autograd.gradcheck(stats, (x, z))  # one weight per frame and channel
+    assert torch.autograd.gradcheck(stats, (x, z[:, :, :1].detach().requires_grad_()))  # one per frame
+
+
+def test_layer_sum_reads_float16_views_and_matches_its_definition():
+    """sum_l softmax(w)_l h_l, in float32, from the cache's (B, T, L, D) float16 layout seen as
+    (L, B, T, D): value and gradient of the weights against the definition written out."""
+    torch.manual_seed(0)
+    feats = torch.randn(3, 20, 4, 8).half()  # (B, T, L, D) as the in-memory cache serves it
+    ls = WeightedLayerSum(6, layers=[1, 2, 4, 5])
+    with torch.no_grad():
+        ls.weights.copy_(torch.tensor([0.3, -1.0, 2.0, 0.5]))
+    x = ls(feats.permute(2, 0, 1, 3), selected=True)
+    assert x.dtype == torch.float32 and x.shape == (3, 20, 8)
+    f = feats.float()
+    w = torch.exp(ls.weights.detach()) / torch.exp(ls.weights.detach()).sum()
+    ref = w[0] * f[:, :, 0] + w[1] * f[:, :, 1] + w[2] * f[:, :, 2] + w[3] * f[:, :, 3]
+    assert torch.allclose(x, ref, atol=1e-6)
+    g = torch.randn_like(x)
+    (x * g).sum().backward()
+    dot = torch.stack([(g * f[:, :, i]).sum() for i in range(4)])  # dL/dsoftmax_l
+    assert torch.allclose(ls.weights.grad, w * (dot - (w * dot).sum()), atol=1e-4)  # softmax Jacobian
+    with torch.no_grad():  # inference takes the same sum without the custom backward
+        assert torch.allclose(ls(feats.permute(2, 0, 1, 3), selected=True), ref, atol=1e-6)
+    # the upstream's stack (L, B, T, D), fine-tuned: the selected layers, and their gradients
+    h = torch.randn(6, 3, 20, 8, requires_grad=True)
+    x = ls(h)
+    assert torch.allclose(x, (w[:, None, None, None] * h[[1, 2, 4, 5]]).sum(0), atol=1e-6)
+    (x * g).sum().backward()
+    assert torch.allclose(h.grad[[1, 2, 4, 5]], w[:, None, None, None] * g, atol=1e-6)
+    assert not h.grad[[0, 3]].any()
+
+
 def test_group_norm_ssl_upstream_is_batch_invariant_and_frozen_parts_stay_in_eval(tmp_path):
     """Base models (group-normalised feature encoder) see the padding whatever the mask: they
     run one utterance at a time; a frozen upstream never drops out, even in train mode."""
@@ -169,6 +214,19 @@ def test_pooler_equals_speechbrains_attentive_statistics_pooling(mode):
         assert torch.allclose(a.grad, b.grad, atol=1e-4, rtol=1e-4), name
     for a, b in zip(ours.buffers(), ref.buffers()):
         assert torch.allclose(a.float(), b.float(), atol=1e-6)
+    # an utterance whose valid frames are all equal: its variance is clamped at eps, and
+    # no gradient flows through the clamped std (SpeechBrain's clamp) in either pooling
+    x = torch.randn(4, 30, 16)
+    x[2, :21] = 0.5 + 1e-7 * torch.randn(21, 16)  # variance ~1e-14, under SpeechBrain's eps of 1e-12
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours.zero_grad(), ref.zero_grad()
+    y, y_ref = ours(x1, lens), ref.asp(x2.transpose(1, 2), (torch.round(lens * t) - 0.5) / t).squeeze(-1)
+    assert torch.allclose(y, y_ref, atol=1e-5)
+    (y * g).sum().backward()
+    (y_ref * g).sum().backward()
+    assert torch.allclose(x1.grad, x2.grad, atol=1e-5)
+    for (name, a), (_, b) in zip(ours.named_parameters(), ref.named_parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-4, rtol=1e-4), name
     # the padding never counts: an utterance's output is its own, alone
     alone = ours.eval()(x[1:2, :15], None)
     assert torch.allclose(ours(x, lens)[1], alone[0], atol=1e-5)

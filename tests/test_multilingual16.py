@@ -240,6 +240,14 @@ def test_training_with_the_feature_cache(labels, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "epoch: 2" in (out / "train_log.txt").read_text()
     assert {p.parent.name for p in (out / "features").glob("*/feats.scp")} == {"train", "dev"}
+    # the frozen upstream is written once; each checkpoint links to it, with its weights
+    import torch
+
+    ckpt = sorted((out / "save").glob("CKPT+*"))[-1]
+    assert (ckpt / "upstream.ckpt").samefile(out / "save" / "frozen_upstream.ckpt")
+    hp, _, _, _ = _brain(labels, tmp_path / "fresh", *FROZEN)
+    saved, fresh = torch.load(ckpt / "upstream.ckpt"), hp["upstream"].state_dict()
+    assert saved.keys() == fresh.keys() and all(torch.equal(saved[k], fresh[k]) for k in fresh)
 
 
 def test_same_seed_same_machine_gives_identical_weights(labels, tmp_path):
@@ -254,6 +262,7 @@ def test_same_seed_same_machine_gives_identical_weights(labels, tmp_path):
         r = _train(hp, labels, out, "--number_of_epochs", "1", "--seed", "3")
         assert r.returncode == 0, r.stderr[-2000:]
         ckpt = sorted((out / "save").glob("CKPT+*"))[-1]
+        assert not (out / "save" / "frozen_upstream.ckpt").exists()  # a fine-tuned upstream is saved each time
         # torch-saved files (modules, optimizer) are zip archives; brain.ckpt is yaml text
         weights.append({f.name: torch.load(f, map_location="cpu") if zipfile.is_zipfile(f)
                         else f.read_text() for f in sorted(ckpt.glob("*.ckpt"))

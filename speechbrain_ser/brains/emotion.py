@@ -51,8 +51,7 @@ class EmotionBrain(sb.Brain):
         batch = batch.to(self.device)
         feats = getattr(batch, "feats", None)
         if feats is not None:
-            feats, lens = feats
-            feats = feats.float()  # the in-memory cache serves float16
+            feats, lens = feats  # float16 from the in-memory cache: the layer sum reads it as such
             emb = self.embed(None, lens, texts=batch.y_text, feats=feats)
         else:
             wavs, lens = batch.sig

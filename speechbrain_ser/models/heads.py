@@ -24,11 +24,46 @@ class WeightedLayerSum(nn.Module):
         self.weights = nn.Parameter(torch.zeros(n))
 
     def forward(self, hiddens: torch.Tensor, selected: bool = False) -> torch.Tensor:
-        """(L, B, T, D) → (B, T, D); ``selected``: ``hiddens`` holds only ``layers`` already."""
+        """(L, B, T, D) → (B, T, D) in the weights' dtype (float32); ``selected``: ``hiddens`` holds
+        only ``layers`` already. ``hiddens`` may be float16 (the in-memory feature cache) and the
+        (L, B, T, D) view of the cache's (B, T, L, D) batches."""
         if self.layers and not selected:
             hiddens = hiddens[self.layers]
         w = torch.softmax(self.weights, 0)
-        return (w[:, None, None, None] * hiddens).sum(0)
+        if torch.jit.is_tracing() or not torch.is_grad_enabled():
+            return _layer_sum(w, hiddens)
+        return _LayerSum.apply(w, hiddens)
+
+
+def _layer_sum(w, h):
+    """sum_l w_l h_l of ``h`` (L, B, T, D), accumulated layer by layer in ``w``'s dtype: ``h`` is
+    read as it is stored (float16 or float32; the upstream's (L, B, T, D) stack or the cache's
+    (B, T, L, D) batches), without a converted or transposed copy."""
+    out = torch.zeros(h.shape[1:], dtype=w.dtype, device=h.device)
+    for layer, weight in zip(h, w):
+        out = out.addcmul(layer, weight) if torch.jit.is_tracing() else out.addcmul_(layer, weight)
+    return out
+
+
+class _LayerSum(torch.autograd.Function):
+    """``_layer_sum`` with the weights' gradient as L dot products <dL/dx, h_l>: autograd's own
+    backward of the in-place sum is 2-3x slower here (a product per layer in float32, kept
+    alive with its views of the input)."""
+
+    @staticmethod
+    def forward(ctx, w, hiddens):
+        ctx.save_for_backward(w, hiddens)
+        return _layer_sum(w, hiddens)
+
+    @staticmethod
+    def backward(ctx, g):
+        w, h = ctx.saved_tensors
+        g_w = g_h = None
+        if ctx.needs_input_grad[0]:
+            g_w = torch.stack([(g * layer).sum() for layer in h])
+        if ctx.needs_input_grad[1]:
+            g_h = (w[:, None, None, None] * g).to(h.dtype)
+        return g_w, g_h
 
 
 class _Reverse(torch.autograd.Function):
@@ -85,26 +120,75 @@ class Pooler(nn.Module):
         self.input_size = input_size
         self.output_size = 2 * input_size
 
-    @staticmethod
-    def _stats(x, w, eps):
-        """Weighted mean and std over time of ``x`` (B, T, D); ``w`` (B, T, 1 or D) sums to 1."""
-        mean = (w * x).sum(1)
-        std = torch.sqrt((w * (x - mean[:, None]).pow(2)).sum(1).clamp(eps))
-        return mean, std
-
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """(B, T, D) with relative ``lengths`` (B,) → (B, 2D): attentive mean and std."""
         asp, d, t = self.asp, self.input_size, x.shape[1]
         n = torch.full(x.shape[:1], t, device=x.device, dtype=x.dtype) if lengths is None \
             else torch.round(lengths.to(x.dtype) * t).clamp(1, t)
-        valid = (torch.arange(t, device=x.device, dtype=x.dtype)[None, :] < n[:, None])[:, :, None]  # (B, T, 1)
-        mean, std = self._stats(x, valid.to(x.dtype) / n[:, None, None], asp.eps)
+        valid = (torch.arange(t, device=x.device, dtype=x.dtype)[None, :] < n[:, None])[:, :, None].to(x.dtype)
+        mean, std = weighted_stats(x, valid / n[:, None, None], asp.eps)
         w = asp.tdnn.conv.conv.weight[:, :, 0]  # (C, 3D): 1x1 convolution over [x; mean; std]
         h = F.linear(x, w[:, :d]) + F.linear(torch.cat([mean, std], 1), w[:, d:], asp.tdnn.conv.conv.bias)[:, None]
         h = asp.tdnn.dropout(asp.tdnn.norm(asp.tdnn.activation(h).transpose(1, 2))).transpose(1, 2)  # (B, T, C)
         scores = F.linear(asp.tanh(h), asp.conv.conv.weight[:, :, 0], asp.conv.conv.bias)  # (B, T, D)
-        attn = torch.softmax(scores.masked_fill(~valid, float("-inf")), 1)
-        return torch.cat(self._stats(x, attn, asp.eps), 1)
+        # padded frames get -inf (log 0) before the softmax: an added (B, T, 1) bias, whose
+        # backward is free, where masked_fill would cost a pass each way
+        attn = torch.softmax(scores + torch.log(valid), 1)
+        return torch.cat(weighted_stats(x, attn, asp.eps), 1)
+
+
+def _weighted_stats(x, w, eps):
+    """Weighted mean and std over time (dim 1) of ``x`` (B, T, D); ``w`` (B, T, 1 or D) sums to 1
+    over time: SpeechBrain's ``sqrt(clamp(sum w (x - mean)^2, eps))``. Also returns the centred
+    ``x`` and whether the variance escaped the clamp, for the backward."""
+    if w.shape[-1] == 1:  # one weight per frame: the sums over time are matrix products
+        wt = w.transpose(1, 2)
+        mean = torch.bmm(wt, x)[:, 0]
+        xc = x - mean[:, None]
+        var = torch.bmm(wt, xc * xc)[:, 0]
+    else:
+        mean = (w * x).sum(1)
+        xc = x - mean[:, None]
+        var = (w * xc * xc).sum(1)
+    return mean, torch.sqrt(var.clamp(eps)), xc, var >= eps
+
+
+class _WeightedStats(torch.autograd.Function):
+    """``_weighted_stats`` with its backward in closed form, in ~5 passes over (B, T, D) where
+    autograd's chain through the expression takes ~12 (checked against SpeechBrain's ASP and
+    its autograd gradients in tests/test_model_parts.py). With m = sum w x, v = sum w (x - m)^2,
+    s = sqrt(v) and sum w = 1 (so sum w (x - m) = 0):
+    dm/dx_t = w_t, dv/dx_t = 2 w_t (x_t - m), dm/dw_t = x_t, dv/dw_t = (x_t - m)^2; ds = dv / 2s,
+    and nothing flows through s where v was clamped. The gradient of ``w`` is returned up to a
+    constant over time per utterance and channel (x_t is taken as x_t - m), which the backward
+    of the softmax that makes ``w`` removes: ``w`` needs a gradient only as a softmax over time."""
+
+    @staticmethod
+    def forward(ctx, x, w, eps):
+        mean, std, xc, free = _weighted_stats(x, w, eps)
+        ctx.save_for_backward(w, xc, std, free)
+        return mean, std
+
+    @staticmethod
+    def backward(ctx, g_mean, g_std):
+        w, xc, std, free = ctx.saved_tensors
+        k = torch.where(free, g_std / std, 0.0)[:, None]  # (B, 1, D): dL/dv times 2
+        g_x = g_w = None
+        if ctx.needs_input_grad[0]:
+            g_x = w * torch.addcmul(g_mean[:, None], k, xc)
+        if ctx.needs_input_grad[1]:
+            g_w = xc * torch.addcmul(g_mean[:, None], 0.5 * k, xc)
+            if w.shape[-1] == 1:
+                g_w = g_w.sum(-1, keepdim=True)
+        return g_x, g_w, None
+
+
+def weighted_stats(x, w, eps):
+    """(mean, std) of ``x`` over time under weights ``w``: the closed-form backward when training,
+    the plain expression otherwise (inference, ONNX tracing)."""
+    if torch.is_grad_enabled() and (x.requires_grad or w.requires_grad) and not torch.jit.is_tracing():
+        return _WeightedStats.apply(x, w, eps)
+    return _weighted_stats(x, w, eps)[:2]
 
 
 class DomainHead(nn.Module):
