@@ -117,8 +117,8 @@ def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
     ``memory_gb`` > 0: when the set's matrices fit in that many GB (as float16), they are read
     once, sequentially, into memory (float16, half the size of the float32 ark) and served
     from there as float16 (the layer sum accumulates them in float32); otherwise each item is
-    read from the ark on demand. float16 keeps ~3 decimal digits: the heads then see features rounded to float16 (``feature_memory_gb: 0`` for
-    the exact float32 path)."""
+    read from the ark on demand. float16 keeps ~3 decimal digits: the heads then see features
+    rounded to float16 (``feature_memory_gb: 0`` for the exact float32 path)."""
     table = kaldiio.load_scp(str(scp))
     ark_bytes = sum(p.stat().st_size for p in {Path(str(scp)).with_name("feats.ark")} if p.exists())
     if memory_gb and ark_bytes / 2 <= memory_gb * 2**30:

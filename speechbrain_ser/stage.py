@@ -97,15 +97,15 @@ def write_text_atomic(path: Path | str, text: str):
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path | str):
-    """A text file opened as a temporary file in the same folder, renamed to ``path`` when the
-    block ends without an error and removed when it raises: readers see the old file or the new
-    one, never a half-written one."""
+def atomic_writer(path: Path | str, binary: bool = False):
+    """A file (text, or ``binary``) opened as a temporary file in the same folder, renamed to
+    ``path`` when the block ends without an error and removed when it raises: readers see the
+    old file or the new one, never a half-written one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")) as f:
             yield f
         os.replace(tmp, path)
     except BaseException:

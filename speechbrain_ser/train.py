@@ -27,7 +27,7 @@ from .brains.emotion import EmotionBrain
 from .data import domains_of, make_dataset, read_entries
 from .hparams import load_hparams, resolved_yaml
 from .losses import inverse_frequency
-from .stage import MARKER, write_json_atomic
+from .stage import MARKER, atomic_writer, write_json_atomic
 
 
 def _peek(hparams_file, overrides: str) -> dict:
@@ -53,9 +53,8 @@ class SaveFrozenOnce:
         path = Path(path)
         shared = path.parent.parent / f"frozen_{path.name}"
         if self.written != shared:  # first checkpoint of this run: the weights as they are now
-            tmp = shared.with_name(shared.name + ".tmp")
-            torch.save(module.state_dict(), tmp)
-            os.replace(tmp, shared)
+            with atomic_writer(shared, binary=True) as f:
+                torch.save(module.state_dict(), f)
             self.written = shared
         try:
             os.link(shared, path)

@@ -149,7 +149,7 @@ def test_layer_sum_reads_float16_views_and_matches_its_definition():
     (x * g).sum().backward()
     dot = torch.stack([(g * f[:, :, i]).sum() for i in range(4)])  # dL/dsoftmax_l
     assert torch.allclose(ls.weights.grad, w * (dot - (w * dot).sum()), atol=1e-4)  # softmax Jacobian
-    with torch.no_grad():  # inference takes the same sum without the custom backward
+    with torch.no_grad():  # inference: the same sum
         assert torch.allclose(ls(feats.permute(2, 0, 1, 3), selected=True), ref, atol=1e-6)
     # the upstream's stack (L, B, T, D), fine-tuned: the selected layers, and their gradients
     h = torch.randn(6, 3, 20, 8, requires_grad=True)
@@ -230,3 +230,31 @@ def test_pooler_equals_speechbrains_attentive_statistics_pooling(mode):
     # the padding never counts: an utterance's output is its own, alone
     alone = ours.eval()(x[1:2, :15], None)
     assert torch.allclose(ours(x, lens)[1], alone[0], atol=1e-5)
+
+
+def test_one_copy_padding_is_speechbrains_batch_pad_right():
+    """The collate's padding (``data.pad_right``) gives SpeechBrain's batch and relative lengths:
+    features of different lengths (float16, 3-D), targets of one length, a batch of one, and
+    items that differ beyond their first dimension (handed to SpeechBrain's)."""
+    from speechbrain.dataio.batch import PaddedBatch
+    from speechbrain.utils.data_utils import batch_pad_right
+
+    from speechbrain_ser.data import pad_right
+
+    torch.manual_seed(0)
+    cases = [[torch.randn(n, 3, 4).half() for n in (7, 2, 5)],
+             [torch.tensor([i]) for i in range(4)],
+             [torch.randn(6)],
+             [torch.randn(3, 2), torch.randn(5, 2)]]
+    for tensors in cases:
+        ours, ref = pad_right(tensors), batch_pad_right(tensors)
+        assert ours[0].dtype == ref[0].dtype and torch.equal(ours[0], ref[0])
+        assert torch.equal(ours[1], ref[1])
+    with pytest.raises(OSError):  # other trailing shapes: SpeechBrain's error
+        pad_right([torch.randn(3, 2), torch.randn(3, 4)])
+    # as the collate: each key padded as SpeechBrain's own PaddedBatch pads it
+    items = [{"feats": torch.randn(n, 2, 3), "y": torch.tensor([n])} for n in (4, 9, 1)]
+    a, b = PaddedBatch(items, padding_func=pad_right), PaddedBatch(items)
+    for key in ("feats", "y"):
+        assert torch.equal(getattr(a, key).data, getattr(b, key).data)
+        assert torch.equal(getattr(a, key).lengths, getattr(b, key).lengths)
