@@ -57,7 +57,9 @@ def read_entries(path: Path) -> dict:
 
 
 def domains_of(entries: dict, key: str) -> list:
-    return sorted({e[key] for e in entries.values()})
+    """The values of ``key`` in the training entries; unknown (``None``: an unknown speaker) is
+    not a class, so those utterances get -1 and are ignored by that head's loss."""
+    return sorted({e[key] for e in entries.values() if e.get(key) is not None})
 
 
 def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,

@@ -85,6 +85,19 @@ def write_predictions(path: Path, entries: dict, ids, classes, probs, attrs):
     write_csv_atomic(path, header, rows)
 
 
+def write_head_output(results: Path, head_output: str):
+    """``outputs.json`` beside the predictions files: what their class columns are
+    (``class_scores``: softmax probabilities, sigmoid scores or raw MSE scores)."""
+    write_json_atomic(results / "outputs.json", {"head_output": head_output})
+
+
+def read_head_output(results: Path) -> str:
+    path = results / "outputs.json"
+    if not path.exists():
+        raise SystemExit(f"{path}: not found; stage 4 writes it beside the predictions files (rerun stage 4)")
+    return read_entries(path)["head_output"]
+
+
 def read_predictions(path: Path):
     """(rows, classes, probs or None, attributes or None) of a predictions file."""
     from .report import read_csv
@@ -108,6 +121,7 @@ def calibrate(model_dir: Path, labels: Path, predictions: dict, classes: list, r
     """Fit the temperature on dev, store it in the model, write ``calibration.csv`` (before/after
     per set) and ``reliability.png``; returns T (None when the head is not a softmax or dev has no labels)."""
     from .calibration import fit_temperature, measures, reliability_diagram, scale
+    from .class_scores import distribution
 
     scored = {}
     for name, (ids, probs, _) in predictions.items():
@@ -122,14 +136,15 @@ def calibrate(model_dir: Path, labels: Path, predictions: dict, classes: list, r
     if not scored:
         return None
     softmax = head_output == "softmax"
-    if not softmax:  # one-vs-rest sigmoid scores: measured after normalising them to sum 1, not scaled
-        scored = {n: (p / p.sum(1, keepdims=True), r, d) for n, (p, r, d) in scored.items()}
+    if not softmax:  # sigmoid or MSE scores: measured as class_scores.distribution, not scaled
+        scored = {n: (distribution(p, head_output), r, d) for n, (p, r, d) in scored.items()}
     t = fit_temperature(*scored["dev"][:2]) if softmax and "dev" in scored else None
     out = []
     for name, (probs, refs, dists) in scored.items():
         row = {"set": name, "temperature": round(t, 4) if t else "n/a",
                "fitted_on": ("dev (in-sample)" if name == "dev" else "dev") if t else
-               ("sigmoid head: scores normalised, no temperature" if not softmax else "no labelled dev set")}
+               (f"{head_output} head: scores as a distribution (class_scores), no temperature" if not softmax
+                else "no labelled dev set")}
         for tag, p in (("before", probs), ("after", scale(probs, t) if t else None)):
             if p is None:
                 continue
@@ -231,6 +246,7 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
             entries[name] = read_entries(labels / f"{name}.json")
             raw[name] = predict_set(model, entries[name], data_root, batch_size)
             print(f"stage 4: predicted {len(raw[name][0])} utterances of {name} with {model_dir}")
+        write_head_output(results, model.hparams.head_output)
         t = calibrate(model_dir, labels, raw, model.classes, results, model.hparams.head_output) \
             if model.classes else None
         predictions = {}

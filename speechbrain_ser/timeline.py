@@ -42,6 +42,8 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
+from .class_scores import distribution
+
 MARGIN_SECONDS = 0.05
 DEFINITIONS = {
     "frame_accuracy": "time-weighted frame accuracy: share of the reference duration whose predicted "
@@ -187,6 +189,7 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
                 attrs.append(a)
             rows.append(r)
     result = {"path": str(path), "duration": rows[-1]["end"], "window": window, "hop": hop,
+              "head_output": getattr(getattr(model, "hparams", None), "head_output", "softmax"),
               "windows": rows, "segments": []}
     if probs:
         starts = np.array([r["start"] for r in rows])
@@ -279,7 +282,7 @@ def plot_timeline(tl: dict, path, classes: list | None = None, attributes: list 
     k = 1
     if classes:
         edges, p = cells(starts, ends, np.array([[r["probs"][c] for c in classes] for r in rows]))
-        p = p / p.sum(1, keepdims=True)  # sigmoid heads: shares of the summed scores
+        p = distribution(p, tl.get("head_output", "softmax"))  # sigmoid / MSE heads: class_scores
         x = np.repeat(edges, 2)[1:-1]
         ax = axes[k]
         ax.stackplot(x, np.repeat(p, 2, axis=0).T, labels=classes, colors=[colours[c] for c in classes])

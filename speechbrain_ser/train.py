@@ -144,6 +144,8 @@ def build(argv, for_training=True):
     unused = {"domain_head": "domain_weight", "gender_head": "gender_weight", "speaker_head": "speaker_weight"}
     modules = {k: v for k, v in hp["modules"].items()
                if v is not None and not (k in unused and not hp.get(unused[k], 0))}
+    if "upstream" in modules and "layer_sum" in modules and hasattr(modules["upstream"], "n_layers"):
+        modules["layer_sum"].check(modules["upstream"].n_layers, type(modules["upstream"]).__name__)
     hp["checkpointer"].add_recoverables(modules)
     if "upstream" in modules and not any(p.requires_grad for p in modules["upstream"].parameters()):
         hp["checkpointer"].add_recoverable("upstream", modules["upstream"], custom_save_hook=SaveFrozenOnce())

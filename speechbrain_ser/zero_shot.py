@@ -14,7 +14,8 @@ Utterances with a soft target but no hard label (EmoDB boredom, MSP-Podcast
 contempt under the unified mapping) are predicted but not in the hard-label
 metrics; ``soft_scores.csv`` gives, per corpus and native label, the mean
 probability mass the model puts on the classes of that label's mapping row
-(probabilities renormalised over the inventory), beside the mass a uniform
+(the head's outputs as a distribution, ``class_scores.distribution``, renormalised over
+the inventory), beside the mass a uniform
 guess over the inventory would put there.
 
 Writes ``zero_shot.csv`` (one row per set × corpus, set × language and set),
@@ -79,7 +80,8 @@ def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
     for (corpus, native, cls), rows_i in sorted(groups.items()):
         inv = inventory[corpus]
         p = probs[rows_i][:, inv]
-        p = p / p.sum(1, keepdims=True)
+        total = p.sum(1, keepdims=True)
+        p = np.where(total > 0, p / np.where(total > 0, total, 1), 1 / len(inv))
         on = [inv.index(classes.index(c)) for c in cls if classes.index(c) in inv]
         rows.append(dict(corpus=corpus, native=native, n=len(rows_i), classes=" ".join(cls),
                          mean_mass=round(float(p[:, on].sum(1).mean()), 4),
@@ -89,13 +91,18 @@ def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
 
 def score(results: Path, labels: Path, predictions: dict):
     """``predictions``: {set: (ids, probs, attributes)} from stage 4's predict step."""
+    from .class_scores import distribution
+    from .evaluate import read_head_output
+
     classes = read_entries(labels / "summary.json")["space"]
     inventory = inventories(labels, classes)
+    head_output = read_head_output(results)
     all_rows, soft_rows = [], []
     for name, (ids, probs, _) in predictions.items():
         entries = read_entries(labels / f"{name}.json")
         all_rows += [{"set": name, **r} for r in score_groups(entries, ids, probs, classes, inventory)]
-        soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, probs, classes, inventory)]
+        soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, distribution(probs, head_output),
+                                                              classes, inventory)]
     write_json_atomic(results / "inventory.json", {c: [classes[i] for i in v] for c, v in inventory.items()})
     write_csv_atomic(results / "soft_scores.csv", ["set", "corpus", "native", "n", "classes", "mean_mass",
                                                    "uniform_mass"], soft_rows)

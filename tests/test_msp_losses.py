@@ -90,8 +90,8 @@ def test_threshold_tuning_raises_dev_macro_f1():
     logits[:, 0] += 2.0                      # ... but biased to class 0
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     before = metrics.classification(refs, probs.argmax(1), range(3))["macro_f1"]
-    off = tune_offsets(probs, refs)
-    after = metrics.classification(refs, apply_offsets(probs, off), range(3))["macro_f1"]
+    off = tune_offsets(probs, refs, "softmax")
+    after = metrics.classification(refs, apply_offsets(probs, off, "softmax"), range(3))["macro_f1"]
     assert after > before + 0.1
     assert off[1] > off[0] and off[2] > off[0]
 

@@ -75,6 +75,13 @@ def _check_debug_run(out):
     assert (out / "hyperparams.yaml").exists()
 
 
+def test_a_wrong_encoder_layers_fails_when_the_brain_is_built(labels, tmp_path):
+    """5 weights on Whisper tiny's 5 hidden states train; 3 would silently weight the bottom 3."""
+    r = _train(RECIPE / "hparams" / "whisper_tiny.yaml", labels, tmp_path / "t", "--encoder_layers", "3")
+    assert r.returncode != 0
+    assert "encoder_layers is 3 but the WhisperUpstream returns 5 hidden states" in r.stderr, r.stderr[-1500:]
+
+
 def test_resume_after_interruption(labels, tmp_path):
     hp = RECIPE / "hparams" / "whisper_tiny.yaml"
     out = tmp_path / "run"

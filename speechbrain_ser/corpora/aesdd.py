@@ -26,7 +26,7 @@ from .base import Row, Skip, check_label, each_file
 NAME, LANGUAGE, DIRNAME = "aesdd", "el", "AESDD"
 FOLDERS = {"a": "anger", "d": "disgust", "f": "fear", "h": "happiness", "s": "sadness"}
 LABELS = set(FOLDERS)
-LAYOUTS = [r"(?P<emo>[a-z])(?P<num>\d\d) ?\((?P<actor>\d+)\)(?P<take>[a-z]?)\.wav"]
+LAYOUTS = [r"(?P<emo>[a-z])(?P<num>\d\d) ?\((?P<actor>\d+)\)(?P<take>[a-z]?)"]
 
 
 def _row(f: Path, m) -> Row:

@@ -24,7 +24,7 @@ NAME, LANGUAGE, DIRNAME = "ased", "am", "ASED"
 CODES = {"n": "1", "f": "2", "h": "3", "s": "4", "a": "5"}
 LABELS = set(CODES)
 FOLDERS = {"01neutral": "n", "02fearful": "f", "03happy": "h", "04sad": "s", "05angry": "a"}
-LAYOUTS = [r"(?P<emo>[a-z])(?P<k>\d)-(?P<sent>\d\d)-(?P<rep>\d\d)-(?P<g>\d\d)-(?P<spk>\d\d)\.wav"]
+LAYOUTS = [r"(?P<emo>[a-z])(?P<k>\d)-(?P<sent>\d\d)-(?P<rep>\d\d)-(?P<g>\d\d)-(?P<spk>\d\d)"]
 
 
 def _row(f: Path, m) -> Row:

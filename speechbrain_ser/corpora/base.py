@@ -25,7 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-AUDIO_EXTENSIONS = (".wav", ".flac")
+def _soundfile_extensions() -> tuple:
+    """Every file extension libsndfile (through soundfile) reads: WAV, FLAC, AIFF (CaFE's
+    192 kHz release), OGG, MP3 where the library has it, ... (headerless RAW excluded)."""
+    import soundfile as sf
+
+    exts = {f.lower() for f in sf.available_formats()} - {"raw"}
+    exts |= {"aif"} if "aiff" in exts else set()
+    exts |= {"oga", "opus"} if "ogg" in exts else set()
+    return tuple(sorted("." + e for e in exts))
+
+
+AUDIO_EXTENSIONS = _soundfile_extensions()
 # Folders that archive tools add and that never hold corpus audio.
 IGNORED_DIRS = {"__MACOSX"}
 
@@ -44,7 +55,7 @@ class Row:
     """One utterance as a corpus module reads it (before validation)."""
     id: str
     path: Path
-    speaker: str
+    speaker: Optional[str]           # None: not known (never a speaker class, split alone)
     gender: str                      # "F" / "M" / "U"
     native: str                      # native label as the corpus spells it
     source: str = ""                 # "file[:line]" the label came from
@@ -72,6 +83,23 @@ class Skip(Exception):
     """Raised by a reader's per-file function: this one file is unusable (the reason)."""
 
 
+class OtherPart(Skip):
+    """Raised for a file of another part of the release (RAVDESS song files next to the
+    speech files): listed in ``rejected_<corpus>.tsv`` as skipped, not counted as data lost."""
+
+
+def audio_file(path: Path) -> Path:
+    """``path`` when it exists, else the file of the same stem with another audio extension
+    (label files name ``x.wav``; a FLAC copy of the corpus holds ``x.flac``); ``path`` when none does."""
+    if path.exists():
+        return path
+    for ext in AUDIO_EXTENSIONS:
+        other = path.with_suffix(ext)
+        if other.exists():
+            return other
+    return path
+
+
 def _audio_files(root: Path) -> Iterator[Path]:
     """Audio files at any depth below ``root``, sorted; hidden files and folders
     (``.DS_Store``, ``._x.wav`` AppleDouble files) and ``__MACOSX`` are not corpus audio."""
@@ -84,8 +112,11 @@ def _audio_files(root: Path) -> Iterator[Path]:
 
 def compile_layouts(layouts, flags=0) -> list:
     r"""Each layout matches the end of a path relative to the corpus root, starting at a
-    folder boundary: ``Actor_\d\d/x\.wav`` matches ``Audio_Speech_Actors_01-24/Actor_18/x.wav``."""
-    return [re.compile(r"(?:^|/)(?:" + x + r")$", flags) for x in layouts]
+    folder boundary, *without* the file extension: any audio extension soundfile reads is
+    accepted (``AUDIO_EXTENSIONS``, any case), once here for every reader. ``Actor_\d\d/x``
+    matches ``Audio_Speech_Actors_01-24/Actor_18/x.wav`` and ``Actor_18/x.FLAC``."""
+    ext = r"\.(?i:" + "|".join(re.escape(e[1:]) for e in AUDIO_EXTENSIONS) + ")"
+    return [re.compile(r"(?:^|/)(?:" + x + r")" + ext + "$", flags) for x in layouts]
 
 
 def find_audio(root: Path, layouts, corpus: str, flags=0) -> Iterator[tuple]:
@@ -111,6 +142,8 @@ def each_file(root: Path, layouts, corpus: str, row: Callable, flags=0) -> Itera
             continue
         try:
             yield row(f, m)
+        except OtherPart as e:
+            yield Reject(f, f"skipped: {e}", counts=False)
         except Skip as e:
             yield Reject(f, str(e))
 

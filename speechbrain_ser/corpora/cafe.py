@@ -24,8 +24,8 @@ LABELS = {"C", "D", "J", "N", "P", "S", "T"}
 SENTENCES = {"1": "Un cheval fou dans mon jardin.", "2": "Deux ânes aigris au pelage brun.",
              "3": "Trois cygnes aveugles au bord du lac.", "4": "Quatre vieilles truies éléphantesques.",
              "5": "Cinq pumas fiers et passionnés.", "6": "Six ours aimants domestiqués."}
-LAYOUTS = [r"(?P<actor>\d\d)-(?P<emo>[A-Z])-(?P<inten>[12])-(?P<sent>\d)\.wav",
-           r"(?P<actor>\d\d)-(?P<emo>N)-(?P<sent>\d)\.wav"]
+LAYOUTS = [r"(?P<actor>\d\d)-(?P<emo>[A-Z])-(?P<inten>[12])-(?P<sent>\d)",
+           r"(?P<actor>\d\d)-(?P<emo>N)-(?P<sent>\d)"]
 
 
 def _row(f: Path, m) -> Row:

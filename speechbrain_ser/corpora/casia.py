@@ -21,7 +21,7 @@ NAME, LANGUAGE, DIRNAME = "casia", "zh", "CASIA"
 LABELS = {"angry", "fear", "happy", "neutral", "sad", "surprise"}
 GENDER = {"liuchanhg": "F", "wangzhe": "M", "zhaoquanyin": "F", "ZhaoZuoxiang": "M"}
 CANONICAL = {k.lower(): k for k in GENDER}
-LAYOUTS = [r"(?P<spk>[A-Za-z]+)/(?P<emo>[A-Za-z]+)/(?P<num>\d{3})\.wav"]
+LAYOUTS = [r"(?P<spk>[A-Za-z]+)/(?P<emo>[A-Za-z]+)/(?P<num>\d{3})"]
 
 
 def _row(f: Path, m) -> Row:

@@ -17,7 +17,7 @@ from .base import Row, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "castro_lima", "pt", "CastroLima"
 LABELS = {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"}
-LAYOUTS = [r"(?P<item>\d+)(?P<kind>[sp])(?P<spk>[AB])_(?P<emo>[a-z]+)(?P<take>\d+)\.wav"]
+LAYOUTS = [r"(?P<item>\d+)(?P<kind>[sp])(?P<spk>[AB])_(?P<emo>[a-z]+)(?P<take>\d+)"]
 
 
 def _row(f: Path, m) -> Row:

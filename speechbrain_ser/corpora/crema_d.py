@@ -27,7 +27,7 @@ SENTENCES = {
     "DFA": "Don't forget a jacket", "ITS": "I think I've seen this before",
     "TSI": "The surface is slick", "WSI": "We'll stop in a couple of minutes",
 }
-LAYOUTS = [r"(?P<actor>\d{4})_(?P<sent>[A-Z]{3})_(?P<emo>[A-Z]{3})_(?P<level>LO|MD|HI|XX)\.wav"]
+LAYOUTS = [r"(?P<actor>\d{4})_(?P<sent>[A-Z]{3})_(?P<emo>[A-Z]{3})_(?P<level>LO|MD|HI|XX)"]
 
 
 def prepare(root: Path):

@@ -29,7 +29,7 @@ TEXTS = {"a01": "Der Lappen liegt auf dem Eisschrank.",
          "b03": "An den Wochenenden bin ich jetzt immer nach Hause gefahren und habe Agnes besucht.",
          "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen.",
          "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen."}
-LAYOUTS = [r"(?P<spk>\d\d)(?P<text>[ab]\d\d)(?P<emo>[A-Z])(?P<ver>[a-z])\.wav"]
+LAYOUTS = [r"(?P<spk>\d\d)(?P<text>[ab]\d\d)(?P<emo>[A-Z])(?P<ver>[a-z])"]
 
 
 def _row(f: Path, m) -> Row:

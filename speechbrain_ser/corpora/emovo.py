@@ -16,7 +16,7 @@ from .base import Row, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "emovo", "it", "EMOVO"
 LABELS = {"dis", "gio", "neu", "pau", "rab", "sor", "tri"}
-LAYOUTS = [r"(?P<emo>[a-z]{3})-(?P<spk>[fm][1-3])-(?P<sent>[a-z]\d)\.wav"]
+LAYOUTS = [r"(?P<emo>[a-z]{3})-(?P<spk>[fm][1-3])-(?P<sent>[a-z]\d)"]
 
 
 def _row(f: Path, m) -> Row:

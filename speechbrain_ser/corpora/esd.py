@@ -39,7 +39,7 @@ GENDER = {"0001": "F", "0002": "F", "0003": "F", "0004": "M", "0005": "M", "0006
           "0013": "M", "0014": "M", "0015": "F", "0016": "F", "0017": "F", "0018": "F",
           "0019": "F", "0020": "M"}
 SPLITS = {"train": "train", "evaluation": "dev", "test": "test"}
-LAYOUTS = [r"(?P<spk>\d{4})/(?P<emo>[A-Za-z]+)/(?:(?P<split>train|evaluation|test)/)?(?P=spk)_(?P<num>\d{6})\.wav"]
+LAYOUTS = [r"(?P<spk>\d{4})/(?P<emo>[A-Za-z]+)/(?:(?P<split>train|evaluation|test)/)?(?P=spk)_(?P<num>\d{6})"]
 
 
 def language_of(speaker: str) -> str:

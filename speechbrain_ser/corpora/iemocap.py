@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import CorpusError, Row
+from .base import CorpusError, Row, audio_file
 
 NAME, LANGUAGE, DIRNAME = "iemocap", "en", "IEMOCAP_full_release"
 LABELS = {"neu", "hap", "exc", "sad", "ang", "fru", "sur", "fea", "dis", "oth", "xxx"}
@@ -106,7 +106,7 @@ def prepare(root: Path, self_evaluations: bool = False):
                     if m:
                         texts[m.group(1)] = m.group(2)
             for utt, e in evals.items():
-                wav = sess / "sentences" / "wav" / ev.stem / f"{utt}.wav"
+                wav = audio_file(sess / "sentences" / "wav" / ev.stem / f"{utt}.wav")
                 where = f"{ev}:{e['line']}"
                 gender = utt.split("_")[-1][0]
                 if gender not in "FM":

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import CorpusError, Row, read_csv
+from .base import AUDIO_EXTENSIONS, CorpusError, Row, audio_file, read_csv
 
 log = logging.getLogger(__name__)
 NAME, LANGUAGE, DIRNAME = "msp_podcast", "en", "MSP-Podcast"
@@ -125,7 +125,7 @@ def read_consensus(labels: Path):
 
 
 def _unlabelled(path: Path, where: str, split: str = "test3") -> Row:
-    return Row(id=path.stem, path=path, speaker=f"msp_unknown_{path.stem}", gender="U", native=None,
+    return Row(id=path.stem, path=path, speaker=None, gender="U", native=None,
                source=where, split=split, extra={"detail_source": ""})
 
 
@@ -145,21 +145,23 @@ def prepare(root: Path):
         listed.add(fname)
         split, emo = SPLITS[r["Split_Set"]], r["EmoClass"].strip()
         if split == "test3" and not emo:
-            yield _unlabelled(audios / fname, at)
+            yield _unlabelled(audio_file(audios / fname), at)
             continue
         if emo not in LABELS:
             raise CorpusError(where[0], f"unknown MSP-Podcast label '{emo}' (known: {sorted(LABELS)})", *where[1:])
         tpath = transcripts / f"{stem}.txt" if has_transcripts else None
         spk = r["SpkrID"].strip()
-        yield Row(id=stem, path=audios / fname,
-                  speaker=f"msp_{spk}" if spk and spk.lower() != "unknown" else f"msp_unknown_{stem}",
+        yield Row(id=stem, path=audio_file(audios / fname),
+                  speaker=f"msp_{spk}" if spk and spk.lower() != "unknown" else None,  # unknown: no class
                   gender={"Female": "F", "Male": "M"}.get(r["Gender"].strip(), "U"),
                   native=emo, source=at, split=split,
                   transcript=tpath.read_text(encoding="utf-8").strip() if tpath and tpath.exists() else None,
                   votes=detailed.get(fname),
                   avd=[_float(r[c], where, c) for c in ("EmoAct", "EmoVal", "EmoDom")],
                   extra={"detail_source": dname})
-    blind = sorted(p for p in audios.glob("*.wav") if "test3" in p.name.lower() and p.name not in listed)
+    listed_stems = {Path(x).stem for x in listed}
+    blind = sorted(p for p in audios.glob("*") if p.suffix.lower() in AUDIO_EXTENSIONS
+                   and "test3" in p.name.lower() and p.stem not in listed_stems)
     if blind:
         log.info("MSP-Podcast: %d Test3 files in Audios/ (no labels: the blind test set)", len(blind))
     for p in blind:

@@ -28,7 +28,7 @@ from .base import Reject, Row, Skip, check_label, each_file, read_csv
 log = logging.getLogger(__name__)
 NAME, LANGUAGE, DIRNAME = "nemo", "pl", "nEMO"
 LABELS = {"anger", "fear", "happiness", "neutral", "sadness", "surprised"}
-LAYOUTS = [r"(?P<spk>[A-Z]{2}\d)_(?P<emo>[a-z]+)_(?P<num>\d+)\.wav"]
+LAYOUTS = [r"(?P<spk>[A-Z]{2}\d)_(?P<emo>[a-z]+)_(?P<num>\d+)"]
 COLUMNS = ["file_id", "emotion", "raw_text", "speaker_id", "gender"]
 
 

@@ -12,15 +12,17 @@ as the zip unpacks; the same under its archive folder
 (``Audio_Speech_Actors_01-24/Actor_18/...``); the Kaggle re-pack that ships both
 trees (the second copy of a file is listed as a duplicate, not read twice); flat
 folders of these names.
-Rejected (listed in ``rejected_ravdess.tsv``): song files (vocal channel 02, from
-``Audio_Song_Actors_01-24``), other modalities, unknown codes, a file whose actor
-number differs from its ``Actor_NN`` folder, names outside the convention.
+Skipped (listed in ``rejected_ravdess.tsv`` but not counted as rejects: they belong to
+other parts of the release): song files (vocal channel 02, from
+``Audio_Song_Actors_01-24``) and other modalities. Rejected: unknown codes, a file whose
+actor number differs from its ``Actor_NN`` folder, names outside the convention.
+Any audio format soundfile reads (the release's WAV, a FLAC copy).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Row, Skip, check_label, each_file
+from .base import OtherPart, Row, Skip, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "ravdess", "en", "RAVDESS"
 EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry",
@@ -29,15 +31,17 @@ LABELS = set(EMOTIONS.values())
 STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 INTENSITY = {"01": "normal", "02": "strong"}
 LAYOUTS = [r"(?:Actor_(?P<folder>\d\d)/)?(?P<mod>\d\d)-(?P<chan>\d\d)-(?P<emo>\d\d)-(?P<inten>\d\d)"
-           r"-(?P<stmt>\d\d)-(?P<rep>\d\d)-(?P<actor>\d\d)\.wav"]
+           r"-(?P<stmt>\d\d)-(?P<rep>\d\d)-(?P<actor>\d\d)"]
 
 
 def _row(f: Path, m) -> Row:
     g = m.groupdict()
     if g["mod"] != "03":
-        raise Skip(f"modality {g['mod']} is not audio-only (03)")
+        raise OtherPart(f"modality {g['mod']} is not audio-only (03)")
+    if g["chan"] == "02":
+        raise OtherPart("vocal channel 02: the song part of the release, not speech (01)")
     if g["chan"] != "01":
-        raise Skip(f"vocal channel {g['chan']} is song, not speech (01)")
+        raise Skip(f"unknown RAVDESS vocal channel {g['chan']}")
     if g["folder"] and g["folder"] != g["actor"]:
         raise Skip(f"actor {g['actor']} in the folder of actor {g['folder']}")
     if g["inten"] not in INTENSITY or g["stmt"] not in STATEMENTS:

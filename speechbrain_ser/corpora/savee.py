@@ -18,8 +18,8 @@ from .base import Row, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "savee", "en", "SAVEE"
 LABELS = {"a", "d", "f", "h", "n", "sa", "su"}
-LAYOUTS = [r"(?P<spk>DC|JE|JK|KL)/(?P<code>sa|su|[a-z])(?P<num>\d\d)\.wav",
-           r"(?P<spk>DC|JE|JK|KL)_(?P<code>sa|su|[a-z])(?P<num>\d\d)\.wav"]
+LAYOUTS = [r"(?P<spk>DC|JE|JK|KL)/(?P<code>sa|su|[a-z])(?P<num>\d\d)",
+           r"(?P<spk>DC|JE|JK|KL)_(?P<code>sa|su|[a-z])(?P<num>\d\d)"]
 
 
 def _row(f: Path, m) -> Row:

@@ -18,7 +18,7 @@ from .base import Row, Skip, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "shemo", "fa", "ShEMO"
 LABELS = {"A", "F", "H", "N", "S", "W"}
-LAYOUTS = [r"(?P<g>[FM])(?P<spk>\d\d)(?P<emo>[A-Z])(?P<num>\d\d)\.wav"]
+LAYOUTS = [r"(?P<g>[FM])(?P<spk>\d\d)(?P<emo>[A-Z])(?P<num>\d\d)"]
 
 
 def _row(f: Path, m) -> Row:

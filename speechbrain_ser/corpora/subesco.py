@@ -18,7 +18,7 @@ from .base import Row, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "subesco", "bn", "SUBESCO"
 LABELS = {"ANGRY", "DISGUST", "FEAR", "HAPPY", "NEUTRAL", "SAD", "SURPRISE"}
-LAYOUTS = [r"(?P<g>[FM])_(?P<num>\d\d)_(?P<name>[A-Z]+)_S_(?P<sent>\d+)_(?P<emo>[A-Z]+)_(?P<take>\d)\.wav"]
+LAYOUTS = [r"(?P<g>[FM])_(?P<num>\d\d)_(?P<name>[A-Z]+)_S_(?P<sent>\d+)_(?P<emo>[A-Z]+)_(?P<take>\d)"]
 
 
 def _row(f: Path, m) -> Row:

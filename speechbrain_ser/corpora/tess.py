@@ -22,7 +22,7 @@ from .base import Row, check_label, each_file
 
 NAME, LANGUAGE, DIRNAME = "tess", "en", "TESS"
 LABELS = {"angry", "disgust", "fear", "happy", "neutral", "ps", "sad"}
-LAYOUTS = [r"(?P<spk>OAF|YAF|OA)_(?P<word>[^_/]+)_(?P<emo>[A-Za-z]+)\.wav"]
+LAYOUTS = [r"(?P<spk>OAF|YAF|OA)_(?P<word>[^_/]+)_(?P<emo>[A-Za-z]+)"]
 
 
 def _row(f: Path, m) -> Row:

@@ -17,7 +17,7 @@ from .base import Row, Skip, each_file
 NAME, LANGUAGE, DIRNAME = "urdu", "ur", "URDU"
 LABELS = {"Angry", "Happy", "Neutral", "Sad"}
 LETTERS = {x[0]: x for x in LABELS}
-LAYOUTS = [r"S(?P<g>[MF])(?P<num>\d+)_F(?P<grp>\d+)_(?P<letter>[AHNS])(?P<n>\d+)\.wav"]
+LAYOUTS = [r"S(?P<g>[MF])(?P<num>\d+)_F(?P<grp>\d+)_(?P<letter>[AHNS])(?P<n>\d+)"]
 
 
 def _row(f: Path, m) -> Row:

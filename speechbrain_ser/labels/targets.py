@@ -21,7 +21,9 @@ Two policies, one per recipe:
 
 Corpora without an official partition are split by speaker (speaker-disjoint
 dev and test) when they have at least 3 speakers, else by utterance; both
-deterministic given the seed.
+deterministic given the seed. A corpus module can name another unit
+(``SPLIT_UNIT``: MESD splits by word, its speaker ids being voice types), and
+utterances of unknown speakers are split one by one (``assign_splits``).
 """
 from __future__ import annotations
 
@@ -41,23 +43,45 @@ def _h(*keys) -> float:
     return int(d[:8], 16) / 2 ** 32
 
 
-def assign_splits(entries: dict, dev: float, test: float, seed: int) -> str:
-    """Fill ``split`` where the corpus has none; return how ("official", "speaker", "utterance")."""
+def assign_splits(entries: dict, dev: float, test: float, seed: int, unit: str = "speaker") -> str:
+    """Fill ``split`` where the corpus has none; return how ("official", the unit, "utterance").
+
+    The unit is the speaker unless the corpus module says otherwise (``SPLIT_UNIT``; MESD's
+    file names identify only the voice type, so it splits by word). Units go whole to one
+    split, deterministically given the seed. An utterance whose unit is unknown (``None``:
+    MSP-Podcast's ``Unknown`` speakers) is its own unit, assigned by its id: unknown
+    speakers are never merged into one giant speaker.
+    """
     if all(e["split"] for e in entries.values()):
         return "official"
-    speakers = sorted({e["speaker"] for e in entries.values()}, key=lambda s: _h(seed, s))
-    if len(speakers) >= 3:
-        n_test = max(1, round(test * len(speakers)))
-        n_dev = max(1, round(dev * len(speakers)))
-        role = {s: "test" for s in speakers[:n_test]}
-        role.update({s: "dev" for s in speakers[n_test:n_test + n_dev]})
-        for e in entries.values():
-            e["split"] = e["split"] or role.get(e["speaker"], "train")
-        return "speaker"
-    for uid, e in entries.items():
+
+    def by_id(uid):
         r = _h(seed, uid)
-        e["split"] = e["split"] or ("test" if r < test else "dev" if r < test + dev else "train")
+        return "test" if r < test else "dev" if r < test + dev else "train"
+
+    units = sorted({e.get(unit) for e in entries.values() if e.get(unit) is not None}, key=lambda s: _h(seed, s))
+    if len(units) >= 3:
+        n_test = max(1, round(test * len(units)))
+        n_dev = max(1, round(dev * len(units)))
+        role = {s: "test" for s in units[:n_test]}
+        role.update({s: "dev" for s in units[n_test:n_test + n_dev]})
+        for uid, e in entries.items():
+            g = e.get(unit)
+            e["split"] = e["split"] or (by_id(uid) if g is None else role.get(g, "train"))
+        return unit
+    for uid, e in entries.items():
+        e["split"] = e["split"] or by_id(uid)
     return "utterance"
+
+
+def split_unit(corpus: str) -> str:
+    """The manifest field a corpus without an official partition is split by."""
+    from .. import corpora
+
+    try:
+        return getattr(corpora.get(corpus), "SPLIT_UNIT", "speaker")
+    except KeyError:
+        return "speaker"
 
 
 def vote_summary(votes: list, classes: list) -> dict:
@@ -86,7 +110,8 @@ def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
     for corpus, entries in manifests.items():
         entries = {k: dict(v) for k, v in entries.items()}
         how = "zeroshot" if corpus in held_out else assign_splits(
-            entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2), cfg.get("seed", 0))
+            entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2), cfg.get("seed", 0),
+            split_unit(corpus))
         hard_of = {n: scoring_class(mapping, corpus, n, score_as) for n in mapping.corpora[corpus].rows}
         excluded, unscored, from_votes = {}, {}, 0
         for uid, e in entries.items():

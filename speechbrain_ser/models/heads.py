@@ -32,6 +32,18 @@ class WeightedLayerSum(nn.Module):
             hiddens = hiddens[self.layers]
         return _layer_sum(torch.softmax(self.weights, 0), hiddens)
 
+    def check(self, n_hidden: int, where: str = "upstream"):
+        """Fail unless these weights fit an upstream returning ``n_hidden`` hidden states
+        (a mismatch would silently weight only the first layers)."""
+        if self.layers:
+            bad = [i for i in self.layers if not -n_hidden <= i < n_hidden]
+            if bad:
+                raise ValueError(f"upstream_layers {bad} do not exist: the {where} returns {n_hidden} hidden "
+                                 f"states (embeddings + transformer layers, indices 0-{n_hidden - 1})")
+        elif len(self.weights) != n_hidden:
+            raise ValueError(f"encoder_layers is {len(self.weights)} but the {where} returns {n_hidden} hidden "
+                             f"states (embeddings + transformer layers): set encoder_layers: {n_hidden}")
+
 
 def _layer_sum(w, h):
     """sum_l w_l h_l of ``h`` (L, B, T, D), accumulated layer by layer in ``w``'s dtype: ``h`` is
@@ -39,6 +51,8 @@ def _layer_sum(w, h):
     (B, T, L, D) batches), without a converted or transposed copy, and autograd's backward of
     each step is one product with that layer (forward + backward on a cached batch measured
     ~2x faster than ``(w * h).sum(0)``)."""
+    if h.shape[0] != w.shape[0]:
+        raise ValueError(f"{w.shape[0]} layer weights for {h.shape[0]} hidden states")
     out = torch.zeros(h.shape[1:], dtype=w.dtype, device=h.device)
     for layer, weight in zip(h, w):
         out = out.addcmul(layer, weight) if torch.jit.is_tracing() else out.addcmul_(layer, weight)

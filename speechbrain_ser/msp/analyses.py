@@ -8,8 +8,9 @@ import numpy as np
 
 from .. import metrics
 from ..data import read_entries
-from ..evaluate import read_predictions as read_rows
-from ..evaluate import write_predictions
+from ..class_scores import distribution
+from ..evaluate import read_head_output, read_predictions as read_rows
+from ..evaluate import write_head_output, write_predictions
 from ..labels.votes import krippendorff_alpha
 from ..report import markdown, read_csv
 from . import CLASSES, SETS
@@ -35,8 +36,13 @@ def seeds_table(runs: Path) -> str:
 
 
 def ensemble(systems: list, out: Path, labels: Path) -> list:
-    """Average class probabilities and attribute predictions of several trained systems."""
+    """Average class outputs and attribute predictions of several trained systems. Systems whose
+    heads share an output function are averaged as they are; mixed heads are averaged as
+    distributions (``class_scores.distribution``), and the ensemble's outputs are then softmax-like."""
     out.mkdir(parents=True, exist_ok=True)
+    kinds = [read_head_output(Path(s) / "train" / "results") for s in systems]
+    kind = kinds[0] if len(set(kinds)) == 1 else "softmax"
+    write_head_output(out, kind)
     for name in SETS:
         paths = [Path(s) / "train" / "results" / f"predictions_{name}.csv" for s in systems]
         if not all(p.exists() for p in paths):
@@ -46,7 +52,7 @@ def ensemble(systems: list, out: Path, labels: Path) -> list:
         for other in preds[1:]:
             if [r["id"] for r in other[0]] != ids:
                 raise SystemExit(f"{name}: systems predicted different utterances; cannot ensemble")
-        probs = [p[2] for p in preds if p[2] is not None]
+        probs = [p[2] if kind == k else distribution(p[2], k) for p, k in zip(preds, kinds) if p[2] is not None]
         avds = [p[3] for p in preds if p[3] is not None]
         write_predictions(out / f"predictions_{name}.csv", read_entries(labels / f"{name}.json"), ids, CLASSES,
                           np.mean(probs, 0) if probs else None, np.mean(avds, 0) if avds else None)
@@ -68,7 +74,8 @@ def easy_difficult(systems: list, labels: Path, name: str = "dev") -> str:
               "difficult": [u for u in common if not any(c[u] for c in correct)]}
     spk_count: dict = {}
     for e in entries.values():
-        spk_count[e["speaker"]] = spk_count.get(e["speaker"], 0) + 1
+        if e["speaker"] is not None:  # an unknown speaker is alone (counts 1)
+            spk_count[e["speaker"]] = spk_count.get(e["speaker"], 0) + 1
     rows = []
     for g, us in groups.items():
         d = [entries[u]["duration"] for u in us]
@@ -76,7 +83,7 @@ def easy_difficult(systems: list, labels: Path, name: str = "dev") -> str:
         rows.append({"group": g, "count": len(us),
                      "duration": metrics.mean_std(d, 2),
                      "alpha": f"{krippendorff_alpha(units):.3f}" if len(units) > 1 else "-",
-                     "speaker_freq": f"{np.mean([spk_count[entries[u]['speaker']] for u in us]):.1f}" if us else "-",
+                     "speaker_freq": f"{np.mean([spk_count.get(entries[u]['speaker'], 1) for u in us]):.1f}" if us else "-",
                      "female": sum(entries[u]["gender"] == "F" for u in us),
                      "male": sum(entries[u]["gender"] == "M" for u in us)})
     return (f"Easy/difficult {name} utterances across {len(systems)} systems ({len(common)} scored)\n\n"

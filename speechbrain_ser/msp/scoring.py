@@ -26,12 +26,12 @@ def labelled(entries, ids):
                      for u in ids])
 
 
-def score_set(entries, ids, probs, avd, offsets=None) -> dict:
+def score_set(entries, ids, probs, avd, offsets=None, head_output: str = "softmax") -> dict:
     out = {}
     refs = labelled(entries, ids)
     keep = refs >= 0
     if probs is not None and keep.any():
-        preds = probs.argmax(1) if offsets is None else apply_offsets(probs, offsets)
+        preds = probs.argmax(1) if offsets is None else apply_offsets(probs, offsets, head_output)
         out.update(metrics.classification(refs[keep], preds[keep], range(len(CLASSES))))
     if avd is not None:
         gold = np.array([entries[u].get("avd") or [np.nan] * 3 for u in ids], float)
@@ -54,13 +54,16 @@ def read_predictions(path: Path):
 
 def metrics_rows(results: Path, labels: Path) -> list:
     """Score every predictions file in ``results`` (raw and with tuned thresholds)."""
+    from ..evaluate import read_head_output
+
     rows, offsets = [], None
+    head_output = read_head_output(results)
     dev_path = results / "predictions_dev.csv"
     if dev_path.exists():
         ids, probs, _ = read_predictions(dev_path)
         refs = labelled(read_entries(labels / "dev.json"), ids)
         if probs is not None and (refs >= 0).any():
-            offsets = tune_offsets(probs[refs >= 0], refs[refs >= 0])
+            offsets = tune_offsets(probs[refs >= 0], refs[refs >= 0], head_output)
             write_json_atomic(results / "thresholds.json", dict(zip(CLASSES, offsets.tolist())))
     for name in SETS:
         p = results / f"predictions_{name}.csv"
@@ -71,11 +74,12 @@ def metrics_rows(results: Path, labels: Path) -> list:
         for tuned in (False, True):
             if tuned and (offsets is None or probs is None):
                 continue
-            s = score_set(entries, ids, probs, avd if not tuned else None, offsets if tuned else None)
+            s = score_set(entries, ids, probs, avd if not tuned else None, offsets if tuned else None, head_output)
             if s:
                 rows.append({"set": name, "thresholds": "tuned on dev" if tuned else "argmax",
                              **{k: round(v, 4) for k, v in s.items() if k != "n"}, "n": s.get("n", len(ids))})
-        write_submissions(results, name, ids, probs, avd, offsets if offsets is not None else np.zeros(8))
+        write_submissions(results, name, ids, probs, avd, offsets if offsets is not None else np.zeros(8),
+                          head_output)
     return rows
 
 

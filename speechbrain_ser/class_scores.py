@@ -1,0 +1,68 @@
+"""What a categorical head's outputs mean, one definition per ``head_output``.
+
+A head is read through the output function its loss trained (``losses.OUTPUTS``):
+
+* ``softmax``: probabilities (cross-entropy family, KLD, MSE after softmax);
+* ``sigmoid``: one-vs-rest scores in (0, 1) that need not sum to 1 (BCE family);
+* ``identity``: raw scores of a head trained with plain MSE on soft targets
+  (Halmai & Gosztolya): any real numbers, near a distribution only on average.
+
+Two views of those outputs are used downstream, and nothing else re-derives them:
+
+``decision_scores``
+    The scale on which per-class offsets (CONILIUM's threshold tuning) are added
+    before the argmax: log p for softmax and sigmoid outputs, the raw score itself
+    for MSE heads (their outputs can be above 1 or below 0, where a log is undefined
+    or clipped flat). Both maps are monotone, so with zero offsets the decision is
+    the argmax of the outputs, whatever the head.
+
+``distribution``
+    A distribution over the classes, for calibration measures, soft scores and
+    timelines: softmax outputs as they are; sigmoid scores divided by their sum
+    (positive); MSE scores projected onto the probability simplex (the closest
+    distribution in squared error, which is what an MSE head approximates; Duchi et
+    al. 2008, "Efficient projections onto the l1-ball"). The projection keeps the
+    order of the scores, so the argmax is unchanged, and it is defined for any
+    input (no division by a sum that can be 0).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+HEAD_OUTPUTS = ("softmax", "sigmoid", "identity")
+
+
+def _check(head_output: str):
+    if head_output not in HEAD_OUTPUTS:
+        raise ValueError(f"unknown head_output '{head_output}' (known: {', '.join(HEAD_OUTPUTS)})")
+
+
+def decision_scores(outputs: np.ndarray, head_output: str) -> np.ndarray:
+    """Scores to which threshold offsets are added (see the module docstring)."""
+    _check(head_output)
+    outputs = np.asarray(outputs, float)
+    if head_output == "identity":
+        return outputs
+    return np.log(np.clip(outputs, 1e-12, 1))
+
+
+def simplex_projection(x: np.ndarray) -> np.ndarray:
+    """Row-wise Euclidean projection onto {p >= 0, sum p = 1} (sort-based, Duchi et al. 2008)."""
+    x = np.atleast_2d(np.asarray(x, float))
+    u = -np.sort(-x, axis=1)
+    css = np.cumsum(u, axis=1) - 1
+    k = np.arange(1, x.shape[1] + 1)
+    rho = (u - css / k > 0).sum(1)  # always >= 1
+    tau = css[np.arange(len(x)), rho - 1] / rho
+    return np.maximum(x - tau[:, None], 0)
+
+
+def distribution(outputs: np.ndarray, head_output: str) -> np.ndarray:
+    """A distribution over the classes per row (see the module docstring)."""
+    _check(head_output)
+    outputs = np.asarray(outputs, float)
+    if head_output == "softmax":
+        return outputs
+    if head_output == "sigmoid":
+        return outputs / outputs.sum(-1, keepdims=True)
+    return simplex_projection(outputs.reshape(-1, outputs.shape[-1])).reshape(outputs.shape)
