@@ -62,6 +62,21 @@ def domains_of(entries: dict, key: str) -> list:
     return sorted({e[key] for e in entries.values() if e.get(key) is not None})
 
 
+def trains_on(e: dict, hp: dict) -> bool:
+    """Whether a system trains (and selects) on an utterance: it has a target for one of the
+    system's heads. A hard label always counts for a categorical head; a soft target only
+    with soft targets; valid A/V/D for attribute heads. O/X utterances (``ox``) only with
+    ``keep_unlabelled`` (O/X inclusion), for whichever head has a target for them: an
+    attribute-only system trains on their A/V/D."""
+    if e.get("ox") and not hp.get("keep_unlabelled"):
+        return False
+    categorical = hp.get("head") is not None or not hp.get("avd_heads")
+    if categorical and (e.get("hard") is not None or
+                        (not hp.get("hard_targets") and sum(e.get(hp.get("target_key", "target")) or [0]) > 0)):
+        return True
+    return hp.get("avd_heads") is not None and e.get("avd01") is not None
+
+
 def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,
                  keep_all: bool = False, feats_scp: Path | None = None):
     classes = hp["classes"]
@@ -70,8 +85,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     domain_key = hp.get("domain_key", "corpus")
     max_seconds = hp.get("max_seconds")
     entries = read_entries(path)
-    keep = {k: v for k, v in entries.items() if keep_all or v.get("hard") is not None or
-            (not hard_targets and sum(v.get(key) or [0]) > 0 and (hp.get("keep_unlabelled") or not v.get("ox")))}
+    keep = {k: v for k, v in entries.items() if keep_all or trains_on(v, hp)}
     for e in keep.values():
         for k in ("avd01", "gender", "transcript", key, domain_key):
             e.setdefault(k, None)

@@ -47,7 +47,7 @@ from .stage import content_hash
 
 INFERENCE_MODULES = ["upstream", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
 ATTRIBUTES = ["arousal", "valence", "dominance"]
-ATTRIBUTE_SCALE = [1.0, 7.0]  # MSP-Podcast / IEMOCAP self-assessment scale; training uses (x - 1) / 6
+ATTRIBUTE_SCALE = [1.0, 7.0]  # output scale of attribute heads (trained on [0, 1]: each corpus's scale mapped)
 INTERFACE = "EmotionRecognizer"
 
 

@@ -19,12 +19,16 @@ def restrict(scores: np.ndarray, allowed: list) -> np.ndarray:
 
 DEFINITIONS = {
     "micro_f1": "micro-F1 over the task's class set (equals accuracy when every prediction is in that set)",
-    "macro_f1": "unweighted mean of per-class F1 over the task's fixed class set; a class of the set that "
-                "is neither referenced nor predicted has F1 = 0",
+    "macro_f1": "unweighted mean of per-class F1 over the classes present in the references (the "
+                "literature's convention; a class of the set that no reference has adds no term, a "
+                "prediction of it still counts as an error of the reference's class)",
     "weighted_f1": "per-class F1 averaged with the reference counts as weights",
     "uar": "unweighted average recall: mean recall over the classes present in the references "
            "(a class that is only predicted adds no term)",
     "accuracy": "share of utterances whose prediction equals the reference",
+    "chance_uar": "UAR of a uniformly random guess over the class set: 1 / #classes (chance for UAR only)",
+    "majority": "the majority-class baseline: every utterance predicted as the most frequent reference "
+                "class of the set (its accuracy is that class's share; its UAR is 1 / #classes present)",
 }
 
 
@@ -42,12 +46,20 @@ def classification(refs, preds, labels) -> dict:
     kw = dict(labels=labels, zero_division=0)
     return dict(
         micro_f1=float(f1_score(refs, preds, average="micro", **kw)),
-        macro_f1=float(f1_score(refs, preds, average="macro", **kw)),
+        macro_f1=float(f1_score(refs, preds, labels=present, average="macro", zero_division=0)),
         weighted_f1=float(f1_score(refs, preds, average="weighted", **kw)),
         uar=float(recall_score(refs, preds, labels=present, average="macro", zero_division=0)),
         accuracy=float(accuracy_score(refs, preds)),
         n=int(len(refs)),
     )
+
+
+def majority_baseline(refs, labels) -> dict:
+    """``classification`` of the majority-class baseline: every utterance predicted as the most
+    frequent reference class (the lowest class index on a tie)."""
+    refs = np.asarray(refs)
+    values, counts = np.unique(refs, return_counts=True)
+    return classification(refs, np.full_like(refs, values[counts.argmax()]), labels)
 
 
 def ccc(pred, gold) -> float:

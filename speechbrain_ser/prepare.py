@@ -124,7 +124,7 @@ def stage_labels(config: dict, manifests: Path, out: Path):
         elif config["policy"] == "msp":
             labelled, summary = {}, {}
             for n in names:
-                labelled[n], summary[n] = msp_targets(loaded[n], config)
+                labelled[n], summary[n] = msp_targets(loaded[n], config, n)
         else:
             raise LabelConfigError(f"unknown label policy '{config['policy']}' (unified or msp)")
         merged: dict = {}

@@ -5,7 +5,7 @@
 
 ``zero-shot`` reads ``E/train/results/zero_shot.csv`` and the prediction files,
 prints a Markdown table, and writes ``E/report/``: ``report.md``,
-``zero_shot_bars.png`` (micro/macro-F1 per held-out corpus, chance marked),
+``zero_shot_bars.png`` (micro/macro-F1 per held-out corpus, majority-class accuracy marked),
 ``confusion_<corpus>.png`` per held-out corpus, ``env.json`` (versions, git
 revision, machine) and ``command.sh`` (the exact command to rerun).
 ``ablation`` aggregates runs named ``<variant>_seed<k>`` into mean ± std.
@@ -58,8 +58,8 @@ def plot_bars(z: list, path: Path):
     ax.bar(x - 0.2, [float(r["micro_f1"]) for r in z], 0.4, label="micro-F1")
     ax.bar(x + 0.2, [float(r["macro_f1"]) for r in z], 0.4, label="macro-F1")
     for i, r in enumerate(z):
-        ax.hlines(float(r["chance"]), i - 0.45, i + 0.45, colors="k", linestyles="--",
-                  label="chance (1/#classes)" if i == 0 else None)
+        ax.hlines(float(r["majority_accuracy"]), i - 0.45, i + 0.45, colors="k", linestyles="--",
+                  label="majority-class accuracy" if i == 0 else None)
     ax.set_xticks(x, [f"{r['name']}\n({r['classes'].count(' ') + 1} cl.)" for r in z])
     ax.set_ylim(0, 1)
     ax.set_ylabel("score")
@@ -215,13 +215,15 @@ def zero_shot_report(exp_dir: Path, command: str | None) -> str:
 def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
     rows = read_csv(results / "zero_shot.csv")
     z, d = zero_shot_table(rows)
-    cols = ["name", "n", "n_classes", "chance"] + SHOW
+    cols = ["name", "n", "n_classes", "chance_uar"] + SHOW + ["majority_accuracy", "majority_uar"]
     lang = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "language"]
     text = ["## Zero-shot (held-out corpora, languages unseen in training)", "", markdown(z, cols), "",
             "Per language:", "", markdown(lang, cols), "",
-            "## In-domain test", "", markdown(d, cols), ""]
+            "## In-domain test", "", markdown(d, cols + ["speaker_dependent"]), "",
+            "speaker_dependent = yes: the corpus's test speakers also speak in its training data (TESS's two "
+            "speakers, ESD's official split); those rows are not speaker-independent results.", ""]
     if z:
-        mean = {k: np.mean([float(r[k]) for r in z]) for k in SHOW + ["chance"]}
+        mean = {k: np.mean([float(r[k]) for r in z]) for k in SHOW + ["chance_uar", "majority_accuracy"]}
         text.append("Zero-shot mean over corpora: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
         plot_bars(z, out / "zero_shot_bars.png")
     soft = read_csv(results / "soft_scores.csv") if (results / "soft_scores.csv").exists() else []
@@ -234,7 +236,8 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
                  markdown(soft, ["set", "corpus", "native", "n", "classes", "mean_mass", "uniform_mass"])]
     text += ["", "## Metric definitions", "",
              "Predictions are restricted to each corpus's class inventory (from the label mapping, "
-             "not from the references); chance = 1 / #classes of that inventory.", ""]
+             "not from the references); chance_uar = 1 / #classes of that inventory (chance for UAR only); "
+             "majority_* = the majority-class baseline.", ""]
     text += [f"- {k}: {v}" for k, v in metrics.DEFINITIONS.items()]
     text.append(calibration_section(results, out))
     text.append(shift_section(results, out))

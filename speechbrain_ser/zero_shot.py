@@ -5,9 +5,12 @@ has 4). Its class inventory is what its labels can be scored as, from the
 mapping and the recipe's ``score_as`` (stage 2's ``summary.json``), not from the
 classes that happen to occur in a small evaluation set. Predictions are
 restricted to the inventory (the other classes' scores are masked before the
-argmax, ``metrics.restrict``); F1 averages over the inventory, UAR over the
-classes present in the references (``metrics.DEFINITIONS``). Chance level =
-1 / #inventory. A group of corpora (a language, "all") uses the union of their
+argmax, ``metrics.restrict``); macro-F1 and UAR average over the classes present
+in the references (``metrics.DEFINITIONS``). Chance for UAR = 1 / #inventory
+(``chance_uar``); the majority-class baseline (accuracy, macro-F1, UAR) stands
+beside it. ``speaker_dependent`` marks a corpus whose test speakers also speak in
+its training data (TESS, ESD's official split): its in-domain numbers are not
+speaker-independent. A group of corpora (a language, "all") uses the union of their
 inventories.
 
 Utterances with a soft target but no hard label (EmoDB boredom, MSP-Podcast
@@ -17,6 +20,11 @@ probability mass the model puts on the classes of that label's mapping row
 (the head's outputs as a distribution, ``class_scores.distribution``, renormalised over
 the inventory), beside the mass a uniform
 guess over the inventory would put there.
+
+A corpus with a standard protocol of its own (IEMOCAP's 4 classes: neutral,
+happiness + excitement, sadness, anger) also gets a ``protocol`` row: references
+from its native labels through the protocol's table, predictions restricted to
+the protocol's classes, so the number compares with published ones.
 
 Writes ``zero_shot.csv`` (one row per set × corpus, set × language and set),
 ``soft_scores.csv`` and ``inventory.json`` (corpus → classes, for the report).
@@ -32,6 +40,7 @@ from .data import read_entries
 from .stage import write_csv_atomic, write_json_atomic
 
 METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
+BASELINE = ["majority_accuracy", "majority_macro_f1", "majority_uar"]
 
 
 def eval_sets(labels: Path) -> list:
@@ -46,6 +55,17 @@ def inventories(labels: Path, classes: list) -> dict:
     return {c: [classes.index(x) for x in v["inventory"]] for c, v in summary["corpora"].items()}
 
 
+def protocol_tables(corpus: str, classes: list) -> dict:
+    """A corpus reader's standard scoring protocols (``SCORING_PROTOCOLS``: name -> native label ->
+    class), those whose classes are all in this label space."""
+    from . import corpora
+
+    if corpus not in corpora.NAMES:
+        return {}
+    tables = getattr(corpora.get(corpus), "SCORING_PROTOCOLS", {})
+    return {n: t for n, t in tables.items() if set(t.values()) <= set(classes)}
+
+
 def score_groups(entries: dict, ids, probs, classes, inventory: dict) -> list:
     """Rows of metrics per corpus, per language and overall, with class restriction."""
     rows = []
@@ -58,14 +78,29 @@ def score_groups(entries: dict, ids, probs, classes, inventory: dict) -> list:
         groups.setdefault(("corpus", e["corpus"]), []).append(uid)
         groups.setdefault(("language", e["language"]), []).append(uid)
         groups.setdefault(("all", "all"), []).append(uid)
+    protocols = {}  # a corpus's standard protocol (IEMOCAP 4-class): uid -> reference class index
+    for corpus in sorted({entries[u]["corpus"] for u in ids}):
+        for pname, table in protocol_tables(corpus, classes).items():
+            protocols[pname] = {u: classes.index(table[entries[u]["native"]]) for u in ids
+                                if entries[u]["corpus"] == corpus and entries[u]["native"] in table}
+    for pname, refs_of in protocols.items():
+        if refs_of:
+            groups[("protocol", pname)] = list(refs_of)
     for (level, name), uids in sorted(groups.items()):
-        refs = np.array([classes.index(entries[u]["hard"]) for u in uids])
-        allowed = sorted(set().union(*(inventory[c] for c in {entries[u]["corpus"] for u in uids})))
+        if level == "protocol":
+            refs = np.array([protocols[name][u] for u in uids])
+            allowed = sorted(set(protocols[name].values()))
+        else:
+            refs = np.array([classes.index(entries[u]["hard"]) for u in uids])
+            allowed = sorted(set().union(*(inventory[c] for c in {entries[u]["corpus"] for u in uids})))
         preds = metrics.restrict(probs[[idx[u] for u in uids]], allowed)
         m = metrics.classification(refs, preds, allowed)
+        base = metrics.majority_baseline(refs, allowed)
         rows.append(dict(level=level, name=name, n_classes=len(allowed),
                          classes=" ".join(classes[c] for c in allowed),
-                         chance=round(1 / len(allowed), 4), **{k: round(m[k], 4) for k in METRICS}, n=m["n"]))
+                         chance_uar=round(1 / len(allowed), 4), **{k: round(m[k], 4) for k in METRICS},
+                         majority_accuracy=round(base["accuracy"], 4), majority_macro_f1=round(base["macro_f1"], 4),
+                         majority_uar=round(base["uar"], 4), n=m["n"]))
     return rows
 
 
@@ -94,18 +129,23 @@ def score(results: Path, labels: Path, predictions: dict):
     from .class_scores import distribution
     from .evaluate import read_head_output
 
-    classes = read_entries(labels / "summary.json")["space"]
+    summary = read_entries(labels / "summary.json")
+    classes = summary["space"]
     inventory = inventories(labels, classes)
     head_output = read_head_output(results)
     all_rows, soft_rows = [], []
     for name, (ids, probs, _) in predictions.items():
         entries = read_entries(labels / f"{name}.json")
-        all_rows += [{"set": name, **r} for r in score_groups(entries, ids, probs, classes, inventory)]
+        for r in score_groups(entries, ids, probs, classes, inventory):
+            seen = summary["corpora"].get(r["name"], {}).get("test_speakers_in_train") \
+                if name == "test" and r["level"] == "corpus" else None
+            all_rows.append({"set": name, **r, "speaker_dependent": "" if seen is None else
+                             ("yes" if seen > 0 else "no")})
         soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, distribution(probs, head_output),
                                                               classes, inventory)]
     write_json_atomic(results / "inventory.json", {c: [classes[i] for i in v] for c, v in inventory.items()})
     write_csv_atomic(results / "soft_scores.csv", ["set", "corpus", "native", "n", "classes", "mean_mass",
                                                    "uniform_mass"], soft_rows)
-    write_csv_atomic(results / "zero_shot.csv", ["set", "level", "name", "n", "n_classes", "classes", "chance"]
-                     + METRICS, all_rows)
+    write_csv_atomic(results / "zero_shot.csv", ["set", "level", "name", "n", "n_classes", "classes", "chance_uar"]
+                     + METRICS + BASELINE + ["speaker_dependent"], all_rows)
     return results / "zero_shot.csv"

@@ -192,7 +192,7 @@ def test_class_inventory_comes_from_the_mapping_not_the_references(unified):
     probs = np.full((2, len(classes)), 0.01)
     probs[:, classes.index("fear")] = 0.9
     row = [r for r in score_groups(entries, ["a", "b"], probs, classes, inv) if r["level"] == "corpus"][0]
-    assert row["n_classes"] == 6 and row["chance"] == round(1 / 6, 4)
+    assert row["n_classes"] == 6 and row["chance_uar"] == round(1 / 6, 4)
     assert row["micro_f1"] == 0.0 and row["uar"] == 0.0  # fear predicted, not forced into {anger, neutral}
 
 

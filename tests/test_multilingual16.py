@@ -116,7 +116,7 @@ def test_run_sh_tiny_end_to_end(tmp_path):
     zs = {r["name"] for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "corpus"}
     assert zs == {"emodb", "aesdd", "urdu", "subesco"}
     urdu = next(r for r in rows if r["name"] == "urdu" and r["level"] == "corpus")
-    assert urdu["n_classes"] == "4" and float(urdu["chance"]) == 0.25
+    assert urdu["n_classes"] == "4" and float(urdu["chance_uar"]) == 0.25
     report = exp / "report"
     for f in ["report.md", "zero_shot_bars.png", "env.json", "command.sh"] + \
              [f"confusion_{c}.png" for c in zs]:

@@ -121,3 +121,190 @@ def test_ravdess_song_files_are_skipped_not_counted(tmp_path):
     assert len(m) == 16
     assert len(rej) == 12 and not any(r.counts for r in rej.values())
     assert all(r.reason.startswith("skipped:") and "song" in r.reason for r in rej.values())
+
+
+# ---- item 5: leave-one-language-out holds out every utterance of the language --------------------
+
+def test_held_out_language_is_out_of_training_in_every_corpus():
+    from speechbrain_ser.labels.targets import unified_targets
+
+    def esd(i, lang):
+        return {"language": lang, "speaker": f"esd_{i % 4 + (0 if lang == 'zh' else 10):04d}", "split": "train",
+                "native": "Angry", "intensity": None, "corpus": "esd"}
+
+    manifests = {"esd": {f"z{i}": esd(i, "zh") for i in range(8)} | {f"e{i}": esd(i, "en") for i in range(8)}}
+    out, summary = unified_targets(manifests, {"held_out_languages": ["zh"]})
+    splits = {k: e["split"] for k, e in out["esd"].items()}
+    assert all(splits[f"z{i}"] == "zeroshot" for i in range(8))
+    assert all(splits[f"e{i}"] == "train" for i in range(8))
+    assert "8 utterances in held-out languages" in summary["corpora"]["esd"]["split_by"]
+
+
+def test_lolo_sh_takes_esd_mandarin_out_of_training(tmp_path):
+    from conftest import ROOT, run
+
+    r = run([str(ROOT / "recipes/Multilingual16/lolo.sh"), "--size", "tiny", "--languages", "zh",
+             "--stop-stage", "2", "--out", str(tmp_path)])
+    assert r.returncode == 0, r.stderr[-2000:]
+    import json
+
+    labels = tmp_path / "zh" / "data" / "labels"
+    for name in ("train", "dev", "test"):
+        entries = json.loads((labels / f"{name}.json").read_text())
+        assert not [u for u, e in entries.items() if e["language"] == "zh"], name
+    # (the tiny ESD has Mandarin speakers only; ESD's English half staying in training is the unit test above)
+    zs = json.loads((labels / "zeroshot_esd.json").read_text())
+    assert zs and all(e["language"] == "zh" for e in zs.values())
+    assert (labels / "zeroshot_casia.json").exists()
+    assert not [p for p in labels.glob("zeroshot_*.json") if p.stem not in ("zeroshot_esd", "zeroshot_casia")]
+
+
+# ---- item 6: attribute-only systems train on O/X utterances' A/V/D ------------------------------
+
+def test_attribute_only_systems_keep_ox_utterances_with_keep_unlabelled(tmp_path):
+    import json
+
+    from speechbrain_ser.data import make_dataset
+
+    base = {"wav": "{data_root}/x.wav", "duration": 1.0, "corpus": "msp_podcast", "speaker": None, "gender": "F"}
+    entries = {"a": dict(base, hard="A", ox=None, P=[1.0] + [0.0] * 7, avd01=[0.5, 0.5, 0.5]),
+               "o": dict(base, hard=None, ox="O", P=None, avd01=[0.2, 0.3, 0.4]),     # no annotator detail
+               "x": dict(base, hard=None, ox="X", P=[0.5, 0.5] + [0.0] * 6, avd01=None),
+               "t3": dict(base, hard=None, ox=None, P=None, avd01=None)}                # Test3: nothing to train
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(entries))
+    hp = {"classes": list("ASHUFDCN"), "data_root": str(tmp_path), "max_seconds": None, "target_key": "P"}
+    attr_only = dict(hp, head=None, avd_heads=object())
+    cat_only = dict(hp, head=object(), avd_heads=None)
+    ids = lambda h: sorted(make_dataset(path, h).data_ids)  # noqa: E731
+    assert ids(dict(attr_only, keep_unlabelled=True)) == ["a", "o"]
+    assert ids(dict(attr_only, keep_unlabelled=False)) == ["a"]
+    assert ids(dict(cat_only, keep_unlabelled=True)) == ["a", "x"]
+    assert ids(dict(cat_only, keep_unlabelled=False)) == ["a"]
+    both = dict(hp, head=object(), avd_heads=object(), keep_unlabelled=True)
+    assert ids(both) == ["a", "o", "x"]
+
+
+def test_rows_without_a_categorical_target_add_no_categorical_loss():
+    """An O/X row kept for its A/V/D has an all-zero soft target: it must not pull an MSE head to 0."""
+    import types
+
+    from speechbrain_ser import losses
+    from speechbrain_ser.brains.emotion import EmotionBrain
+
+    logits = torch.tensor([[2.0, 0.0], [5.0, -5.0]])
+    y = torch.tensor([[0.0, 1.0], [0.0, 0.0]])
+    brain = types.SimpleNamespace(hparams=types.SimpleNamespace(compute_cost=losses.mse))
+    batch = types.SimpleNamespace(y_soft=types.SimpleNamespace(data=y))
+    out = {"emb": torch.zeros(2, 3), "logits": logits}
+    import speechbrain as sb
+
+    got = EmotionBrain.compute_objectives(brain, out, batch, sb.Stage.TRAIN)
+    assert got.item() == pytest.approx(losses.mse(logits[:1], y[:1]).item())
+
+
+# ---- item 7: an IEMOCAP evaluator line with several categories is a split vote ---------------------
+
+def test_iemocap_unranked_categories_split_the_evaluators_vote(tmp_path):
+    from speechbrain_ser.labels.targets import unified_targets
+    from speechbrain_ser.labels.votes import primary_distribution
+    from test_real_layouts import IEMOCAP_EVAL
+
+    root = make(tmp_path, "iemocap", ["Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav",
+                                      "Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_F001.wav"],
+                {"Session1/dialog/EmoEvaluation/Ses01F_impro01.txt": IEMOCAP_EVAL})
+    m, _ = read(root, "iemocap")
+    # F001: C-E1 "Frustration; Anger;" (split 1/2-1/2), C-E3 "Frustration;", C-E4 "Neutral;"
+    out, _ = unified_targets({"iemocap": m}, {"neutral_smoothing": False})
+    e = out["iemocap"]["iemocap_Ses01F_impro01_F001"]
+    space = ["neutral", "happiness", "sadness", "anger", "fear", "disgust", "surprise", "other"]
+    raw = dict(zip(space, e["target_raw"]))
+    # fru -> 0.6 anger + 0.4 sadness; ang -> anger; neu -> neutral; three evaluators of weight 1
+    assert raw["anger"] == pytest.approx((0.5 * 0.6 + 0.5 * 1.0 + 0.6) / 3, abs=1e-6)   # 0.4667
+    assert raw["sadness"] == pytest.approx((0.5 * 0.4 + 0.4) / 3, abs=1e-6)           # 0.2
+    assert raw["neutral"] == pytest.approx(1 / 3, abs=1e-6)
+    # the same rule in P over a native space: neu 1/3, fru 1/2, ang 1/6
+    P = primary_distribution([v["primary"] for v in e["votes"]], ["neu", "fru", "ang"])
+    np.testing.assert_allclose(P, [1 / 3, 0.5, 1 / 6])
+
+
+# ---- item 8: A/V/D normalised from each corpus's own scale -------------------------------------------
+
+def test_avd_targets_use_each_corpus_scale():
+    from speechbrain_ser.labels.targets import LabelConfigError, msp_targets, unified_targets
+
+    def entry(avd):
+        return {"language": "en", "speaker": "s1", "split": "train", "native": "neu", "avd": avd,
+                "corpus": "iemocap", "intensity": None}
+
+    iemocap = {"a": entry([5.0, 3.0, 1.0])}              # IEMOCAP rates on 1-5
+    out, _ = msp_targets(dict(iemocap), {}, "iemocap")
+    assert out["a"]["avd01"] == [1.0, 0.5, 0.0]           # (x - 1) / 6 gave [0.667, 0.333, 0]
+    out, _ = unified_targets({"iemocap": iemocap}, {})
+    assert out["iemocap"]["a"]["avd01"] == [1.0, 0.5, 0.0]
+    msp = {"b": dict(entry([7.0, 4.0, 1.0]), native="N", corpus="msp_podcast")}
+    out, _ = msp_targets(msp, {}, "msp_podcast")
+    assert out["b"]["avd01"] == [1.0, 0.5, 0.0]
+    with pytest.raises(LabelConfigError, match="declares no AVD_SCALE"):
+        msp_targets({"c": dict(entry([3, 3, 3]), native="angry")}, {}, "ravdess")
+
+
+# ---- item 9: metric conventions ---------------------------------------------------------------
+
+def test_macro_f1_averages_over_the_classes_in_the_references():
+    from speechbrain_ser import metrics
+
+    # perfect predictions on 2 of a 3-class inventory: the literature's macro-F1 is 1.0 (was 0.667)
+    m = metrics.classification([0, 0, 1], [0, 0, 1], labels=[0, 1, 2])
+    assert m["macro_f1"] == pytest.approx(1.0) and m["micro_f1"] == pytest.approx(1.0)
+    # a prediction of the absent class is still an error of the reference's class:
+    # class 0: P = 1, R = 1/2, F1 = 2/3; class 1: F1 = 1 -> (2/3 + 1) / 2
+    m = metrics.classification([0, 0, 1], [0, 2, 1], labels=[0, 1, 2])
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_majority_baseline_hand_computed():
+    from speechbrain_ser import metrics
+
+    b = metrics.majority_baseline([0, 0, 0, 1], labels=[0, 1, 2])
+    assert b["accuracy"] == pytest.approx(0.75) and b["uar"] == pytest.approx(0.5)
+    # class 0: P = 3/4, R = 1 -> F1 = 6/7; class 1: 0 -> macro-F1 3/7
+    assert b["macro_f1"] == pytest.approx(3 / 7)
+
+
+def test_iemocap_four_class_protocol_rows():
+    from speechbrain_ser.corpora.iemocap import session_splits
+    from speechbrain_ser.zero_shot import score_groups
+
+    space = ["neutral", "happiness", "sadness", "anger", "fear", "disgust", "surprise", "other"]
+    natives = ["neu", "hap", "exc", "sad", "ang", "fru"]
+    hard = ["neutral", "happiness", "happiness", "sadness", "anger", "anger"]
+    entries = {f"u{i}": {"corpus": "iemocap", "language": "en", "native": n, "hard": h}
+               for i, (n, h) in enumerate(zip(natives, hard))}
+    probs = np.full((6, 8), 0.01)
+    # predicted: neutral, happiness, surprise (-> best of the 4 protocol classes: sadness), sadness, anger, anger
+    for i, (c, alt) in enumerate([(0, None), (1, None), (6, 2), (2, None), (3, None), (3, None)]):
+        probs[i, c] = 0.9
+        if alt is not None:
+            probs[i, alt] = 0.5
+    inventory = {"iemocap": [0, 1, 2, 3, 4, 5, 6]}
+    rows = {(r["level"], r["name"]): r for r in score_groups(entries, list(entries), probs, space, inventory)}
+    p = rows[("protocol", "iemocap_4class")]
+    # fru is outside the protocol: 5 utterances, exc scored as happiness and predicted sadness -> 4/5 correct
+    assert p["n"] == 5 and p["n_classes"] == 4 and p["accuracy"] == pytest.approx(0.8)
+    # recalls: neutral 1, happiness 1/2, sadness 1, anger 1
+    assert p["uar"] == pytest.approx((1 + 0.5 + 1 + 1) / 4)
+    assert session_splits(3) == {"Session1": "train", "Session2": "dev", "Session3": "test",
+                                 "Session4": "train", "Session5": "train"}
+    assert session_splits(1)["Session5"] == "dev" and session_splits()["Session5"] == "test"
+
+
+def test_speaker_dependent_test_sets_are_marked():
+    from speechbrain_ser.labels.targets import speakers_seen
+
+    tess = {"a": {"speaker": "OAF", "split": "train"}, "b": {"speaker": "YAF", "split": "train"},
+            "c": {"speaker": "OAF", "split": "test"}, "d": {"speaker": "YAF", "split": "test"}}
+    assert speakers_seen(tess) == 1.0
+    indep = {"a": {"speaker": "s1", "split": "train"}, "c": {"speaker": "s2", "split": "test"},
+             "d": {"speaker": None, "split": "test"}}
+    assert speakers_seen(indep) == 0.0

@@ -208,7 +208,7 @@ def test_iemocap_self_evaluations_are_not_annotator_votes(tmp_path):
     m, _ = read(root, "iemocap")
     votes = m["iemocap_Ses01F_impro01_F001"]["votes"]
     assert [v["worker"] for v in votes] == ["C-E1", "C-E3", "C-E4"]
-    assert votes[0] == {"worker": "C-E1", "primary": "fru", "secondary": ["fru", "ang"]}
+    assert votes[0] == {"worker": "C-E1", "primary": ["fru", "ang"], "secondary": ["fru", "ang"]}
     m, _ = read(root, "iemocap", options={"self_evaluations": True})
     assert [v["worker"] for v in m["iemocap_Ses01F_impro01_F001"]["votes"]] == ["C-E1", "C-E3", "C-E4", "C-M1"]
     with pytest.raises(CorpusError, match="bad reader option"):

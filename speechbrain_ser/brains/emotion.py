@@ -77,9 +77,13 @@ class EmotionBrain(sb.Brain):
         # start from a zero still tied to the graph: a batch where no term applies
         # (e.g. one utterance, no CCC) must not break backward
         loss = out["emb"].sum() * 0.0
-        if "logits" in out:
+        if "logits" in out:  # utterances without a categorical target (O/X kept for their A/V/D) add no term
             w = getattr(self, "class_weights", None)
-            loss = loss + self.hparams.compute_cost(out["logits"], batch.y_soft.data, w)
+            has = batch.y_soft.data.sum(-1) > 0
+            if has.all():
+                loss = loss + self.hparams.compute_cost(out["logits"], batch.y_soft.data, w)
+            elif has.any():
+                loss = loss + self.hparams.compute_cost(out["logits"][has], batch.y_soft.data[has], w)
         if "avd" in out:
             gold = batch.y_avd.data
             ok = torch.isfinite(gold).all(1)

@@ -3,7 +3,10 @@
 A corpus module (one file in this folder; see ``docs/adding_a_corpus.md``) defines:
 
 * ``NAME``, ``LANGUAGE`` (ISO 639-1), ``DIRNAME`` (its folder in a data root),
-  ``LABELS`` (its native label set);
+  ``LABELS`` (its native label set); where it has them: ``AVD_SCALE`` (the low and
+  high end of its arousal/valence/dominance rating scale, e.g. ``(1.0, 5.0)``),
+  ``SPLIT_UNIT`` (the manifest field a split without an official partition keeps
+  whole, default ``"speaker"``);
 * ``prepare(root, **options) -> Iterator[Row | Reject]``: read the release under
   ``root`` and yield one ``Row`` per utterance, or a ``Reject`` for a file that
   cannot be used (its name breaks the convention, an unknown code). Readers
@@ -62,7 +65,8 @@ class Row:
     split: Optional[str] = None      # the corpus's own partition, if any
     intensity: Optional[str] = None
     transcript: Optional[str] = None
-    votes: Optional[list] = None     # [{"worker","primary","secondary","avd"}]
+    votes: Optional[list] = None     # [{"worker","primary","secondary","avd"}]; primary: a label, or an
+    #                                  unranked list of labels over which that vote is split (labels.votes.shares)
     avd: Optional[list] = None       # consensus [arousal, valence, dominance]
     extra: dict = field(default_factory=dict)
 

@@ -16,14 +16,23 @@ protocol (the summary label is their majority). ``C-F<n>``/``C-M<n>`` lines are
 the two actors' *self*-evaluations of their own turns; they are not annotator
 votes and are left out by default (reader option ``self_evaluations=true``
 includes them, e.g. ``--reader-option iemocap.self_evaluations=true``).
-An evaluator may tick several categories on one line; the release does not rank
-them. The first category written is taken as that evaluator's *primary* vote
-(it is the only choice that needs no extra information, and it is what a
-single-label reading of the line gives), and every category on the line,
-the first included, is one of its *secondary* votes, so the S (secondary)
-distribution uses all of them and no selection is lost.
+An evaluator may tick several categories on one line (``C-E2:<TAB>Neutral; Anger;``):
+the evaluation protocol let evaluators choose more than one category and records
+them without a ranking (Busso et al., 2008, "IEMOCAP: interactive emotional dyadic
+motion capture database", Lang. Resources & Evaluation 42(4), §3.3; the written
+order is the form's order, not a preference). So no category of the line is the
+evaluator's primary vote: the evaluator's one vote is *split equally* over the
+categories of the line (``primary`` is then the list, read by ``labels.votes.shares``:
+``Neutral; Anger;`` gives neutral 1/2, anger 1/2 of that evaluator's weight), and
+every category on the line is one of its *secondary* votes. The rule is ours
+(the least-informative reading of an unranked multiple choice); the summary label
+of the release (its majority) is kept as the native label.
 
-Split: the common leave-sessions-out protocol, Session5 test, Session4 dev.
+Split: the common leave-sessions-out protocol, Session5 test, Session4 dev; reader
+option ``test_session=N`` makes session N the test session (and the one before it
+dev) for leave-one-session-out runs. Scoring: besides the unified-space rows, stage 4
+scores IEMOCAP under the standard 4-class protocol (``SCORING_PROTOCOLS``: neutral,
+happiness + excitement, sadness, anger) so numbers compare with published ones.
 The ``SessionN`` folders are found directly below the corpus folder or one level
 deeper (an archive unpacked into ``IEMOCAP_full_release/IEMOCAP_full_release/``).
 A turn whose wav is missing is listed in ``rejected_iemocap.tsv``; a malformed
@@ -36,13 +45,16 @@ from pathlib import Path
 
 from .base import CorpusError, Row, audio_file
 
+AVD_SCALE = (1.0, 5.0)  # arousal/valence/dominance rated on 5-point scales (release documentation)
 NAME, LANGUAGE, DIRNAME = "iemocap", "en", "IEMOCAP_full_release"
 LABELS = {"neu", "hap", "exc", "sad", "ang", "fru", "sur", "fea", "dis", "oth", "xxx"}
 WORDS = {"Neutral": "neu", "Happiness": "hap", "Excited": "exc", "Sadness": "sad",
          "Anger": "ang", "Frustration": "fru", "Surprise": "sur", "Fear": "fea",
          "Disgust": "dis", "Other": "oth"}
-SPLIT = {"Session1": "train", "Session2": "train", "Session3": "train", "Session4": "dev",
-         "Session5": "test"}
+# The usual 4-class protocol (Busso et al. 2008 and most IEMOCAP work since): neutral, happiness
+# merged with excitement, sadness, anger; the other labels are not scored under it.
+FOUR_CLASS = {"neu": "neutral", "hap": "happiness", "exc": "happiness", "sad": "sadness", "ang": "anger"}
+SCORING_PROTOCOLS = {"iemocap_4class": FOUR_CLASS}
 SUMMARY = re.compile(r"\[(\d+\.\d+) - (\d+\.\d+)\]\t(\S+)\t(\S+)\t\[(\S+), (\S+), (\S+)\]")
 CAT = re.compile(r"C-([EFM])(\d+):\t(.*?)\t\((.*)\)")
 DIM = re.compile(r"(A-[EFM]\d+):\tval (\d+); act (\d+); dom\s+(\d+);\t\((.*)\)")
@@ -76,10 +88,12 @@ def _evaluations(path: Path, self_evaluations: bool = False):
                 if w.split(":")[0] not in WORDS:
                     raise CorpusError(path, f"unknown IEMOCAP category '{w}'", n)
                 codes.append(WORDS[w.split(":")[0]])
+            codes = list(dict.fromkeys(codes))  # a category ticked twice is one choice
             if not codes:
                 raise CorpusError(path, "categorical evaluation without a category", n)
             worker = f"C-{m.group(1)}{m.group(2)}"
-            cur["votes"][worker] = {"worker": worker, "primary": codes[0], "secondary": codes}
+            cur["votes"][worker] = {"worker": worker, "primary": codes[0] if len(codes) == 1 else codes,
+                                    "secondary": codes}
         elif line.startswith("A-"):
             if not DIM.fullmatch(line.rstrip()):
                 raise CorpusError(path, "malformed dimensional evaluation line", n)
@@ -94,7 +108,18 @@ def _sessions(root: Path) -> list:
     raise CorpusError(root, "no Session1-5 folders here or one level below (is this IEMOCAP_full_release?)")
 
 
-def prepare(root: Path, self_evaluations: bool = False):
+def session_splits(test_session: int = 5) -> dict:
+    """Session -> split with ``test_session`` as the test session and the one before it
+    (cyclically: 1 -> 5) as dev; the default 5/4 is the common leave-sessions-out protocol.
+    Leave-one-session-out (LOSO) runs the five choices (``recipes/Multilingual16/iemocap_loso.sh``)."""
+    if test_session not in (1, 2, 3, 4, 5):
+        raise CorpusError("--reader-option iemocap.test_session", f"must be 1-5, got {test_session!r}")
+    dev = (test_session - 2) % 5 + 1
+    return {f"Session{k}": "test" if k == test_session else "dev" if k == dev else "train" for k in range(1, 6)}
+
+
+def prepare(root: Path, self_evaluations: bool = False, test_session: int = 5):
+    split_of = session_splits(test_session)
     for sess in _sessions(root):
         for ev in sorted((sess / "dialog" / "EmoEvaluation").glob("*.txt")):
             evals = _evaluations(ev, self_evaluations)
@@ -113,6 +138,6 @@ def prepare(root: Path, self_evaluations: bool = False):
                     raise CorpusError(ev, f"turn name {utt} has no F/M speaker letter", e["line"])
                 v, a, d = e["vad"]
                 yield Row(id=f"iemocap_{utt}", path=wav, speaker=f"iemocap_{utt[:5]}_{gender}",
-                          gender=gender, native=e["label"], source=where, split=SPLIT.get(sess.name),
+                          gender=gender, native=e["label"], source=where, split=split_of.get(sess.name),
                           transcript=texts.get(utt), votes=list(e["votes"].values()) or None,
                           avd=[a, v, d])

@@ -42,6 +42,7 @@ import numpy as np
 from .base import AUDIO_EXTENSIONS, CorpusError, Row, audio_file, read_csv
 
 log = logging.getLogger(__name__)
+AVD_SCALE = (1.0, 7.0)  # arousal/valence/dominance rated on 7-point scales (release documentation)
 NAME, LANGUAGE, DIRNAME = "msp_podcast", "en", "MSP-Podcast"
 CODES = ["A", "S", "H", "U", "F", "D", "C", "N"]
 LABELS = set(CODES) | {"O", "X"}

@@ -5,7 +5,9 @@ Two policies, one per recipe:
 * ``unified`` (Multilingual16): native label → soft mapping → neutral smoothing.
   Where annotator votes exist (IEMOCAP, MSP-Podcast) and ``use_votes`` is on, the
   target is the mapping applied to the primary-vote distribution P instead of
-  to the single consensus label. Held-out corpora become ``zeroshot`` sets.
+  to the single consensus label. Held-out corpora (``held_out``) and every utterance
+  in a held-out language (``held_out_languages``, per utterance: a bilingual corpus
+  such as ESD keeps its other language in training) become ``zeroshot`` sets.
   Utterances whose label the mapping excludes (IEMOCAP ``xxx`` no majority and
   ``oth``, MSP-Podcast ``X``/``O``) get no target, so they are never trained on,
   selected on or scored, unless ``no_agreement: votes`` gives the no-agreement
@@ -16,8 +18,11 @@ Two policies, one per recipe:
   (EmoDB boredom, MSP-Podcast contempt): no argmax tie-break decides a reference.
   Each corpus's class inventory (the classes its labels can be scored as, from
   the mapping, not from the data) is in ``summary.json``.
-* ``msp`` (MSP-Podcast): majority, P, S, P*, S*, agreement, A/V/D scaled to
-  [0, 1], gender; Krippendorff's alpha per split in the summary.
+* ``msp`` (MSP-Podcast): majority, P, S, P*, S*, agreement, gender; Krippendorff's
+  alpha per split in the summary.
+
+Both policies map A/V/D from each corpus's own documented scale (``AVD_SCALE`` of
+its reader: MSP-Podcast 1-7, IEMOCAP 1-5) to [0, 1] (``avd01``).
 
 Corpora without an official partition are split by speaker (speaker-disjoint
 dev and test) when they have at least 3 speakers, else by utterance; both
@@ -74,6 +79,14 @@ def assign_splits(entries: dict, dev: float, test: float, seed: int, unit: str =
     return "utterance"
 
 
+def speakers_seen(entries: dict):
+    """Share of a corpus's test utterances whose (known) speaker also has training utterances:
+    > 0 means its in-domain test is speaker-dependent (TESS's 2 speakers, ESD's official split)."""
+    train = {e["speaker"] for e in entries.values() if e["split"] == "train" and e.get("speaker") is not None}
+    test = [e.get("speaker") for e in entries.values() if e["split"] == "test"]
+    return round(sum(s is not None and s in train for s in test) / len(test), 4) if test else None
+
+
 def split_unit(corpus: str) -> str:
     """The manifest field a corpus without an official partition is split by."""
     from .. import corpora
@@ -102,6 +115,7 @@ def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
                    "corpora": cfg.get("epsilon_overrides") or {}})
     classes = mapping.space.classes
     held_out = set(cfg.get("held_out") or [])
+    held_languages = set(cfg.get("held_out_languages") or [])
     score_as = cfg.get("score_as") or {}
     no_agreement = cfg.get("no_agreement", "exclude")
     if no_agreement not in ("exclude", "votes"):
@@ -109,9 +123,15 @@ def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
     out, summary = {}, {"space": classes, "no_agreement": no_agreement, "corpora": {}}
     for corpus, entries in manifests.items():
         entries = {k: dict(v) for k, v in entries.items()}
-        how = "zeroshot" if corpus in held_out else assign_splits(
-            entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2), cfg.get("seed", 0),
+        for e in entries.values():  # per utterance: ESD's Mandarin half leaves training, its English half stays
+            if corpus in held_out or e["language"] in held_languages:
+                e["split"] = "zeroshot"
+        rest = {k: e for k, e in entries.items() if e["split"] != "zeroshot"}
+        how = "zeroshot" if not rest else assign_splits(
+            rest, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2), cfg.get("seed", 0),
             split_unit(corpus))
+        if rest and len(rest) < len(entries):
+            how += f"; {len(entries) - len(rest)} utterances in held-out languages are zero-shot"
         hard_of = {n: scoring_class(mapping, corpus, n, score_as) for n in mapping.corpora[corpus].rows}
         excluded, unscored, from_votes = {}, {}, 0
         for uid, e in entries.items():
@@ -120,12 +140,13 @@ def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
             raw, source = native_t, "label"
             include_votes = native_t is not None or (no_agreement == "votes" and native == NO_AGREEMENT.get(corpus))
             if e.get("votes") and cfg.get("use_votes", True) and include_votes:
-                nat = [v["primary"] for v in e["votes"]]
-                mixed = sum((mapping.target(corpus, c) for c in nat
+                mixed = sum((w * mapping.target(corpus, c) for v in e["votes"] for c, w in V.shares(v["primary"])
                              if mapping.target(corpus, c) is not None), np.zeros(len(classes)))
                 if mixed.sum() > 0:
                     raw, source = mixed / mixed.sum(), "votes"
-            e["split"] = "zeroshot" if corpus in held_out else MSP_SPLITS.get(e["split"], e["split"])
+            e["split"] = MSP_SPLITS.get(e["split"], e["split"])
+            if e.get("avd"):
+                e["avd01"] = avd_unit(corpus, e["avd"])
             if raw is None:
                 per_split = excluded.setdefault(str(native), {})
                 per_split[e["split"]] = per_split.get(e["split"], 0) + 1
@@ -147,11 +168,25 @@ def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
             excluded_by_label=dict(sorted(excluded.items())),
             no_agreement_with_vote_targets=from_votes,
             no_hard_label=dict(sorted(unscored.items())),
+            test_speakers_in_train=speakers_seen(entries),
             inventory=[c for c in classes if c in set(hard_of.values())])
     return out, summary
 
 
-def msp_targets(entries: dict, cfg: dict) -> tuple[dict, dict]:
+def avd_unit(corpus: str, avd) -> list:
+    """A/V/D on the corpus's documented scale (its reader's ``AVD_SCALE``: MSP-Podcast 1-7,
+    IEMOCAP 1-5) mapped to [0, 1], the scale the attribute heads train on."""
+    from .. import corpora
+
+    scale = getattr(corpora.get(corpus), "AVD_SCALE", None) if corpus in corpora.NAMES else None
+    if scale is None:
+        raise LabelConfigError(f"{corpus}: the reader yields arousal/valence/dominance but declares no AVD_SCALE "
+                               "(the (low, high) of its rating scale)")
+    lo, hi = scale
+    return [round((float(x) - lo) / (hi - lo), 6) for x in avd]
+
+
+def msp_targets(entries: dict, cfg: dict, corpus: str = "msp_podcast") -> tuple[dict, dict]:
     space = load_space(cfg.get("space", "msp_podcast"))
     classes = space.classes
     entries = {k: dict(v) for k, v in entries.items()}
@@ -169,7 +204,7 @@ def msp_targets(entries: dict, cfg: dict) -> tuple[dict, dict]:
             onehot = space.onehot(hard).tolist() if hard else None
             e.update(P=onehot, S=onehot, P_star=None, S_star=None, agreement=None)
         if e.get("avd"):
-            e["avd01"] = [round((float(x) - 1.0) / 6.0, 6) for x in e["avd"]]
+            e["avd01"] = avd_unit(corpus, e["avd"])
     summary = {"space": classes, "counts": _counts(entries),
                "krippendorff_alpha_primary": {s: round(V.krippendorff_alpha(u), 4)
                                               for s, u in sorted(alpha_units.items()) if len(u) > 1}}

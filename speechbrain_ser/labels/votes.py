@@ -24,6 +24,15 @@ NO_AGREEMENT = "X"
 OTHER = "O"
 
 
+def shares(primary) -> list:
+    """[(category, weight)] of one annotator's primary vote: a category (weight 1), or an
+    unranked list of categories (IEMOCAP evaluators may tick several on one line): the
+    annotator's one vote is split equally over them."""
+    if isinstance(primary, (list, tuple)):
+        return [(c, 1.0 / len(primary)) for c in primary]
+    return [(primary, 1.0)]
+
+
 def majority(primaries: Sequence[str]) -> str:
     """Most frequent primary vote; ``NO_AGREEMENT`` on a tie for first place."""
     if not primaries:
@@ -44,13 +53,21 @@ def _distribution(votes: Iterable[str], classes: Sequence[str]) -> np.ndarray:
     return vec / total if total > 0 else vec
 
 
-def primary_distribution(primaries: Sequence[str], classes: Sequence[str]) -> np.ndarray:
-    """P: share of annotators whose primary vote is each class.
+def primary_distribution(primaries: Sequence, classes: Sequence[str]) -> np.ndarray:
+    """P: share of annotators whose primary vote is each class (a split vote, a list of
+    categories, counts 1/k for each of its k categories; ``shares``).
 
     Votes outside ``classes`` (e.g. "Other") are dropped before normalising.
     An all-zero vector means no vote fell inside the space.
     """
-    return _distribution(primaries, classes)
+    index = {c: i for i, c in enumerate(classes)}
+    vec = np.zeros(len(classes))
+    for p in primaries:
+        for c, w in shares(p):
+            if c in index:
+                vec[index[c]] += w
+    total = vec.sum()
+    return vec / total if total > 0 else vec
 
 
 def secondary_distribution(

@@ -3,7 +3,8 @@
 For every ``predictions_<set>.csv`` in the results folder: thresholds tuned on
 Development (``thresholds.json``), metrics with argmax and with the tuned
 thresholds (``msp_metrics.csv``: macro/micro/weighted F1, accuracy, UAR over the
-8 classes; CCC per attribute on the 1-7 scale and their mean), and the challenge
+8 classes; CCC per attribute on the 1-7 scale and their mean, the references
+mapped from each corpus's own scale), and the challenge
 submission files. Utterances without a hard label (O/X, Test3) are predicted and
 submitted but not scored.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
+from ..export import ATTRIBUTE_SCALE
 from ..data import read_entries
 from ..stage import write_csv_atomic, write_json_atomic
 from . import CAT, CLASSES, SETS
@@ -34,7 +36,9 @@ def score_set(entries, ids, probs, avd, offsets=None, head_output: str = "softma
         preds = probs.argmax(1) if offsets is None else apply_offsets(probs, offsets, head_output)
         out.update(metrics.classification(refs[keep], preds[keep], range(len(CLASSES))))
     if avd is not None:
-        gold = np.array([entries[u].get("avd") or [np.nan] * 3 for u in ids], float)
+        lo, hi = ATTRIBUTE_SCALE  # the model's output scale; gold from each corpus's own scale via avd01
+        gold = np.array([[lo + (hi - lo) * x for x in entries[u]["avd01"]] if entries[u].get("avd01") else
+                         [np.nan] * 3 for u in ids], float)
         ok = np.isfinite(gold).all(1)
         if ok.sum() > 1:
             c = [metrics.ccc(avd[ok, i], gold[ok, i]) for i in range(3)]
