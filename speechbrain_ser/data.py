@@ -15,22 +15,16 @@ no hard label, so selection metrics skip them.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import speechbrain as sb
 import torch
 
-SAMPLE_RATE = 16000
+from .audio import SAMPLE_RATE, load_audio  # noqa: F401  (SAMPLE_RATE: public here too)
+from .stage import read_entries  # noqa: F401  (public here too)
+
 GENDERS = ["F", "M"]
-
-
-def load_audio(path: str, max_seconds: float | None = None) -> torch.Tensor:
-    """16 kHz mono, the first ``max_seconds``: the reader inference uses (``inference.read_audio``)."""
-    from .inference import read_audio
-
-    return read_audio(path, SAMPLE_RATE, max_seconds)
 
 
 def pad_right(tensors: list, mode: str = "constant", value: float = 0.0):
@@ -50,10 +44,6 @@ def pad_right(tensors: list, mode: str = "constant", value: float = 0.0):
         row[: t.shape[0]] = t
         row[t.shape[0]:] = value
     return out, torch.tensor([t.shape[0] / longest for t in tensors])
-
-
-def read_entries(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
 
 
 def domains_of(entries: dict, key: str) -> list:

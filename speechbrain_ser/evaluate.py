@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import read_entries
-from .export import ATTRIBUTES
+from .predictions import read_predictions, write_head_output, write_predictions  # noqa: F401  (public here too)
 from .stage import Stage, fingerprint, write_csv_atomic, write_json_atomic
 
 
@@ -69,45 +69,6 @@ def predict_set(model, entries: dict, data_root: str, batch_size: int = 8):
     probs = np.array([[r["probs"][c] for c in model.classes] for r in results]) if model.classes else None
     attrs = np.array([[r[a] for a in model.attributes] for r in results]) if model.attributes else None
     return ids, probs, attrs
-
-
-def write_predictions(path: Path, entries: dict, ids, classes, probs, attrs):
-    rows = []
-    for i, u in enumerate(ids):
-        e = entries.get(u, {})
-        row = [u, e.get("corpus") or "", e.get("language") or "", e.get("native") or "", e.get("hard") or ""]
-        row += [f"{p:.6f}" for p in probs[i]] if probs is not None else []
-        row += [f"{x:.4f}" for x in attrs[i]] if attrs is not None else []
-        rows.append(row)
-    header = ["id", "corpus", "language", "native", "ref"]
-    header += [f"p_{c}" for c in classes] if probs is not None else []
-    header += ATTRIBUTES if attrs is not None else []
-    write_csv_atomic(path, header, rows)
-
-
-def write_head_output(results: Path, head_output: str):
-    """``outputs.json`` beside the predictions files: what their class columns are
-    (``class_scores``: softmax probabilities, sigmoid scores or raw MSE scores)."""
-    write_json_atomic(results / "outputs.json", {"head_output": head_output})
-
-
-def read_head_output(results: Path) -> str:
-    path = results / "outputs.json"
-    if not path.exists():
-        raise SystemExit(f"{path}: not found; stage 4 writes it beside the predictions files (rerun stage 4)")
-    return read_entries(path)["head_output"]
-
-
-def read_predictions(path: Path):
-    """(rows, classes, probs or None, attributes or None) of a predictions file."""
-    from .report import read_csv
-
-    rows = read_csv(path)
-    cols = list(rows[0]) if rows else []
-    classes = [k[2:] for k in cols if k.startswith("p_")]
-    probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows]) if classes else None
-    attrs = np.array([[float(r[a]) for a in ATTRIBUTES] for r in rows]) if "arousal" in cols else None
-    return rows, classes, probs, attrs
 
 
 def annotator_distribution(e: dict):

@@ -65,6 +65,16 @@ def _strip_comments(node):
             _strip_comments(v)
 
 
+def _training_only_args(node) -> list:
+    """Constructor arguments a module class declares training-only (``TRAINING_ONLY_ARGS``:
+    paths into the training folder, e.g. where a tokenizer was trained) present in ``node``."""
+    import pydoc
+
+    tag = _tag(node)
+    cls = pydoc.locate(tag.split(":", 1)[1]) if tag.startswith("!new:") else None
+    return [a for a in getattr(cls, "TRAINING_ONLY_ARGS", ()) if isinstance(node, dict) and a in node]
+
+
 def _tag(node) -> str:
     return getattr(getattr(node, "tag", None), "value", None) or ""
 
@@ -130,6 +140,8 @@ def inference_yaml(doc, hp: dict, modules: list, meta: dict) -> str:
         _strip_comments(node)
         if isinstance(node, dict) and "spec_augment" in node:
             node["spec_augment"] = None  # training-time augmentation
+        for arg in _training_only_args(node):
+            node[arg] = None  # training paths: the module's checkpoint carries what they made
         nodes[m] = node
     y.dump(nodes, buf)
     text = buf.getvalue()

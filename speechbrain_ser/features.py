@@ -64,7 +64,8 @@ def _manifest_hash(path: Path, data_root) -> str:
 
 @torch.no_grad()
 def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
-    from .data import load_audio, read_entries
+    from .audio import load_audio
+    from .stage import read_entries
 
     up = hp["upstream"].to(device)
     was_training = up.training

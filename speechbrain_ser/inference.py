@@ -12,8 +12,11 @@ Plain SpeechBrain loads the same folder with
 ``foreign_class(source=DIR, pymodule_file="custom_interface.py", classname="EmotionRecognizer")``.
 
 * Audio: anything soundfile reads, any sample rate (resampled to the model's
-  16 kHz), channels mixed down, the first ``max_seconds`` kept (as in training).
-  Unreadable, empty or non-finite audio raises ``AudioError`` naming the file.
+  16 kHz), channels mixed down. A file no longer than the training crop
+  (``max_seconds``) is one utterance; a longer one is predicted from windows of
+  that length covering the whole file (mean of the windows; ``crop=True`` keeps
+  the first ``max_seconds`` only, as in training). Unreadable, empty or
+  non-finite audio raises ``AudioError`` naming the file.
 * ``out_prob`` / ``probs``: the categorical head read through the function its
   loss trained (``head_output``: softmax, or sigmoid for BCE-trained heads, whose
   class scores need not sum to 1). ``label`` is their argmax. Softmax heads are
@@ -28,57 +31,13 @@ Plain SpeechBrain loads the same folder with
 from __future__ import annotations
 
 import numpy as np
-import soundfile as sf
 import torch
-import torchaudio.functional as AF
 from speechbrain.inference.interfaces import Pretrained
 
+from .audio import AudioError, duration, pad, read_audio  # noqa: F401  (AudioError, read_audio: public here too)
 from .brains.emotion import utterance_embedding
 from .losses import OUTPUT_FUNCTIONS
-
-
-class AudioError(ValueError):
-    """Audio that cannot be used; the message names the file."""
-
-
-def read_audio(path, sample_rate: int = 16000, max_seconds: float | None = None) -> torch.Tensor:
-    """Mono float32 waveform at ``sample_rate``: first ``max_seconds`` (None = all)."""
-    try:
-        info = sf.info(str(path))
-        frames = info.frames
-        if max_seconds:  # a margin beyond the cut, so resampling sees the same context as a whole read
-            frames = min(frames, int(np.ceil((max_seconds + 0.05) * info.samplerate)))
-        x, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
-    except (RuntimeError, sf.LibsndfileError, OSError) as e:
-        raise AudioError(f"{path}: cannot read audio ({e})") from None
-    if x.size == 0:
-        raise AudioError(f"{path}: empty audio (0 samples)")
-    if not np.isfinite(x).all():
-        raise AudioError(f"{path}: audio has non-finite samples (NaN or inf)")
-    wav = torch.from_numpy(x.mean(1))
-    if sr != sample_rate:
-        wav = AF.resample(wav, sr, sample_rate)
-    if max_seconds:
-        wav = wav[: int(max_seconds * sample_rate)]
-    return wav
-
-
-def duration(path) -> float:
-    """Seconds of audio from the header (for sorting), or -1 when unreadable."""
-    try:
-        info = sf.info(str(path))
-        return info.frames / info.samplerate
-    except (RuntimeError, sf.LibsndfileError, OSError):
-        return -1.0
-
-
-def pad(wavs: list) -> tuple[torch.Tensor, torch.Tensor]:
-    """Zero-padded batch and SpeechBrain relative lengths."""
-    n = max(len(w) for w in wavs)
-    batch = torch.zeros(len(wavs), n)
-    for i, w in enumerate(wavs):
-        batch[i, : len(w)] = w
-    return batch, torch.tensor([len(w) / n for w in wavs])
+from .timeline import predict_timeline
 
 
 class EmotionRecognizer(Pretrained):
@@ -136,8 +95,13 @@ class EmotionRecognizer(Pretrained):
         return probs, score, index, [self.classes[i] for i in index.tolist()]
 
     def classify_file(self, path):
-        wav = self.load_audio(path)
-        return self.classify_batch(wav[None], torch.ones(1))
+        """As ``classify_batch`` for one file (a file longer than the crop: windows, see ``predict_files``)."""
+        if not self.classes:
+            raise ValueError("this model has no categorical head (attributes only): use predict_file")
+        r = self.predict_file(path)
+        probs = torch.tensor([[r["probs"][c] for c in self.classes]])
+        score, index = probs.max(-1)
+        return probs, score, index, [r["label"]]
 
     # ---- named results -------------------------------------------------------------
     def predict_batch(self, wavs, wav_lens=None, texts=None) -> list:
@@ -155,38 +119,87 @@ class EmotionRecognizer(Pretrained):
             results.append(r)
         return results
 
-    def predict_file(self, path, text=None) -> dict:
-        wav = self.load_audio(path)
-        return self.predict_batch(wav[None], torch.ones(1), None if text is None else [text])[0]
+    def predict_file(self, path, text=None, crop: bool = False, classes: list | None = None) -> dict:
+        """One file's prediction (see ``predict_files``: a file longer than the model's crop is
+        predicted from windows covering it unless ``crop``)."""
+        for _, r in self.predict_files([path], 1, None if text is None else [text], crop=crop, classes=classes):
+            if isinstance(r, Exception):
+                raise r
+            return r
 
-    def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None):
-        """Yield (index, result or AudioError) for ``paths``, batched by duration (longest first,
-        so padding is small); each failing file is reported, the others go on."""
-        order = sorted(range(len(paths)), key=lambda i: -duration(paths[i]))
-        for start in range(0, len(order), batch_size):
-            idx, wavs, errors = [], [], []
-            for i in order[start:start + batch_size]:
-                try:
-                    wavs.append(self.load_audio(paths[i]))
-                    idx.append(i)
-                except AudioError as e:
-                    errors.append((i, e))
-            yield from errors
-            if wavs:
-                batch, lens = pad(wavs)
-                tx = [texts[i] for i in idx] if texts is not None else None
-                for i, w, r in zip(idx, wavs, self.predict_batch(batch, lens, tx)):
-                    r["seconds"] = round(len(w) / self.sample_rate, 3)
-                    yield i, r
-            if progress is not None:
-                progress.update(len(idx) + len(errors))
+    def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
+                      crop: bool = False, classes: list | None = None):
+        """Yield (index, result or AudioError) for ``paths``; see ``predict_files``."""
+        return predict_files(self, paths, batch_size, texts, progress, crop, classes)
 
     def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
                          batch_size: int = 16, classes: list | None = None) -> dict:
         """Emotion over time on (long) audio: per-window rows and merged segments (``timeline``)."""
-        from .timeline import predict_timeline
-
         return predict_timeline(self, path, window, hop, min_segment, batch_size, classes)
+
+
+def restrict_label(r: dict, classes: list | None) -> dict:
+    """``label`` = the argmax over ``classes`` only (class restriction, as stage 4 scores a corpus
+    with fewer classes than the model); the probabilities are left as they are."""
+    if classes and "probs" in r:
+        r["label"] = max(classes, key=lambda c: r["probs"][c])
+    return r
+
+
+def windowed(model, path, classes: list | None = None, batch_size: int = 16) -> dict:
+    """A file longer than the model's crop: windows of ``max_seconds`` every ``max_seconds / 2``
+    covering the whole file (``timeline``), the mean of the windows' class outputs and attributes."""
+    w = float(model.max_seconds)
+    tl = model.predict_timeline(path, window=w, hop=w / 2, min_segment=0.0, batch_size=batch_size)
+    rows = tl["windows"]
+    r = {}
+    if model.classes:
+        mean = {c: float(np.mean([x["probs"][c] for x in rows])) for c in model.classes}
+        r = {"label": max(model.classes, key=mean.get), "probs": mean}
+    r.update({a: float(np.mean([x[a] for x in rows])) for a in model.attributes})
+    r.update(seconds=round(tl["duration"], 3), windows=len(rows))
+    return restrict_label(r, classes)
+
+
+def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
+                  crop: bool = False, classes: list | None = None):
+    """Yield (index, result or AudioError) for ``paths``, batched by duration (longest first,
+    so padding is small); each failing file is reported, the others go on.
+
+    A file no longer than the model's crop (``max_seconds``, the training crop) is one
+    utterance. A longer one is predicted from windows covering the whole file (``windowed``:
+    mean of the window outputs), unless ``crop`` (the first ``max_seconds`` only, as in
+    training) or the model fuses a transcript (which cannot be cut by time: cropped).
+    ``seconds`` is the audio the prediction used, ``windows`` how many windows (1 = one
+    utterance). ``classes`` restricts each ``label`` to those classes."""
+    unknown = sorted(set(classes or []) - set(model.classes))
+    if unknown:
+        raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
+    durs = [duration(p) for p in paths]
+    order = sorted(range(len(paths)), key=lambda i: -durs[i])
+    limit = model.max_seconds if (model.max_seconds and not crop and texts is None) else None
+    for start in range(0, len(order), batch_size):
+        idx, wavs, errors, done = [], [], [], []
+        for i in order[start:start + batch_size]:
+            try:
+                if limit and durs[i] > limit + 1e-3:
+                    done.append((i, windowed(model, paths[i], classes, batch_size)))
+                    continue
+                wavs.append(model.load_audio(paths[i]))
+                idx.append(i)
+            except AudioError as e:
+                errors.append((i, e))
+        yield from errors
+        yield from done
+        if wavs:
+            batch, lens = pad(wavs)
+            tx = [texts[i] for i in idx] if texts is not None else None
+            for i, w, r in zip(idx, wavs, model.predict_batch(batch, lens, tx)):
+                r["seconds"] = round(len(w) / model.sample_rate, 3)
+                r["windows"] = 1
+                yield i, restrict_label(r, classes)
+        if progress is not None:
+            progress.update(len(idx) + len(errors) + len(done))
 
 
 def _check_version(requires: str | None):

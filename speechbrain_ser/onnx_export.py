@@ -28,7 +28,6 @@ import logging
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -199,10 +198,11 @@ class OnnxRecognizer:
 
         return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts)
 
-    def predict_files(self, paths, batch_size: int = 8, texts=None, progress=None):
-        from .inference import EmotionRecognizer
+    def predict_files(self, paths, batch_size: int = 8, texts=None, progress=None, crop: bool = False,
+                      classes=None):
+        from .inference import predict_files
 
-        return EmotionRecognizer.predict_files(self, paths, batch_size, texts, progress)
+        return predict_files(self, paths, batch_size, texts, progress, crop, classes)
 
     def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
                          batch_size: int = 16, classes=None) -> dict:

@@ -10,8 +10,12 @@ Inputs are audio files, folders (searched recursively for .wav .flac .ogg .mp3
 .aiff), Kaldi ``wav.scp`` files, this project's JSON manifests, or CSV/TSV files
 with a ``path`` (or ``wav``) column and an optional ``id`` column. Output rows
 (CSV or JSONL, chosen by ``--format`` or the file suffix; ``-`` = stdout): id,
-path, seconds (audio used), label, p_<class> per class, and arousal, valence,
-dominance (1-7) for models with attribute heads. Files are batched by duration.
+path, seconds (audio used), windows, label, p_<class> per class, and arousal,
+valence, dominance (1-7) for models with attribute heads. Files are batched by
+duration. A file longer than the model's training crop is predicted from windows
+of that length covering the whole file (the mean of the windows; ``windows`` says
+how many); ``--crop`` uses its first seconds only. ``--classes a,b,c`` restricts
+each label to those classes (as stage 4 scores a corpus with fewer classes).
 A file that cannot be read is reported on stderr and skipped; the others are
 predicted, and the exit status is 1 when any file failed (0 when none did).
 
@@ -101,7 +105,8 @@ def _prediction_columns(r: dict, classes, attributes) -> dict:
 
 
 def rows_of(items, results, classes, attributes) -> list:
-    return [{"id": uid, "path": path, "seconds": r["seconds"], **_prediction_columns(r, classes, attributes)}
+    return [{"id": uid, "path": path, "seconds": r["seconds"], "windows": r.get("windows", 1),
+             **_prediction_columns(r, classes, attributes)}
             for (uid, path, _), r in zip(items, results) if r is not None]
 
 
@@ -138,6 +143,11 @@ def main(argv=None) -> int:
     ap.add_argument("--savedir", default=None, help="where SpeechBrain collects a hub model's files")
     ap.add_argument("--no-calibration", action="store_true",
                     help="raw softmax instead of the temperature-calibrated probabilities")
+    ap.add_argument("--crop", action="store_true",
+                    help="predict a file longer than the model's training crop from its first seconds only "
+                         "(default: windows covering the whole file, averaged)")
+    ap.add_argument("--classes", default=None,
+                    help="comma-separated classes each label (and timeline segment) may take")
     ap.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch",
                     help="torch (default), or the model's ONNX export on onnxruntime (model.onnx / "
                          "model.int8.onnx, made by python -m speechbrain_ser.onnx_export; CPU)")
@@ -148,7 +158,6 @@ def main(argv=None) -> int:
                    help="shorter segments are merged into a neighbour (seconds, default 2)")
     t.add_argument("--segments", default=None, help="segments file (default: beside --out)")
     t.add_argument("--plots", default=None, help="folder for one timeline PNG per file (default: beside --out)")
-    t.add_argument("--classes", default=None, help="comma-separated classes the segments may take")
     a = ap.parse_args(argv)
     fmt = a.format or ("jsonl" if a.out.endswith(".jsonl") else "csv")
 
@@ -173,12 +182,17 @@ def main(argv=None) -> int:
             model = OnnxRecognizer(a.model, int8=a.backend == "onnx-int8")
         except FileNotFoundError as e:
             raise SystemExit(f"ser-predict: {e}") from None
+    classes = a.classes.split(",") if a.classes else None
+    unknown = sorted(set(classes or []) - set(model.classes))
+    if unknown:
+        raise SystemExit(f"ser-predict: --classes {unknown} are not among the model's classes {model.classes}")
     if a.window is not None:
         return timelines(model, items, a, fmt)
     texts = [t or "" for _, _, t in items] if getattr(model.hparams, "needs_transcript", False) else None
     results, failed = [None] * len(items), []
     with tqdm(total=len(items), desc="ser-predict", unit="file", file=sys.stderr) as bar:
-        for i, r in model.predict_files([p for _, p, _ in items], a.batch_size, texts, progress=bar):
+        for i, r in model.predict_files([p for _, p, _ in items], a.batch_size, texts, progress=bar, crop=a.crop,
+                                        classes=classes):
             if isinstance(r, Exception):
                 failed.append(str(r))
                 tqdm.write(f"ser-predict: skipped {r}", file=sys.stderr)

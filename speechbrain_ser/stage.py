@@ -26,6 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+def read_entries(path: Path) -> dict:
+    """A JSON manifest / label file: {id: entry}."""
+    return json.loads(Path(path).read_text())
+
+
 log = logging.getLogger("speechbrain_ser.stage")
 MARKER = ".done.json"
 
@@ -151,10 +156,16 @@ def content_hash(*paths: Path | str) -> str:
     return h.hexdigest()[:12]
 
 
-def tree_fingerprint(root: Path | str, audio_suffixes=(".wav", ".flac")) -> str:
-    """What a corpus folder holds: every non-audio file's content (label and metadata
-    files) and every audio file's path, size and modification time (headers are not
-    read, so a large corpus costs one stat per file)."""
+# Files a corpus reader reads for their content: label, transcript and metadata files.
+CONTENT_SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".lab", ".yaml", ".yml", ".xml", ".ini", ".cfg", ".list")
+
+
+def tree_fingerprint(root: Path | str, content_suffixes=CONTENT_SUFFIXES) -> str:
+    """What a corpus folder holds: the files readers read for their content (label,
+    transcript and metadata files: ``CONTENT_SUFFIXES``) by content, every other file
+    (audio, and the video, motion-capture and MP3 files releases ship beside it) by
+    path, size and modification time: a large release costs one stat per file, not a
+    read of its ~10 GB of ``.avi``."""
     h = hashlib.sha1()
     root = Path(root)
     for d, dirs, files in os.walk(root):
@@ -162,10 +173,10 @@ def tree_fingerprint(root: Path | str, audio_suffixes=(".wav", ".flac")) -> str:
         for f in sorted(files):
             p = Path(d) / f
             rel = p.relative_to(root).as_posix()
-            if f.lower().endswith(audio_suffixes):
-                st = p.stat()
-                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-            else:
+            if f.lower().endswith(content_suffixes):
                 h.update(f"{rel}\0".encode())
                 h.update(p.read_bytes())
+            else:
+                st = p.stat()
+                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:12]

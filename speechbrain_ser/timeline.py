@@ -42,6 +42,7 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
+from .audio import AudioError, pad
 from .class_scores import distribution
 
 MARGIN_SECONDS = 0.05
@@ -67,7 +68,6 @@ def window_starts(n: int, win: int, hop: int) -> list:
 
 def stream_windows(path, sample_rate: int, window: float, hop: float, batch_size: int = 16):
     """Yield (starts, wavs) per batch: window starts (model samples) and a list of 1-D tensors."""
-    from .inference import AudioError
 
     try:
         f = sf.SoundFile(str(path))
@@ -161,7 +161,6 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
     ``classes``, ``attributes`` and ``sample_rate``). ``classes``: restrict the segment
     emotions to these class names (window rows keep every class's probability).
     """
-    from .inference import pad
 
     if not 0 < hop <= window:
         raise ValueError(f"want 0 < hop <= window (got window {window} s, hop {hop} s)")

@@ -37,6 +37,7 @@ import numpy as np
 
 from . import metrics
 from .data import read_entries
+from .predictions import read_head_output
 from .stage import write_csv_atomic, write_json_atomic
 
 METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
@@ -127,7 +128,6 @@ def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
 def score(results: Path, labels: Path, predictions: dict):
     """``predictions``: {set: (ids, probs, attributes)} from stage 4's predict step."""
     from .class_scores import distribution
-    from .evaluate import read_head_output
 
     summary = read_entries(labels / "summary.json")
     classes = summary["space"]

@@ -71,6 +71,22 @@ def test_debug_run_of_every_hparams_file(hp, exp, tmp_path):
     import yaml
     exported = yaml.safe_load((tmp_path / "model" / "hyperparams.yaml").read_text().split("\nupstream:")[0])
     assert exported["max_seconds"] == 2.0 and exported["needs_transcript"] == ("mm_" in hp.stem)
+    if hp.stem == "mm_whisper_tiny_ccc":  # the export is self-contained: moved, training run deleted
+        import shutil
+
+        from speechbrain_ser.inference import load
+
+        moved = tmp_path / "elsewhere" / "model"
+        shutil.move(str(tmp_path / "model"), str(moved))
+        shutil.rmtree(out)
+        text = (moved / "hyperparams.yaml").read_text()
+        assert str(out) not in text and str(exp) not in text, "training paths in the exported hparams"
+        wav = sorted((ROOT / "data" / "synth_tiny" / "MSP-Podcast" / "Audios").glob("*.wav"))[0]
+        m = load(moved, savedir=tmp_path / "sb")
+        a = m.predict_file(wav, text="I am so happy today")
+        b = m.predict_file(wav, text="that is terrible news")
+        assert set(a) >= {"arousal", "valence", "dominance"} and a != b  # the transcript is read
+        assert not (moved / "tokenizer").exists() and not list(tmp_path.glob("**/*_char.model"))
 
 
 def test_stages_0_to_5(exp):

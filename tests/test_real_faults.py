@@ -308,3 +308,125 @@ def test_speaker_dependent_test_sets_are_marked():
     indep = {"a": {"speaker": "s1", "split": "train"}, "c": {"speaker": "s2", "split": "test"},
              "d": {"speaker": None, "split": "test"}}
     assert speakers_seen(indep) == 0.0
+
+
+# ---- item 11: labels_detailed.csv in its one-column EmoDetail form --------------------------------
+
+def test_msp_detailed_labels_in_both_csv_forms_and_unknown_headers(tiny_root, tmp_path):
+    import csv
+
+    from speechbrain_ser.corpora.base import CorpusError
+
+    root = _msp_copy(tiny_root, tmp_path)
+    labels = root / "Labels"
+    (labels / "labels_detailed.json").unlink()           # the CSV alone must do
+    ref, _ = read(root, "msp_podcast")
+    with open(labels / "labels_detailed.csv") as f:
+        rows = list(csv.DictReader(f))
+    with open(labels / "labels_detailed.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["FileName", "EmoDetail"])
+        for r in rows:
+            w.writerow([r["FileName"], f"{r['WorkerID']}; {r['EmoClass_Major']}; {r['EmoClass_Second']}; "
+                                       f"A:{r['EmoAct']}; V:{r['EmoVal']}; D:{r['EmoDom']};"])
+    got, _ = read(root, "msp_podcast")
+    assert {k: e["votes"] for k, e in got.items()} == {k: e["votes"] for k, e in ref.items()}
+    assert sum(bool(e["votes"]) for e in got.values()) > 10
+    # a malformed cell names file and line
+    text = (labels / "labels_detailed.csv").read_text().splitlines()
+    text[3] = text[3].split(",")[0] + ",WORKER1; Happy; A:3;"
+    (labels / "labels_detailed.csv").write_text("\n".join(text) + "\n")
+    with pytest.raises(CorpusError, match=r"labels_detailed.csv:4: EmoDetail"):
+        read(root, "msp_podcast")
+    # an unknown header: an error naming the columns, or the JSON when there is one
+    (labels / "labels_detailed.csv").write_text("File,Annotator,Label\nx.wav,W1,Happy\n")
+    with pytest.raises(CorpusError, match=r"unknown header \['File', 'Annotator', 'Label'\]"):
+        read(root, "msp_podcast")
+    import shutil
+
+    shutil.copy(tiny_root / "MSP-Podcast" / "Labels" / "labels_detailed.json", labels)
+    got, _ = read(root, "msp_podcast")
+    assert {k: e["votes"] for k, e in got.items()} == {k: e["votes"] for k, e in ref.items()}
+
+
+# ---- item 12: stage 1 does not read every byte of the non-audio files --------------------------------
+
+def test_stage1_fingerprint_reads_label_files_not_videos(tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
+    from speechbrain_ser.stage import tree_fingerprint
+
+    root = tmp_path / "IEMOCAP_full_release"
+    ev = root / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_impro01.txt"
+    avi = root / "Session1" / "dialog" / "avi" / "DivX" / "Ses01F_impro01.avi"
+    mp3 = root / "AudioMP3" / "1001_DFA_ANG_XX.mp3"
+    for p, data in ((ev, b"neu"), (avi, b"\0" * 4096), (mp3, b"ID3")):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or real(self))
+    before = tree_fingerprint(root)
+    assert read == ["Ses01F_impro01.txt"]
+    # a label file edited in place (same size, same mtime) is still seen
+    st = ev.stat()
+    ev.write_bytes(b"ang")
+    os.utime(ev, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert tree_fingerprint(root) != before
+    # a replaced video is seen by its size / mtime
+    now = tree_fingerprint(root)
+    avi.write_bytes(b"\1" * 8192)
+    assert tree_fingerprint(root) != now
+
+
+# ---- item 15: a file longer than the crop is predicted from windows covering all of it ----------------
+
+class LoudnessModel:
+    """Two classes: an utterance whose RMS is above 0.1 is 'loud' (0.9), else 'quiet' (0.9); max_seconds 4."""
+
+    classes, attributes, sample_rate, max_seconds = ["quiet", "loud"], [], 16000, 4.0
+
+    def load_audio(self, path):
+        from speechbrain_ser.inference import read_audio
+
+        return read_audio(path, self.sample_rate, self.max_seconds)
+
+    def forward_batch(self, wavs, wav_lens=None, texts=None):
+        n = torch.round(wav_lens * wavs.shape[1]).long()
+        rms = torch.stack([w[:k].pow(2).mean().sqrt() for w, k in zip(wavs, n)])
+        loud = (rms > 0.1).float()
+        return {"probs": torch.stack([0.9 - 0.8 * loud, 0.1 + 0.8 * loud], 1), "attributes": None}
+
+    def predict_batch(self, wavs, wav_lens=None, texts=None):
+        from speechbrain_ser.inference import EmotionRecognizer
+
+        return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts)
+
+    def predict_timeline(self, path, window=3.0, hop=1.0, min_segment=2.0, batch_size=16, classes=None):
+        from speechbrain_ser.timeline import predict_timeline
+
+        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes)
+
+
+def test_long_files_are_predicted_from_windows_covering_them(tmp_path):
+    from speechbrain_ser.inference import predict_files
+
+    t = np.arange(20 * 16000) / 16000
+    x = np.sin(2 * np.pi * 220 * t) * np.where(t < 10, 0.01, 0.5)   # quiet for 10 s, then loud
+    path, short = tmp_path / "call.flac", tmp_path / "short.wav"
+    sf.write(path, x.astype(np.float32), 16000)
+    sf.write(short, x[:3 * 16000].astype(np.float32), 16000)
+    m = LoudnessModel()
+    got = dict(predict_files(m, [str(path), str(short)]))
+    # windows of 4 s every 2 s: starts 0..16 s, 9 windows; 0-4, 2-6, 4-8, 6-10 quiet, 8-12 ... 16-20 loud
+    r = got[0]
+    assert r["windows"] == 9 and r["seconds"] == pytest.approx(20.0)
+    assert r["probs"]["loud"] == pytest.approx((4 * 0.1 + 5 * 0.9) / 9, abs=1e-6) and r["label"] == "loud"
+    assert got[1]["windows"] == 1 and got[1]["seconds"] == pytest.approx(3.0) and got[1]["label"] == "quiet"
+    cropped = dict(predict_files(m, [str(path)], crop=True))[0]     # the first 4 s only, as before
+    assert cropped["label"] == "quiet" and cropped["seconds"] == pytest.approx(4.0) and cropped["windows"] == 1
+    # class restriction applies to file labels
+    assert dict(predict_files(m, [str(path)], classes=["quiet"]))[0]["label"] == "quiet"
+    with pytest.raises(ValueError, match="not among the model's classes"):
+        list(predict_files(m, [str(path)], classes=["anger"]))

@@ -33,6 +33,7 @@ listed in the labels but missing on disk is rejected per file
 """
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from pathlib import Path
@@ -75,14 +76,50 @@ def _vote(worker, d, where):
             "avd": [_float(d[c], where, c) for c in ("EmoAct", "EmoVal", "EmoDom")]}
 
 
+def _header(path: Path) -> list:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return next(csv.reader(f), [])
+
+
+def _emo_detail(value: str, where) -> tuple:
+    """(worker, vote fields) of one ``EmoDetail`` cell: ``WORKER0001; Neutral; Happy,Concerned;
+    A:4.0; V:4.0; D:3.0;`` (the one-column form of ``labels_detailed.csv`` some releases ship)."""
+    parts = [p.strip() for p in value.split(";")]
+    while parts and not parts[-1]:
+        parts.pop()
+    attrs = {p.split(":", 1)[0].strip(): p.split(":", 1)[1].strip() for p in parts[3:] if ":" in p}
+    if len(parts) != 6 or set(attrs) != {"A", "V", "D"}:
+        raise CorpusError(where[0], f"EmoDetail {value!r} is not 'worker; major; second; A:x; V:y; D:z;'",
+                          *where[1:])
+    return parts[0], {"EmoClass_Major": parts[1], "EmoClass_Second": parts[2], "EmoAct": attrs["A"],
+                      "EmoVal": attrs["V"], "EmoDom": attrs["D"]}
+
+
 def read_detailed(labels: Path) -> tuple[dict, str]:
-    """file → list of votes, and the name of the file read."""
+    """file → list of votes, and the name of the file read.
+
+    ``labels_detailed.csv`` comes in two forms, both read: one row per worker with
+    ``FileName, WorkerID, EmoClass_Major, EmoClass_Second, EmoAct, EmoVal, EmoDom``, or
+    ``FileName, EmoDetail`` with the worker's labels in one cell (``_emo_detail``). A CSV
+    with neither header falls back to ``labels_detailed.json`` when it is there, else it
+    is an error naming the columns found."""
     js, cs = labels / "labels_detailed.json", labels / "labels_detailed.csv"
     votes: dict = {}
     if cs.exists():
-        for n, r in read_csv(cs, ["FileName", "WorkerID"] + DETAIL):
-            votes.setdefault(r["FileName"], []).append(_vote(r["WorkerID"], r, (cs, n)))
-        return votes, cs.name
+        header = _header(cs)
+        if {"FileName", "WorkerID", *DETAIL} <= set(header):
+            for n, r in read_csv(cs, ["FileName", "WorkerID"] + DETAIL):
+                votes.setdefault(r["FileName"], []).append(_vote(r["WorkerID"], r, (cs, n)))
+            return votes, cs.name
+        if {"FileName", "EmoDetail"} <= set(header):
+            for n, r in read_csv(cs, ["FileName", "EmoDetail"]):
+                worker, d = _emo_detail(r["EmoDetail"], (cs, n))
+                votes.setdefault(r["FileName"], []).append(_vote(worker, d, (cs, n)))
+            return votes, cs.name
+        if not js.exists():
+            raise CorpusError(cs, f"unknown header {header}: want FileName, WorkerID, {', '.join(DETAIL)} "
+                                  "(one row per worker) or FileName, EmoDetail", 1)
+        log.warning("MSP-Podcast: %s has an unknown header %s; reading %s instead", cs.name, header, js.name)
     if js.exists():
         try:
             doc = json.loads(js.read_text(encoding="utf-8"))

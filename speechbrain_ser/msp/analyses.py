@@ -9,8 +9,8 @@ import numpy as np
 from .. import metrics
 from ..data import read_entries
 from ..class_scores import distribution
-from ..evaluate import read_head_output, read_predictions as read_rows
-from ..evaluate import write_head_output, write_predictions
+from ..predictions import read_head_output, read_predictions as read_rows
+from ..predictions import write_head_output, write_predictions
 from ..labels.votes import krippendorff_alpha
 from ..report import markdown, read_csv
 from . import CLASSES, SETS

@@ -17,6 +17,7 @@ import numpy as np
 from .. import metrics
 from ..export import ATTRIBUTE_SCALE
 from ..data import read_entries
+from ..predictions import read_head_output, read_predictions as read
 from ..stage import write_csv_atomic, write_json_atomic
 from . import CAT, CLASSES, SETS
 from .postprocess import apply_offsets, tune_offsets
@@ -48,7 +49,6 @@ def score_set(entries, ids, probs, avd, offsets=None, head_output: str = "softma
 
 def read_predictions(path: Path):
     """(ids, probs over CLASSES or None, A/V/D or None) of a predictions file."""
-    from ..evaluate import read_predictions as read
 
     rows, classes, probs, attrs = read(path)
     if probs is not None and classes != CLASSES:
@@ -58,7 +58,6 @@ def read_predictions(path: Path):
 
 def metrics_rows(results: Path, labels: Path) -> list:
     """Score every predictions file in ``results`` (raw and with tuned thresholds)."""
-    from ..evaluate import read_head_output
 
     rows, offsets = [], None
     head_output = read_head_output(results)
