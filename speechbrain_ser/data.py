@@ -84,7 +84,8 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     @sb.utils.data_pipeline.takes("wav")
     @sb.utils.data_pipeline.provides("sig")
     def audio(wav):
-        return load_audio(wav.replace("{data_root}", str(hp["data_root"])), max_seconds)
+        return load_audio(wav.replace("{data_root}", str(hp["data_root"])), max_seconds, hp.get("trim_db"),
+                          hp.get("level_db"))
 
     @sb.utils.data_pipeline.takes("hard", key, domain_key, "gender", "avd01")
     @sb.utils.data_pipeline.provides("y_soft", "y_hard", "y_domain", "y_gender", "y_avd")

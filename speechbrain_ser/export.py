@@ -123,6 +123,8 @@ def inference_yaml(doc, hp: dict, modules: list, meta: dict) -> str:
         "recipe": meta["recipe"], "system": meta["system"],
         "sample_rate": 16000,
         "max_seconds": hp.get("max_seconds"),
+        "trim_db": hp.get("trim_db"),    # silence trimming and level as in training (audio.read_audio)
+        "level_db": hp.get("level_db"),
         "classes": list(hp["classes"]) if "head" in modules else [],
         "head_output": meta["head_output"],
         "temperature": 1.0,  # softmax temperature; stage 4 sets the one fitted on the development set

@@ -48,7 +48,8 @@ def check_cacheable(hp: dict):
 def upstream_fingerprint(hp: dict) -> str:
     h = hashlib.sha1()
     up = hp["upstream"]
-    meta = {"class": type(up).__qualname__, "max_seconds": hp.get("max_seconds"),
+    meta = {"class": type(up).__qualname__, "max_seconds": hp.get("max_seconds"), "trim_db": hp.get("trim_db"),
+            "level_db": hp.get("level_db"),
             "layers": hp.get("upstream_layers"), "compression": hp.get("feature_compression")}
     h.update(json.dumps(meta, sort_keys=True).encode())
     for name, t in sorted(up.state_dict().items()):
@@ -76,7 +77,8 @@ def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
         with kaldiio.WriteHelper(f"ark,scp:{ark},{scp}",
                                  compression_method=hp.get("feature_compression")) as writer:
             for uid, e in tqdm(entries.items(), desc=f"features {manifest.stem}", leave=False):
-                wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"))
+                wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
+                                 hp.get("trim_db"), hp.get("level_db"))
                 hid = up(wav[None].to(device), torch.ones(1, device=device))  # (L, 1, T, D)
                 if layers:
                     hid = hid[list(layers)]

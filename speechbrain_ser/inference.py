@@ -59,10 +59,12 @@ class EmotionRecognizer(Pretrained):
         self.temperature = float(getattr(self.hparams, "temperature", 1.0) or 1.0)
         self.calibrated = True  # apply the temperature (softmax heads)
         self.max_seconds = getattr(self.hparams, "max_seconds", None)
+        self.trim_db = getattr(self.hparams, "trim_db", None)  # audio read as in training (audio.read_audio)
+        self.level_db = getattr(self.hparams, "level_db", None)
 
     # ---- audio ---------------------------------------------------------------
     def load_audio(self, path, savedir=None):  # noqa: ARG002 (SpeechBrain's signature)
-        return read_audio(path, self.sample_rate, self.max_seconds)
+        return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
 
     # ---- the model -------------------------------------------------------------
     @torch.no_grad()

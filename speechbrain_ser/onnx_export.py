@@ -167,6 +167,7 @@ class OnnxRecognizer:
         hp = yaml.load((model_dir / "hyperparams.yaml").read_text(), Loader=_PlainLoader)
         self.classes, self.attributes = list(hp["classes"] or []), list(hp["attributes"] or [])
         self.sample_rate, self.max_seconds = int(hp["sample_rate"]), hp.get("max_seconds")
+        self.trim_db, self.level_db = hp.get("trim_db"), hp.get("level_db")
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
@@ -182,7 +183,7 @@ class OnnxRecognizer:
     def load_audio(self, path):
         from .inference import read_audio
 
-        return read_audio(path, self.sample_rate, self.max_seconds)
+        return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
 
     def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None) -> dict:
         n = wavs.shape[1]

@@ -126,6 +126,12 @@ def build(argv, for_training=True):
         speakers = domains_of(train_entries, "speaker")
         ov["n_speakers"] = len(speakers)
     hp = load_hparams(hparams_file, ov)
+    upstream, layer_sum = hp.get("upstream"), hp.get("layer_sum")
+    if upstream is not None and layer_sum is not None and hasattr(upstream, "n_layers"):
+        try:  # before the experiment folder exists: a wrong encoder_layers leaves nothing behind
+            layer_sum.check(upstream.n_layers, type(upstream).__name__)
+        except ValueError as e:
+            raise SystemExit(f"{hparams_file}: {e}") from None
     if not hp.get("augment", True):
         hp["wav_augment"] = None
         hp["upstream"].spec_augment = None
@@ -144,8 +150,6 @@ def build(argv, for_training=True):
     unused = {"domain_head": "domain_weight", "gender_head": "gender_weight", "speaker_head": "speaker_weight"}
     modules = {k: v for k, v in hp["modules"].items()
                if v is not None and not (k in unused and not hp.get(unused[k], 0))}
-    if "upstream" in modules and "layer_sum" in modules and hasattr(modules["upstream"], "n_layers"):
-        modules["layer_sum"].check(modules["upstream"].n_layers, type(modules["upstream"]).__name__)
     hp["checkpointer"].add_recoverables(modules)
     if "upstream" in modules and not any(p.requires_grad for p in modules["upstream"].parameters()):
         hp["checkpointer"].add_recoverable("upstream", modules["upstream"], custom_save_hook=SaveFrozenOnce())

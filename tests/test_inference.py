@@ -131,7 +131,7 @@ def test_batched_equals_one_at_a_time_and_named_results(trained):
         assert one["label"] == max(one["probs"], key=one["probs"].get)
         worst = max(worst, max(abs(one["probs"][c] - batched[i]["probs"][c]) for c in m.classes))
     assert worst < 1e-4
-    assert set(batched[0]) == {"label", "probs", "seconds"}  # no attribute heads in this model
+    assert set(batched[0]) == {"label", "probs", "seconds", "windows"}  # no attribute heads in this model
 
 
 def test_ser_predict_cli(trained, tmp_path):

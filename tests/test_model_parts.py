@@ -38,13 +38,14 @@ def test_metrics_against_hand_computed_values():
     # UAR averages recall over the classes in the references: a class only predicted adds nothing
     m = metrics.classification([0, 0, 1, 1], [0, 0, 1, 2], labels=[0, 1, 2])
     assert m["uar"] == pytest.approx((1.0 + 0.5) / 2)  # sklearn with labels=None gives 0.5
-    # per-class F1 by hand: class 0 P=1 R=1 -> 1; class 1 P=1 R=0.5 -> 2/3; class 2 P=0 R=0 -> 0
-    assert m["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    # per-class F1 by hand: class 0 P=1 R=1 -> 1; class 1 P=1 R=0.5 -> 2/3; class 2 is not in the
+    # references, so it adds no term (the prediction of it is class 1's error)
+    assert m["macro_f1"] == pytest.approx((1 + 2 / 3) / 2)
     assert m["weighted_f1"] == pytest.approx((2 * 1 + 2 * 2 / 3) / 4)
     assert m["accuracy"] == m["micro_f1"] == pytest.approx(3 / 4)
-    # a class of the task that is absent from references and predictions still counts in macro-F1
+    # a class of the task absent from the references adds no term (the literature's macro-F1)
     m = metrics.classification([0, 1], [0, 1], labels=[0, 1, 2])
-    assert m["macro_f1"] == pytest.approx(2 / 3) and m["uar"] == 1.0
+    assert m["macro_f1"] == pytest.approx(1.0) and m["uar"] == 1.0
     with pytest.raises(ValueError, match="outside the class set"):
         metrics.classification([0, 3], [0, 3], labels=[0, 1])
 

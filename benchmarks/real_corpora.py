@@ -1,0 +1,159 @@
+"""The recipes on real speech: train on RAVDESS (actor-disjoint split), score RAVDESS test
+in-domain and URDU zero-shot, through the exported model, for several training seeds.
+
+    .venv/bin/python benchmarks/real_corpora.py --real-root ../shared/real [--seeds 0 1 2]
+        [--hparams hparams/whisper_tiny_frozen.yaml] [--out /tmp/real_bench] [-- training overrides]
+
+Each seed runs ``./run.sh --data-root REAL --label-overrides "corpora=[ravdess,urdu]
+held_out=[urdu]" --hparams ... --seed S`` (stages 0-5) as a user would. Stage 2 splits
+RAVDESS by actor with the labels config's own seed, so every training seed sees the same
+train / dev / test actors; the feature cache (frozen upstream) is shared by the seeds.
+
+Printed, per seed and as mean ± sample std over seeds:
+* RAVDESS test (7 classes of the unified space; calm is scored as neutral): UAR, accuracy,
+  macro-F1, each with a 95 % bootstrap interval (1,000 resamples of the test utterances);
+* URDU zero-shot (4 classes, predictions restricted to them): UAR, accuracy, with intervals;
+* the majority-class baseline (accuracy) of each set, chance for UAR, binary arousal UAR
+  (high: anger, happiness, fear, surprise; low: neutral, sadness);
+* wall time of the run (stages 0-5) and the peak RSS of its processes.
+
+The real corpora are not part of the project (``../shared/real`` on the development machine);
+without them the script stops with a message.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+HIGH, LOW = {"anger", "happiness", "fear", "surprise"}, {"neutral", "sadness"}
+
+
+def read_rows(path: Path) -> list:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def restricted(rows: list, allowed: list):
+    """(reference class names, predicted class names) with predictions restricted to ``allowed``."""
+    refs, preds = [], []
+    for r in rows:
+        if not r["ref"]:
+            continue
+        refs.append(r["ref"])
+        preds.append(max(allowed, key=lambda c: float(r[f"p_{c}"])))
+    return np.array(refs), np.array(preds)
+
+
+def uar(refs, preds) -> float:
+    return float(np.mean([(preds[refs == c] == c).mean() for c in np.unique(refs)]))
+
+
+def macro_f1(refs, preds) -> float:
+    f = []
+    for c in np.unique(refs):
+        tp = ((preds == c) & (refs == c)).sum()
+        p, r = tp / max((preds == c).sum(), 1), tp / (refs == c).sum()
+        f.append(0.0 if tp == 0 else 2 * p * r / (p + r))
+    return float(np.mean(f))
+
+
+def bootstrap(fn, refs, preds, n: int = 1000, seed: int = 0) -> tuple:
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n):
+        i = rng.integers(0, len(refs), len(refs))
+        vals.append(fn(refs[i], preds[i]))
+    return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+
+
+def arousal_uar(refs, preds) -> float:
+    keep = np.array([r in HIGH | LOW for r in refs])
+    return uar(np.array([r in HIGH for r in refs[keep]]), np.array([p in HIGH for p in preds[keep]]))
+
+
+def scores(results: Path, set_name: str, corpus: str) -> dict:
+    inventory = json.loads((results / "inventory.json").read_text())[corpus]
+    refs, preds = restricted(read_rows(results / f"predictions_{set_name}.csv"), inventory)
+    values, counts = np.unique(refs, return_counts=True)
+    out = {"n": len(refs), "classes": len(inventory), "uar": uar(refs, preds), "accuracy": float((refs == preds).mean()),
+           "macro_f1": macro_f1(refs, preds), "majority_accuracy": float(counts.max() / counts.sum()),
+           "chance_uar": 1 / len(inventory), "arousal_uar": arousal_uar(refs, preds),
+           "per_class_recall": {c: float((preds[refs == c] == c).mean()) for c in values}}
+    for k, fn in (("uar", uar), ("accuracy", lambda a, b: float((a == b).mean())), ("macro_f1", macro_f1)):
+        out[f"{k}_ci"] = bootstrap(fn, refs, preds)
+    return out
+
+
+def run_seed(a, seed: int, extra: list) -> dict:
+    exp = Path(a.out) / f"seed{seed}"
+    cmd = [str(ROOT / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
+           "--label-overrides", "corpora=[ravdess,urdu] held_out=[urdu]", "--hparams", a.hparams,
+           "--seed", str(seed), "--", "--feature_folder", str(Path(a.out) / "features"), *extra]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    (exp / "benchmark_run.log").parent.mkdir(parents=True, exist_ok=True)
+    (exp / "benchmark_run.log").write_text(r.stdout + r.stderr)
+    if r.returncode:
+        sys.exit(f"seed {seed} failed (log: {exp / 'benchmark_run.log'}):\n{r.stderr[-3000:]}")
+    results = exp / "train" / "results"
+    return {"seed": seed, "wall": wall, "ravdess": scores(results, "test", "ravdess"),
+            "urdu": scores(results, "zeroshot_urdu", "urdu")}
+
+
+def fmt(vals) -> str:
+    vals = np.asarray(vals, float)
+    return f"{vals.mean():.3f} ± {vals.std(ddof=1):.3f}" if len(vals) > 1 else f"{vals.mean():.3f}"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--real-root", required=True, help="folder holding RAVDESS/ and URDU/ (e.g. ../shared/real)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--hparams", default="hparams/whisper_tiny_frozen.yaml")
+    ap.add_argument("--out", default=str(ROOT / "exp" / "real_benchmark"))
+    a = ap.parse_args(argv)
+    for c in ("RAVDESS", "URDU"):
+        if not (Path(a.real_root) / c).is_dir():
+            sys.exit(f"{Path(a.real_root) / c}: not found; this benchmark needs the real corpora (see its docstring)")
+    t0 = time.perf_counter()
+    runs = [run_seed(a, s, extra) for s in a.seeds]
+    total = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"hparams {a.hparams} {' '.join(extra)}; seeds {a.seeds}; results in {a.out}")
+    print("| seed | RAVDESS UAR [95% CI] | acc | macro-F1 | arousal UAR | URDU UAR [95% CI] | acc | arousal UAR | wall |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        v, u = r["ravdess"], r["urdu"]
+        print(f"| {r['seed']} | {v['uar']:.3f} [{v['uar_ci'][0]:.3f}, {v['uar_ci'][1]:.3f}] | {v['accuracy']:.3f} "
+              f"| {v['macro_f1']:.3f} | {v['arousal_uar']:.3f} | {u['uar']:.3f} [{u['uar_ci'][0]:.3f}, "
+              f"{u['uar_ci'][1]:.3f}] | {u['accuracy']:.3f} | {u['arousal_uar']:.3f} | {r['wall']:.0f} s |")
+    print(f"| mean ± std | {fmt([r['ravdess']['uar'] for r in runs])} | {fmt([r['ravdess']['accuracy'] for r in runs])} "
+          f"| {fmt([r['ravdess']['macro_f1'] for r in runs])} | {fmt([r['ravdess']['arousal_uar'] for r in runs])} "
+          f"| {fmt([r['urdu']['uar'] for r in runs])} | {fmt([r['urdu']['accuracy'] for r in runs])} "
+          f"| {fmt([r['urdu']['arousal_uar'] for r in runs])} | {fmt([r['wall'] for r in runs])} s |")
+    v, u = runs[0]["ravdess"], runs[0]["urdu"]
+    print(f"RAVDESS test: {v['n']} utterances, {v['classes']} classes, majority-class accuracy "
+          f"{v['majority_accuracy']:.3f}, chance UAR {v['chance_uar']:.3f}")
+    print(f"URDU zero-shot: {u['n']} utterances, {u['classes']} classes, majority-class accuracy "
+          f"{u['majority_accuracy']:.3f}, chance UAR {u['chance_uar']:.3f}")
+    for name in ("ravdess", "urdu"):
+        rec = {c: fmt([r[name]["per_class_recall"][c] for r in runs]) for c in runs[0][name]["per_class_recall"]}
+        print(f"{name} per-class recall: " + ", ".join(f"{c} {x}" for c, x in rec.items()))
+    print(f"total {total:.0f} s for {len(runs)} seeds (stages 0-5 each); peak RSS of a child process {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
