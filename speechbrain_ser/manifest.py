@@ -61,6 +61,8 @@ def row_to_entry(row: Row, corpus, data_root: Path) -> dict:
         language=row.extra.get("language", corpus.LANGUAGE), speaker=row.speaker,
         gender=row.gender, split=row.split, native=row.native, intensity=row.intensity,
         transcript=row.transcript, votes=row.votes, avd=row.avd, source=where,
+        # the reader's other per-utterance fields (``Row.extra``: a sentence id, a word list, ...)
+        **{k: v for k, v in row.extra.items() if k != "language" and k not in FIELDS},
     )
 
 

@@ -1,35 +1,35 @@
-"""``ser-predict``: an exported model applied to your audio.
+"""'ser-predict': an exported model applied to your audio.
 
     ser-predict --model exp/Multilingual16/mini/model my_audio/ --out predictions.csv
     ser-predict --model DIR a.wav b.flac --out predictions.jsonl
     ser-predict --model DIR data/wav.scp          # Kaldi "id path" lines
     ser-predict --model DIR manifest.json --data-root /corpora   # stage-1/2 manifests {id: {"wav": ...}}
-    ser-predict --model DIR --backend onnx my_audio/   # onnxruntime (python -m speechbrain_ser.onnx_export first)
+    ser-predict --model DIR --backend onnx my_audio/   # onnxruntime, the model.onnx stage 4 wrote
 
 Inputs are audio files, folders (searched recursively for .wav .flac .ogg .mp3
-.aiff), Kaldi ``wav.scp`` files, this project's JSON manifests, or CSV/TSV files
-with a ``path`` (or ``wav``) column and an optional ``id`` column. Output rows
-(CSV or JSONL, chosen by ``--format`` or the file suffix; ``-`` = stdout): id,
+.aiff), Kaldi 'wav.scp' files, this project's JSON manifests, or CSV/TSV files
+with a 'path' (or 'wav') column and an optional 'id' column. Output rows
+(CSV or JSONL, chosen by '--format' or the file suffix; '-' = stdout): id,
 path, seconds (audio used), windows, label, p_<class> per class, and arousal,
 valence, dominance (1-7) for models with attribute heads. Files are batched by
 duration. A file longer than the model's training crop is predicted from windows
-of that length covering the whole file (the mean of the windows; ``windows`` says
-how many); ``--crop`` uses its first seconds only. ``--classes a,b,c`` restricts
+of that length covering the whole file (the mean of the windows; 'windows' says
+how many); '--crop' uses its first seconds only. '--classes a,b,c' restricts
 each label to those classes (as stage 4 scores a corpus with fewer classes).
 A file that cannot be read is reported on stderr and skipped; the others are
 predicted, and the exit status is 1 when any file failed (0 when none did).
 
-Emotion over time (long audio; ``speechbrain_ser.timeline``):
+Emotion over time (long audio; 'speechbrain_ser.timeline'):
 
     ser-predict --model DIR --window 3 --hop 1 meeting.wav --out meeting.csv
 
 writes one row per window (id, start, end, label, p_<class>, arousal...) to
-``--out``, the merged segments (id, start, end, emotion, confidence; segments
-shorter than ``--min-segment`` s are merged into a neighbour) to ``--segments``
-(default: ``<out>.segments.csv`` or ``.jsonl`` beside ``--out``) and one timeline
-PNG per file to ``--plots`` (default: ``<out>_timelines/`` beside ``--out``).
-With ``--out -`` only the rows are written unless ``--segments``/``--plots`` are given.
-``--classes a,b,c`` restricts the segment emotions to those classes.
+'--out', the merged segments (id, start, end, emotion, confidence; segments
+shorter than '--min-segment' s are merged into a neighbour) to '--segments'
+(default: '<out>.segments.csv' or '.jsonl' beside '--out') and one timeline
+PNG per file to '--plots' (default: '<out>_timelines/' beside '--out').
+With '--out -' only the rows are written unless '--segments'/'--plots' are given.
+'--classes a,b,c' restricts the segment emotions to those classes.
 """
 from __future__ import annotations
 
@@ -137,7 +137,9 @@ def main(argv=None) -> int:
     ap.add_argument("--model", required=True, help="an exported model folder (stage 4's <exp>/model) or hub name")
     ap.add_argument("--out", default="-", help="output file (.csv or .jsonl); - = stdout (default)")
     ap.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: from --out's suffix, else csv")
-    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--batch-size", type=int, default=8,
+                    help="files (or timeline windows) per forward pass; larger is faster and uses more memory "
+                         "(default 8)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     ap.add_argument("--data-root", default=None, help="replaces {data_root} in manifest paths")
     ap.add_argument("--savedir", default=None, help="where SpeechBrain collects a hub model's files")
@@ -149,8 +151,8 @@ def main(argv=None) -> int:
     ap.add_argument("--classes", default=None,
                     help="comma-separated classes each label (and timeline segment) may take")
     ap.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch",
-                    help="torch (default), or the model's ONNX export on onnxruntime (model.onnx / "
-                         "model.int8.onnx, made by python -m speechbrain_ser.onnx_export; CPU)")
+                    help="torch (default), or the model's ONNX graph on onnxruntime (model.onnx / "
+                         "model.int8.onnx, written by stage 4; CPU)")
     t = ap.add_argument_group("emotion over time (long audio)")
     t.add_argument("--window", type=float, default=None, help="window length in seconds (turns the timeline on)")
     t.add_argument("--hop", type=float, default=1.0, help="seconds between window starts (default 1)")

@@ -32,8 +32,15 @@ from .corpora.base import CorpusError
 from .labels.harmonise import LabelConfigError
 from .labels.targets import msp_targets, unified_targets
 from .manifest import build_manifest
-from .stage import (Stage, content_hash, fingerprint, tree_fingerprint, write_entries_atomic, write_json_atomic,
-                    write_text_atomic)
+from .stage import (
+    Stage,
+    content_hash,
+    fingerprint,
+    tree_fingerprint,
+    write_entries_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 log = logging.getLogger("speechbrain_ser.prepare")
 
@@ -133,23 +140,120 @@ def stage_labels(config: dict, manifests: Path, out: Path):
             for uid, e in entries.items():
                 by_split.setdefault(e["split"], {})[uid] = e
             for split, part in sorted(by_split.items()):
-                write_entries_atomic(st.dir / f"{n}_{split}.json", part)
+                if split != "zeroshot":  # a held-out corpus's one file is zeroshot_<corpus>.json below
+                    write_entries_atomic(st.dir / f"{n}_{split}.json", part)
                 name = f"zeroshot_{n}" if split == "zeroshot" else split
                 merged.setdefault(name, {}).update(part)
         for name, part in merged.items():
             write_entries_atomic(st.dir / f"{name}.json", part)
         write_json_atomic(st.dir / "summary.json", summary)
         log.info("stage 2: wrote %s", ", ".join(f"{k}.json ({len(v)})" for k, v in sorted(merged.items())))
+        for line in unscored_warnings(summary):
+            log.warning("stage 2: %s", line)
 
 
-def parse_override(items: list) -> dict:
-    out = {}
-    for it in items:
-        if "=" not in it:
-            raise SystemExit(f"override '{it}' must be key=value")
-        k, v = it.split("=", 1)
-        out[k] = yaml.safe_load(v)
+def unscored_warnings(summary: dict) -> list:
+    """One line per corpus whose native labels end up with a soft target but no hard label: they
+    are trained on but left out of every hard-label metric (and the corpus's class set shrinks),
+    with the one override that scores them."""
+    out = []
+    for corpus, v in sorted((summary.get("corpora") or {}).items()):
+        labels = v.get("no_hard_label") or {}
+        if labels:
+            n = sum(labels.values())
+            which = ", ".join(f"'{k}' ({c})" for k, c in labels.items())
+            first = next(iter(labels))
+            out.append(f"{corpus}: {n} utterances of label(s) {which} have a soft mapping row and no hard "
+                       f"label: they are NOT scored. To score them as a class, set score_as, e.g. "
+                       f"--label-overrides \"score_as.{corpus}.{first}=<class>\" (conf/labels.yaml: score_as)")
     return out
+
+
+def _bare_keys(value, where: str):
+    """YAML reads ``{Calm:neutral}`` (no space after the colon) as the key 'Calm:neutral' with no value:
+    a mapping value of None in an override is that mistake, never an intention."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if v is None:
+                raise LabelConfigError(f"--label-overrides {where}: '{k}' has no value"
+                                       + (f" (write '{k.split(':')[0]}: {k.split(':', 1)[1]}' with a space "
+                                          "after the colon)" if ":" in str(k) else ""))
+            _bare_keys(v, where)
+    elif isinstance(value, list):
+        for v in value:
+            _bare_keys(v, where)
+
+
+def _merge(old: dict, new: dict):
+    for k, v in new.items():
+        if isinstance(old.get(k), dict) and isinstance(v, dict) and v:
+            _merge(old[k], v)
+        else:
+            old[k] = v
+
+
+def _kind(v) -> str:
+    return "mapping" if isinstance(v, dict) else "list" if isinstance(v, list) else "value"
+
+
+def split_overrides(text: str) -> list:
+    """``key=value`` words of an override string: split on whitespace outside quotes and outside
+    YAML brackets, so ``score_as={ravdess: {calm: neutral}}`` and ``mapping='/my dir/m.yaml'``
+    stay whole (the quotes are YAML's to read)."""
+    words, cur, depth, quote = [], "", 0, None
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch.isspace() and depth <= 0:
+            if cur:
+                words.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    if cur:
+        words.append(cur)
+    return words
+
+
+def apply_overrides(cfg: dict, overrides) -> dict:
+    """``cfg`` with ``key=value`` overrides (YAML values; a string is split by ``split_overrides``,
+    so quoted and bracketed values keep their spaces). A dotted key reaches into nested mappings
+    (``score_as.turev_db.Calm=neutral``); a mapping value is merged into the mapping it
+    overrides (``score_as={turev_db: {Calm: neutral}}`` keeps the other corpora's entries; an
+    empty mapping ``{}`` replaces it). A value of another shape than the one it replaces, or a
+    mapping key without a value, is an error naming the override."""
+    items = split_overrides(overrides) if isinstance(overrides, str) else list(overrides or [])
+    for it in items:
+        key, sep, text = it.partition("=")
+        if not sep or not key:
+            raise LabelConfigError(f"--label-overrides '{it}' must be key=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise LabelConfigError(f"--label-overrides {key}: '{text}' is not valid YAML "
+                                   f"({str(e).splitlines()[0]})") from None
+        _bare_keys(value, key)
+        *path, last = key.split(".")
+        target = cfg
+        for part in path:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise LabelConfigError(f"--label-overrides {key}: '{part}' is not a mapping")
+        old = target.get(last)
+        if old is not None and value is not None and _kind(old) != _kind(value):
+            raise LabelConfigError(f"--label-overrides {key}: expected a {_kind(old)} (like {old!r}), "
+                                   f"got a {_kind(value)} ({value!r})")
+        if isinstance(old, dict) and isinstance(value, dict) and value:
+            _merge(old, value)
+        else:
+            target[last] = value
+    return cfg
 
 
 def main(argv=None):
@@ -173,7 +277,8 @@ def main(argv=None):
     lab.add_argument("--config", required=True, type=Path)
     lab.add_argument("--manifests", required=True, type=Path)
     lab.add_argument("--out", required=True, type=Path)
-    lab.add_argument("overrides", nargs="*", help="key=value (YAML value) overriding the config")
+    lab.add_argument("overrides", nargs="*", help="key=value (YAML value) overriding the config; "
+                     "one argument may hold several, separated by spaces outside quotes and brackets")
     c = sub.add_parser("corpora", help="print the config's corpora (after overrides), comma-separated")
     c.add_argument("--config", required=True, type=Path)
     c.add_argument("overrides", nargs="*")
@@ -181,8 +286,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         if a.cmd == "corpora":
-            cfg = yaml.safe_load(a.config.read_text())
-            cfg.update(parse_override(a.overrides))
+            cfg = apply_overrides(yaml.safe_load(a.config.read_text()),
+                                  a.overrides[0] if len(a.overrides) == 1 else a.overrides)
             unknown = [n for n in cfg["corpora"] if n not in corpora.NAMES]
             if unknown:
                 raise CorpusError(a.config, f"no reader for {unknown} (readers: {', '.join(corpora.NAMES)})")
@@ -193,8 +298,8 @@ def main(argv=None):
             stage_manifests(a.data_root, a.out, a.corpora.split(","), strict=a.strict,
                             max_reject=a.max_reject, reader_options=parse_reader_options(a.reader_option))
         else:
-            cfg = yaml.safe_load(a.config.read_text())
-            cfg.update(parse_override(a.overrides))
+            cfg = apply_overrides(yaml.safe_load(a.config.read_text()),
+                                  a.overrides[0] if len(a.overrides) == 1 else a.overrides)
             stage_labels(cfg, a.manifests, a.out)
     except (CorpusError, LabelConfigError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -227,6 +227,13 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
         text.append("Zero-shot mean over corpora: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
         plot_bars(z, out / "zero_shot_bars.png")
     soft = read_csv(results / "soft_scores.csv") if (results / "soft_scores.csv").exists() else []
+    summary_path = results.parent.parent / "data" / "labels" / "summary.json"
+    if summary_path.exists():
+        from .prepare import unscored_warnings
+
+        warn = unscored_warnings(json.loads(summary_path.read_text()))
+        if warn:
+            text += ["", "## Not scored: labels without a hard label", ""] + [f"- **{w}**" for w in warn]
     if soft:
         text += ["", "## Labels without a hard label (soft score)", "",
                  "Native labels whose mapping row is not one-hot and that `score_as` does not assign "

@@ -101,6 +101,12 @@ def write_text_atomic(path: Path | str, text: str):
         f.write(text)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path | str, binary: bool = False):
     """A file (text, or ``binary``) opened as a temporary file in the same folder, renamed to
@@ -110,6 +116,7 @@ def atomic_writer(path: Path | str, binary: bool = False):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would survive the rename: the mode open() gives
         with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")) as f:
             yield f
         os.replace(tmp, path)

@@ -159,6 +159,15 @@ def test_ser_predict_cli(trained, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     js = {j["id"]: j for j in map(json.loads, open(tmp_path / "pred.jsonl"))}
     assert max(abs(float(x["p_anger"]) - js[x["id"]]["p_anger"]) for x in rows) < 1e-5
+    # --classes restricts file labels as stage 4 restricts a zero-shot corpus (URDU's four classes)
+    urdu = ["anger", "happiness", "neutral", "sadness"]
+    r = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(scp), "--classes",
+             ",".join(urdu), "--out", str(tmp_path / "urdu.csv")])
+    assert r.returncode == 0, r.stderr[-2000:]
+    for x in csv.DictReader(open(tmp_path / "urdu.csv")):
+        assert x["label"] == max(urdu, key=lambda c: float(x[f"p_{c}"]))
+    r = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(scp), "--classes", "anger,joy"])
+    assert r.returncode != 0 and "['joy'] are not among the model's classes" in r.stderr
     bad = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(tmp_path / "nothing")])
     assert bad.returncode != 0 and "nothing: no such file or folder" in bad.stderr
 

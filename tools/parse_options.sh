@@ -11,6 +11,22 @@ _ser_usage() {
   echo "options (default in brackets):"
   sed -n '/^# <options>/,/^# <\/options>/p' "${_ser_files[@]}" | grep -v '^# <' |
     sed -E 's/^([a-z_]+)=("[^"]*"|[^ ]*)[[:space:]]*#[[:space:]]*(.*)$/  --\1 [\2]  \3/; s/--([a-z]+)_([a-z_]+)/--\1-\2/g'
+  local ids
+  ids=$(cd "$(dirname "${BASH_SOURCE[0]}")/../speechbrain_ser/corpora" && ls ./*.py | sed 's|^\./||; s|\.py$||' |
+        grep -vx -e base -e __init__ | tr '\n' ' ')
+  cat <<EOF
+stages (outputs under --exp-dir, default exp/<recipe>/<size>):
+  0 data       embedded synthetic corpora (data/synth_<size>), or check the --data-root folders
+  1 manifests  data/manifests/<corpus>.json, rejected_<corpus>.tsv
+  2 labels     data/labels/{train,dev,test}.json, zeroshot_<corpus>.json, summary.json
+  3 train      train/ (save/ checkpoints, train_log.txt, hyperparams.yaml)
+  4 evaluate   model/ (the exported model), train/results/ (predictions_<set>.csv, zero_shot.csv
+               or msp_metrics.csv, calibration.csv, shift_scores.csv)
+  5 report     report/report.md and figures (also appended to model/README.md)
+corpus ids (for --label-overrides; stages 0-1 read the corpora its "corpora=[...]" names):
+  $ids
+example: $0 --data-root /corpora --label-overrides "corpora=[ravdess,urdu] held_out=[urdu]"
+EOF
 }
 _ser_known=$(sed -n '/^# <options>/,/^# <\/options>/p' "${_ser_files[@]}" | grep -oE '^[a-z_]+=' | tr -d '=')
 extra_args=()

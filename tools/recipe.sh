@@ -16,8 +16,8 @@ hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"
 mkdir -p "$exp_dir"
 # the recipe's corpora, after --label-overrides (e.g. "corpora=[...,nemo] held_out=[emodb,nemo]")
-# shellcheck disable=SC2086  # label_overrides is a list of key=value words
-corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$here/conf/labels.yaml" $label_overrides)
+# (one argument: prepare.split_overrides splits it, so quoted and bracketed values keep their spaces)
+corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$here/conf/labels.yaml" "$label_overrides")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: data (${synth:+embedded synthetic $synth data in }$data_root)"
@@ -34,9 +34,8 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: labels ($here/conf/labels.yaml) -> $exp_dir/data/labels"
-  # shellcheck disable=SC2086  # label_overrides is a list of key=value words
   "$python" -m speechbrain_ser.prepare labels --config "$here/conf/labels.yaml" \
-    --manifests "$exp_dir/data/manifests" --out "$exp_dir/data/labels" $label_overrides
+    --manifests "$exp_dir/data/manifests" --out "$exp_dir/data/labels" "$label_overrides"
 fi
 train_args=(--labels_folder "$exp_dir/data/labels" --data_root "$data_root" --output_folder "$exp_dir/train"
             --seed "$seed" ${extra_args[@]+"${extra_args[@]}"})

@@ -9,7 +9,7 @@ size=mini               # embedded data size: tiny (tests, seconds) or mini (def
 seed=0                  # data-generation and training seed
 hparams=""              # training hparams yaml (relative to the recipe folder); empty = the recipe's CPU default
 nproc=1                 # stage 3 processes (>1: torchrun DDP; gloo backend on CPU)
-label_overrides=""      # stage 2 conf/labels.yaml overrides, e.g. "neutral_smoothing=false held_out=[emodb]"
+label_overrides=""      # conf/labels.yaml overrides, e.g. "corpora=[ravdess,urdu] held_out=[urdu] score_as.urdu.Sad=sadness" (corpora= also picks what stages 0-1 read; dotted keys merge)
 strict=false            # stage 1: true = any rejected file (odd name, unreadable audio) is an error
 max_reject=0.05         # stage 1: share of a corpus's files that may be rejected before the corpus is an error
 reader_options=""       # stage 1 reader options, e.g. "iemocap.self_evaluations=true"

@@ -4,7 +4,8 @@
 #     only when one is missing.
 #  2. The project venv ($SER_VENV, default .venv) with the pinned requirements
 #     and this package (editable); reinstalled only when requirements.txt or
-#     pyproject.toml change (their hash is kept in the venv).
+#     pyproject.toml change (their hash is kept in the venv); the editable install
+#     is repointed when the venv was copied from another checkout.
 # Prints the venv's python path on stdout; everything else goes to stderr.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,5 +37,12 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.ser-stamp" 2>/dev/null)" != "
   fi
   echo "$stamp" > "$venv/.ser-stamp"
   echo "setup: venv ready in $(( $(date +%s) - t0 ))s" >&2
+fi
+# A venv copied from another checkout imports that checkout's code (editable install):
+# repoint it here.
+where=$(cd / && "$venv/bin/python" -c "import importlib.util as u; print(u.find_spec('speechbrain_ser').origin)" 2>/dev/null || true)
+if [ "$where" != "$root/speechbrain_ser/__init__.py" ]; then
+  echo "setup: $venv imports speechbrain_ser from ${where:-nowhere}, not this checkout; reinstalling it here" >&2
+  "$venv/bin/python" -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e "$root" >&2
 fi
 echo "$venv/bin/python"

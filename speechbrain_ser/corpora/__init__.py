@@ -16,7 +16,11 @@ NAMES = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "base
 def get(name: str):
     if name not in NAMES:
         raise KeyError(f"unknown corpus '{name}' (readers in speechbrain_ser/corpora/: {', '.join(NAMES)})")
-    return importlib.import_module(f"{__name__}.{name}")
+    mod = importlib.import_module(f"{__name__}.{name}")
+    if getattr(mod, "NAME", None) != name:
+        raise KeyError(f"speechbrain_ser/corpora/{name}.py declares NAME = {getattr(mod, 'NAME', None)!r}: "
+                       f"a corpus module's file name is its id, so NAME must be '{name}'")
+    return mod
 
 
 def all_modules():
