@@ -17,5 +17,5 @@ if [ ! -x "$here/recipes/$recipe/run.sh" ]; then
 fi
 args=(--stage "$stage" --stop-stage "$stop_stage" --size "$size" --seed "$seed" --nproc "$nproc"
       --data-root "$data_root" --exp-dir "$exp_dir" --hparams "$hparams" --label-overrides "$label_overrides"
-      --strict "$strict" --max-reject "$max_reject" --reader-options "$reader_options")
+      --strict "$strict" --max-reject "$max_reject" --reader-options "$reader_options" --wait-lock "$wait_lock")
 exec "$here/recipes/$recipe/run.sh" "${args[@]}" -- ${extra_args[@]+"${extra_args[@]}"}

@@ -50,7 +50,7 @@ for _ser_n in stage stop_stage seed nproc; do
     echo "$0: --${_ser_n//_/-} must be a non-negative integer, got '${!_ser_n}'" >&2; exit 1
   fi
 done
-for _ser_n in strict; do
+for _ser_n in strict wait_lock; do
   if [ -n "${!_ser_n+x}" ] && [ "${!_ser_n}" != true ] && [ "${!_ser_n}" != false ]; then
     echo "$0: --${_ser_n//_/-} must be true or false, got '${!_ser_n}'" >&2; exit 1
   fi

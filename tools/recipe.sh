@@ -2,19 +2,33 @@
 # Needs: here (recipe folder), root (repository), default_hparams, evaluate_cmd and
 # report_cmd (python arguments of stages 4 and 5), args_in (the command line) and
 # the options stage stop_stage data_root exp_dir size seed hparams nproc
-# label_overrides strict max_reject reader_options extra_args.
+# label_overrides strict max_reject reader_options wait_lock extra_args.
 log() { echo "$(date '+%F %T') [$(basename "$here"):${BASH_LINENO[0]}] $*" >&2; }
 case "$size" in tiny|mini) ;; *) echo "$0: --size must be tiny or mini, got '$size'" >&2; exit 1 ;; esac
 start=$(date +%s)
 printf -v rerun_command '%q ' "$0" "${args_in[@]}"
-python=$("$root/tools/setup.sh")
 recipe_name=$(basename "$here")
+exp_dir=${exp_dir:-$root/exp/$recipe_name/$size}
+mkdir -p "$exp_dir"
+# One writer per experiment folder: an OS lock (flock) on <exp_dir>/.run.lock, held by this run and
+# its children and released by the kernel when they end, however they end (a killed run leaves no
+# stale lock). The holder is described in .run.lock.holder; read-only use (ser-predict) takes no lock.
+exec 9>>"$exp_dir/.run.lock"
+if ! flock -n 9; then
+  holder=$(cat "$exp_dir/.run.lock.holder" 2>/dev/null || echo "unknown holder")
+  if [ "$wait_lock" != true ]; then
+    echo "$0: $exp_dir is in use by another run ($holder); use another --exp-dir, wait for it, or --wait-lock true" >&2
+    exit 75
+  fi
+  log "waiting for $exp_dir, in use by another run ($holder)"
+  flock 9
+fi
+printf 'pid %s on %s since %s: %s\n' "$$" "$(uname -n)" "$(date '+%F %T')" "$rerun_command" > "$exp_dir/.run.lock.holder"
+python=$("$root/tools/setup.sh")
 synth=""
 if [ -z "$data_root" ]; then data_root="$root/data/synth_$size"; synth=$size; fi
-exp_dir=${exp_dir:-$root/exp/$recipe_name/$size}
 hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"
-mkdir -p "$exp_dir"
 # the recipe's corpora, after --label-overrides (e.g. "corpora=[...,nemo] held_out=[emodb,nemo]")
 # (one argument: prepare.split_overrides splits it, so quoted and bracketed values keep their spaces)
 corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$here/conf/labels.yaml" "$label_overrides")

@@ -13,4 +13,5 @@ label_overrides=""      # conf/labels.yaml overrides, e.g. "corpora=[ravdess,urd
 strict=false            # stage 1: true = any rejected file (odd name, unreadable audio) is an error
 max_reject=0.05         # stage 1: share of a corpus's files that may be rejected before the corpus is an error
 reader_options=""       # stage 1 reader options, e.g. "iemocap.self_evaluations=true"
+wait_lock=false         # true = wait for another run on the same --exp-dir to finish instead of stopping
 # </options>

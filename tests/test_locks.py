@@ -1,0 +1,62 @@
+"""One writer per experiment folder (issue 21): a second run on a locked folder stops at once naming
+the holder; a killed holder's lock is free at once (an OS lock, never a stale file)."""
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, run
+
+HOLD = """import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").write("pid 4242 on testhost since 2026-11-30 09:00:00: ./run.sh --seed 0\\n")
+print("locked", flush=True)
+time.sleep(600)
+"""
+
+
+def _holder(exp):
+    exp.mkdir(parents=True, exist_ok=True)
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(exp / ".run.lock"), str(exp / ".run.lock.holder")],
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "locked"
+    return p
+
+
+def test_a_second_run_on_a_locked_folder_stops_naming_the_holder(tmp_path):
+    exp = tmp_path / "exp"
+    holder = _holder(exp)
+    try:
+        t = time.perf_counter()
+        r = run(["./run.sh", "--size", "tiny", "--exp-dir", str(exp), "--stage", "6", "--stop-stage", "6"])
+        took = time.perf_counter() - t
+        assert r.returncode == 75, r.stderr[-2000:]
+        assert "is in use by another run (pid 4242 on testhost since 2026-11-30 09:00:00: ./run.sh --seed 0)" in r.stderr
+        assert took < 2.0, took
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_killed_holders_lock_is_taken_over_at_once(tmp_path):
+    exp = tmp_path / "exp"
+    holder = _holder(exp)
+    holder.kill()      # SIGKILL: no clean-up ran, the holder file is still there
+    holder.wait()
+    assert (exp / ".run.lock.holder").exists()
+    r = run(["./run.sh", "--size", "tiny", "--exp-dir", str(exp), "--stage", "6", "--stop-stage", "6"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "--stage 6" in (exp / ".run.lock.holder").read_text()  # this run held it
+
+
+def test_wait_lock_waits_for_the_holder(tmp_path):
+    exp = tmp_path / "exp"
+    holder = _holder(exp)
+    p = subprocess.Popen(["./run.sh", "--size", "tiny", "--exp-dir", str(exp), "--stage", "6", "--stop-stage", "6",
+                          "--wait-lock", "true"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    assert p.poll() is None  # still waiting
+    holder.kill()
+    holder.wait()
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 0 and "waiting for" in err and "pid 4242" in err
