@@ -60,3 +60,29 @@ def test_wait_lock_waits_for_the_holder(tmp_path):
     holder.wait()
     _, err = p.communicate(timeout=60)
     assert p.returncode == 0 and "waiting for" in err and "pid 4242" in err
+
+
+def test_embedded_data_is_keyed_by_seed_and_made_once(tmp_path):
+    """Two stage 0s of one key at once make the data once; another seed gets a root of its own and the
+    first root's audio is untouched (the driver keys data/synth_<size>[_seed<N>])."""
+    import hashlib
+
+    def make(root, seed):
+        return subprocess.Popen([sys.executable, "-m", "speechbrain_ser.prepare", "data", "--data-root", str(root),
+                                 "--synth-size", "tiny", "--seed", str(seed), "--corpora", "urdu,emodb"],
+                                cwd=ROOT, stderr=subprocess.PIPE, text=True)
+
+    a, b = make(tmp_path / "synth_tiny", 0), make(tmp_path / "synth_tiny", 0)
+    errs = [p.communicate(timeout=300)[1] for p in (a, b)]
+    assert a.returncode == b.returncode == 0, errs
+    assert sum("synth urdu" in e for e in errs) == 1 and sum("already holds" in e for e in errs) == 1, errs
+
+    def digest(root):
+        return hashlib.sha1(b"".join(p.read_bytes() for p in sorted(root.rglob("*.wav")))).hexdigest()
+
+    before = digest(tmp_path / "synth_tiny")
+    c = make(tmp_path / "synth_tiny_seed1", 1)
+    assert c.wait(timeout=300) == 0
+    assert digest(tmp_path / "synth_tiny") == before != digest(tmp_path / "synth_tiny_seed1")
+    text = (ROOT / "tools" / "recipe.sh").read_text()
+    assert 'data_root="$root/data/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"' in text

@@ -26,7 +26,10 @@ fi
 printf 'pid %s on %s since %s: %s\n' "$$" "$(uname -n)" "$(date '+%F %T')" "$rerun_command" > "$exp_dir/.run.lock.holder"
 python=$("$root/tools/setup.sh")
 synth=""
-if [ -z "$data_root" ]; then data_root="$root/data/synth_$size"; synth=$size; fi
+# embedded data keyed by what makes it (size, seed): another seed never rewrites this one's audio
+if [ -z "$data_root" ]; then
+  data_root="$root/data/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"; synth=$size
+fi
 hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"
 # the recipe's corpora, after --label-overrides (e.g. "corpora=[...,nemo] held_out=[emodb,nemo]")

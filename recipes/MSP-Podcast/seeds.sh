@@ -17,6 +17,7 @@ out=""                  # folder; empty = exp/MSP-Podcast/seeds_<size>
 out=${out:-$root/exp/MSP-Podcast/seeds_$size}
 python=$("$root/tools/setup.sh")
 "$here/run.sh" --size "$size" --stop-stage 0 ${data_root:+--data-root "$data_root"}  # data made once, seed 0
+data_root=${data_root:-$root/data/synth_$size}  # the seed-0 embedded data, for every training seed
 for hp in $hparams; do
   name=$(basename "$hp" .yaml)
   for s in $seeds; do

@@ -18,7 +18,8 @@ out=""                  # ablation folder; empty = exp/Multilingual16/ablation_<
 . "$root/tools/parse_options.sh"
 out=${out:-$root/exp/Multilingual16/ablation_$size}
 python=$("$root/tools/setup.sh")
-"$here/run.sh" --size "$size" --stop-stage 0 ${data_root:+--data-root "$data_root"}
+"$here/run.sh" --size "$size" --stop-stage 0 ${data_root:+--data-root "$data_root"}  # data made once, seed 0
+data_root=${data_root:-$root/data/synth_$size}  # the seed-0 embedded data, for every training seed
 for v in $variants; do
   labels=""; train=()
   case "$v" in

@@ -13,6 +13,7 @@ identical bytes, whichever other corpora share the root.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import shutil
@@ -126,11 +127,22 @@ def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> 
     regenerating each other's. Each corpus is written into a temporary folder,
     moved into place, then entered in ``.synth.json``; a folder the marker does not
     list (a crash) is made again. Another size, seed or generator version empties
-    the root first.
+    the root first, so the stage driver keys the root by size and seed
+    (``data/synth_<size>`` for seed 0, ``data/synth_<size>_seed<N>`` otherwise): a run
+    with another seed never rewrites the audio another experiment's manifests point
+    to. Concurrent calls on one root are serialised by an OS lock beside it.
     """
     out = Path(out)
     if size not in SIZES:
         raise ValueError(f"unknown size '{size}' (have {sorted(SIZES)})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # concurrent stage 0s on one data root: one makes the data, the others wait and find it made
+    with open(out.parent / f".{out.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _generate(out, size, seed, names)
+
+
+def _generate(out: Path, size: str, seed: int, names) -> dict:
     names = list(names or layouts.NAMES)
     options = dict(version=VERSION, size=size, seed=seed)
     marker = out / ".synth.json"
