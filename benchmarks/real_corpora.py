@@ -16,6 +16,8 @@ Printed, per seed and as mean ± sample std over seeds:
 * RAVDESS dev UAR (the actors that choose the checkpoint; design choices are made on it);
 * the majority-class baseline (accuracy) of each set, chance for UAR, binary arousal UAR
   (high: anger, happiness, fear, surprise; low: neutral, sadness);
+* the same UARs with each set's decisions balanced on its own unlabelled utterances
+  (``class_scores.balance_offsets``; transductive, reported beside the plain ones);
 * wall time of the run (stages 0-5) and the peak RSS of its processes.
 
 The real corpora are not part of the project (``../shared/real`` on the development machine);
@@ -43,15 +45,17 @@ def read_rows(path: Path) -> list:
         return list(csv.DictReader(f))
 
 
-def restricted(rows: list, allowed: list):
-    """(reference class names, predicted class names) with predictions restricted to ``allowed``."""
-    refs, preds = [], []
-    for r in rows:
-        if not r["ref"]:
-            continue
-        refs.append(r["ref"])
-        preds.append(max(allowed, key=lambda c: float(r[f"p_{c}"])))
-    return np.array(refs), np.array(preds)
+def restricted(rows: list, allowed: list, balanced: bool = False):
+    """(reference class names, predicted class names) with predictions restricted to ``allowed``;
+    ``balanced``: decisions after ``class_scores.balance_offsets`` fitted on all the set's utterances."""
+    from speechbrain_ser.class_scores import balance_offsets
+
+    p = np.array([[float(r[f"p_{c}"]) for c in allowed] for r in rows])
+    logp = np.log(np.clip(p / p.sum(1, keepdims=True), 1e-12, None))
+    if balanced:
+        logp = logp + balance_offsets(logp)
+    keep = [i for i, r in enumerate(rows) if r["ref"]]
+    return np.array([rows[i]["ref"] for i in keep]), np.array([allowed[k] for k in logp[keep].argmax(1)])
 
 
 def uar(refs, preds) -> float:
@@ -85,7 +89,9 @@ def scores(results: Path, set_name: str, corpus: str) -> dict:
     inventory = json.loads((results / "inventory.json").read_text())[corpus]
     refs, preds = restricted(read_rows(results / f"predictions_{set_name}.csv"), inventory)
     values, counts = np.unique(refs, return_counts=True)
+    b_refs, b_preds = restricted(read_rows(results / f"predictions_{set_name}.csv"), inventory, balanced=True)
     out = {"n": len(refs), "classes": len(inventory), "uar": uar(refs, preds), "accuracy": float((refs == preds).mean()),
+           "balanced_uar": uar(b_refs, b_preds),
            "macro_f1": macro_f1(refs, preds), "majority_accuracy": float(counts.max() / counts.sum()),
            "chance_uar": 1 / len(inventory), "arousal_uar": arousal_uar(refs, preds),
            "per_class_recall": {c: float((preds[refs == c] == c).mean()) for c in values}}
@@ -116,6 +122,17 @@ def fmt(vals) -> str:
     return f"{vals.mean():.3f} ± {vals.std(ddof=1):.3f}" if len(vals) > 1 else f"{vals.mean():.3f}"
 
 
+def rescore(out: Path):
+    """Print the scores of finished runs under ``out`` (seed*/train/results) without training."""
+    for results in sorted(Path(out).glob("seed*/train/results")):
+        r = {"ravdess": scores(results, "test", "ravdess"), "urdu": scores(results, "zeroshot_urdu", "urdu"),
+             "dev": scores(results, "dev", "ravdess")}
+        print(f"{results.parts[-3]}: dev {r['dev']['uar']:.3f} (balanced {r['dev']['balanced_uar']:.3f}); RAVDESS test "
+              f"{r['ravdess']['uar']:.3f} (balanced {r['ravdess']['balanced_uar']:.3f}); URDU {r['urdu']['uar']:.3f} "
+              f"(balanced {r['urdu']['balanced_uar']:.3f}); arousal {r['ravdess']['arousal_uar']:.3f} / "
+              f"{r['urdu']['arousal_uar']:.3f}")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -125,7 +142,10 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--hparams", default="hparams/whisper_tiny_frozen.yaml")
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_benchmark"))
+    ap.add_argument("--rescore", action="store_true", help="only print the scores of the runs already in --out")
     a = ap.parse_args(argv)
+    if a.rescore:
+        return rescore(Path(a.out))
     for c in ("RAVDESS", "URDU"):
         if not (Path(a.real_root) / c).is_dir():
             sys.exit(f"{Path(a.real_root) / c}: not found; this benchmark needs the real corpora (see its docstring)")
@@ -134,17 +154,20 @@ def main(argv=None):
     total = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"hparams {a.hparams} {' '.join(extra)}; seeds {a.seeds}; results in {a.out}")
-    print("| seed | dev UAR | RAVDESS UAR [95% CI] | acc | macro-F1 | arousal UAR | URDU UAR [95% CI] | acc | arousal UAR | wall |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| seed | dev UAR | RAVDESS UAR [95% CI] | acc | macro-F1 | arousal UAR | URDU UAR [95% CI] | acc | arousal UAR "
+          "| RAVDESS / URDU UAR balanced | wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         v, u = r["ravdess"], r["urdu"]
         print(f"| {r['seed']} | {r['dev']['uar']:.3f} | {v['uar']:.3f} [{v['uar_ci'][0]:.3f}, {v['uar_ci'][1]:.3f}] | {v['accuracy']:.3f} "
               f"| {v['macro_f1']:.3f} | {v['arousal_uar']:.3f} | {u['uar']:.3f} [{u['uar_ci'][0]:.3f}, "
-              f"{u['uar_ci'][1]:.3f}] | {u['accuracy']:.3f} | {u['arousal_uar']:.3f} | {r['wall']:.0f} s |")
+              f"{u['uar_ci'][1]:.3f}] | {u['accuracy']:.3f} | {u['arousal_uar']:.3f} "
+              f"| {v['balanced_uar']:.3f} / {u['balanced_uar']:.3f} | {r['wall']:.0f} s |")
     print(f"| mean ± std | {fmt([r['dev']['uar'] for r in runs])} | {fmt([r['ravdess']['uar'] for r in runs])} | {fmt([r['ravdess']['accuracy'] for r in runs])} "
           f"| {fmt([r['ravdess']['macro_f1'] for r in runs])} | {fmt([r['ravdess']['arousal_uar'] for r in runs])} "
           f"| {fmt([r['urdu']['uar'] for r in runs])} | {fmt([r['urdu']['accuracy'] for r in runs])} "
-          f"| {fmt([r['urdu']['arousal_uar'] for r in runs])} | {fmt([r['wall'] for r in runs])} s |")
+          f"| {fmt([r['urdu']['arousal_uar'] for r in runs])} | {fmt([r['ravdess']['balanced_uar'] for r in runs])} / "
+          f"{fmt([r['urdu']['balanced_uar'] for r in runs])} | {fmt([r['wall'] for r in runs])} s |")
     v, u = runs[0]["ravdess"], runs[0]["urdu"]
     print(f"RAVDESS test: {v['n']} utterances, {v['classes']} classes, majority-class accuracy "
           f"{v['majority_accuracy']:.3f}, chance UAR {v['chance_uar']:.3f}")

@@ -24,6 +24,16 @@ Two views of those outputs are used downstream, and nothing else re-derives them
     al. 2008, "Efficient projections onto the l1-ball"). The projection keeps the
     order of the scores, so the argmax is unchanged, and it is defined for any
     input (no division by a sum that can be 0).
+
+``balance_offsets``
+    Transductive prior correction for a new corpus (opt-in, reported beside the plain
+    scores, never instead of them): per-class offsets on the log-distribution such that
+    the model's mean predicted distribution over a whole *unlabelled* evaluation set is
+    uniform over its classes. A model that sees every utterance of an unseen corpus as,
+    say, neutral keeps its ranking of the utterances but its bias goes; the
+    logit-adjustment idea used for cross-corpus SER evaluation by Osman et al. (2024,
+    "SER Evals", arXiv 2408.07851), with the target's class prior assumed uniform. The
+    decision for one utterance then depends on the others of its set.
 """
 from __future__ import annotations
 
@@ -55,6 +65,21 @@ def simplex_projection(x: np.ndarray) -> np.ndarray:
     rho = (u - css / k > 0).sum(1)  # always >= 1
     tau = css[np.arange(len(x)), rho - 1] / rho
     return np.maximum(x - tau[:, None], 0)
+
+
+def balance_offsets(log_p: np.ndarray, iterations: int = 500, tol: float = 1e-9) -> np.ndarray:
+    """Offsets b (C,) with mean_i softmax(log_p_i + b) = 1/C (fixed point b <- b - log(C * mean));
+    ``log_p`` (N, C) are log-distributions over the evaluation set's classes."""
+    b = np.zeros(log_p.shape[1])
+    for _ in range(iterations):
+        z = log_p + b
+        q = np.exp(z - z.max(1, keepdims=True))
+        q /= q.sum(1, keepdims=True)
+        step = np.log(q.mean(0) * log_p.shape[1])
+        b -= step
+        if np.abs(step).max() < tol:
+            break
+    return b - b.mean()
 
 
 def distribution(outputs: np.ndarray, head_output: str) -> np.ndarray:

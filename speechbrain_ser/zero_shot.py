@@ -26,6 +26,11 @@ happiness + excitement, sadness, anger) also gets a ``protocol`` row: references
 from its native labels through the protocol's table, predictions restricted to
 the protocol's classes, so the number compares with published ones.
 
+``zero_shot_balanced.csv`` repeats the rows with each corpus's decisions balanced on
+its own unlabelled utterances (``class_scores.balance_offsets``: the mean predicted
+distribution over the set made uniform); transductive, so beside the plain rows, never
+instead of them.
+
 Writes ``zero_shot.csv`` (one row per set × corpus, set × language and set),
 ``soft_scores.csv`` and ``inventory.json`` (corpus → classes, for the report).
 """
@@ -36,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
+from .class_scores import balance_offsets, distribution
 from .data import read_entries
 from .predictions import read_head_output
 from .stage import write_csv_atomic, write_json_atomic
@@ -65,6 +71,21 @@ def protocol_tables(corpus: str, classes: list) -> dict:
         return {}
     tables = getattr(corpora.get(corpus), "SCORING_PROTOCOLS", {})
     return {n: t for n, t in tables.items() if set(t.values()) <= set(classes)}
+
+
+def balanced_scores(entries: dict, ids, dist: np.ndarray, inventory: dict) -> np.ndarray:
+    """Decision scores after ``class_scores.balance_offsets`` fitted per corpus on all its utterances
+    of the set (no labels used), over the corpus's inventory (-inf elsewhere)."""
+    out = np.full(dist.shape, -np.inf)
+    by_corpus: dict = {}
+    for i, u in enumerate(ids):
+        by_corpus.setdefault(entries[u]["corpus"], []).append(i)
+    for corpus, rows in by_corpus.items():
+        inv = inventory[corpus]
+        logp = np.log(np.clip(dist[np.ix_(rows, inv)], 1e-12, None))
+        logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+        out[np.ix_(rows, inv)] = logp + balance_offsets(logp)
+    return out
 
 
 def score_groups(entries: dict, ids, probs, classes, inventory: dict) -> list:
@@ -127,13 +148,11 @@ def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
 
 def score(results: Path, labels: Path, predictions: dict):
     """``predictions``: {set: (ids, probs, attributes)} from stage 4's predict step."""
-    from .class_scores import distribution
-
     summary = read_entries(labels / "summary.json")
     classes = summary["space"]
     inventory = inventories(labels, classes)
     head_output = read_head_output(results)
-    all_rows, soft_rows = [], []
+    all_rows, soft_rows, balanced_rows = [], [], []
     for name, (ids, probs, _) in predictions.items():
         entries = read_entries(labels / f"{name}.json")
         for r in score_groups(entries, ids, probs, classes, inventory):
@@ -141,9 +160,13 @@ def score(results: Path, labels: Path, predictions: dict):
                 if name == "test" and r["level"] == "corpus" else None
             all_rows.append({"set": name, **r, "speaker_dependent": "" if seen is None else
                              ("yes" if seen > 0 else "no")})
-        soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, distribution(probs, head_output),
-                                                              classes, inventory)]
+        dist = distribution(probs, head_output)
+        soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, dist, classes, inventory)]
+        balanced_rows += [{"set": name, **r} for r in
+                          score_groups(entries, ids, balanced_scores(entries, ids, dist, inventory), classes, inventory)]
     write_json_atomic(results / "inventory.json", {c: [classes[i] for i in v] for c, v in inventory.items()})
+    fields = ["set", "level", "name", "n", "n_classes", "classes", "chance_uar"] + METRICS + BASELINE
+    write_csv_atomic(results / "zero_shot_balanced.csv", fields, balanced_rows)
     write_csv_atomic(results / "soft_scores.csv", ["set", "corpus", "native", "n", "classes", "mean_mass",
                                                    "uniform_mass"], soft_rows)
     write_csv_atomic(results / "zero_shot.csv", ["set", "level", "name", "n", "n_classes", "classes", "chance_uar"]

@@ -67,3 +67,17 @@ def test_distribution_per_head():
     np.testing.assert_allclose(decision_scores(sm, "softmax"), np.log(sm))
     with pytest.raises(ValueError, match="unknown head_output"):
         distribution(sm, "tanh")
+
+
+def test_balance_offsets_make_the_mean_prediction_uniform_and_keep_the_ranking():
+    from speechbrain_ser.class_scores import balance_offsets
+
+    # hand example: two classes, a model that says "class 0" with p = 0.9 to everyone but ranks correctly
+    p = np.array([[0.95, 0.05], [0.9, 0.1], [0.85, 0.15], [0.8, 0.2]])
+    b = balance_offsets(np.log(p))
+    z = np.log(p) + b
+    q = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    np.testing.assert_allclose(q.mean(0), [0.5, 0.5], atol=1e-8)
+    assert z.argmax(1).tolist() == [0, 0, 1, 1]          # the two least "class 0" utterances flip
+    # an already balanced set needs no offset
+    np.testing.assert_allclose(balance_offsets(np.log(np.array([[0.7, 0.3], [0.3, 0.7]]))), [0, 0], atol=1e-9)
