@@ -37,7 +37,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-HIGH, LOW = {"anger", "happiness", "fear", "surprise"}, {"neutral", "sadness"}
+# binary arousal, in the unified space and in RAVDESS's native one (calm is low)
+HIGH = {"anger", "happiness", "fear", "surprise", "angry", "happy", "fearful", "surprised"}
+LOW = {"neutral", "sadness", "sad", "calm"}
+NAN = float("nan")
+NOT_RUN = {"n": 0, "classes": 0, "uar": NAN, "accuracy": NAN, "macro_f1": NAN, "balanced_uar": NAN, "arousal_uar": NAN,
+           "majority_accuracy": NAN, "chance_uar": NAN, "uar_ci": (NAN, NAN), "per_class_recall": {}}
+NATIVE8 = ["angry", "calm", "disgust", "fearful", "happy", "neutral", "sad", "surprised"]
 
 
 def read_rows(path: Path) -> list:
@@ -102,9 +108,11 @@ def scores(results: Path, set_name: str, corpus: str) -> dict:
 
 def run_seed(a, seed: int, extra: list) -> dict:
     exp = Path(a.out) / f"seed{seed}"
+    labels = "corpora=[ravdess] held_out=[] policy=native" if a.native else "corpora=[ravdess,urdu] held_out=[urdu]"
+    native = ["--classes", f"[{', '.join(NATIVE8)}]", "--n_classes", "8"] if a.native else []
     cmd = [str(ROOT / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
-           "--label-overrides", "corpora=[ravdess,urdu] held_out=[urdu]", "--hparams", a.hparams,
-           "--seed", str(seed), "--", "--feature_folder", str(Path(a.out) / "features"), *extra]
+           "--label-overrides", f"{labels} {a.label_overrides}".strip(), "--hparams", a.hparams,
+           "--seed", str(seed), "--", "--feature_folder", str(Path(a.out) / "features"), *native, *extra]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -114,7 +122,8 @@ def run_seed(a, seed: int, extra: list) -> dict:
         sys.exit(f"seed {seed} failed (log: {exp / 'benchmark_run.log'}):\n{r.stderr[-3000:]}")
     results = exp / "train" / "results"
     return {"seed": seed, "wall": wall, "ravdess": scores(results, "test", "ravdess"),
-            "urdu": scores(results, "zeroshot_urdu", "urdu"), "dev": scores(results, "dev", "ravdess")}
+            "urdu": scores(results, "zeroshot_urdu", "urdu") if not a.native else NOT_RUN,
+            "dev": scores(results, "dev", "ravdess")}
 
 
 def fmt(vals) -> str:
@@ -142,6 +151,9 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--hparams", default="hparams/whisper_tiny_frozen.yaml")
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_benchmark"))
+    ap.add_argument("--native", action="store_true",
+                    help="RAVDESS's native 8-class protocol (calm its own class; label policy native), no URDU")
+    ap.add_argument("--label-overrides", default="", help="more stage-2 overrides, e.g. neutral_smoothing=false")
     ap.add_argument("--rescore", action="store_true", help="only print the scores of the runs already in --out")
     a = ap.parse_args(argv)
     if a.rescore:
@@ -153,7 +165,8 @@ def main(argv=None):
     runs = [run_seed(a, s, extra) for s in a.seeds]
     total = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"hparams {a.hparams} {' '.join(extra)}; seeds {a.seeds}; results in {a.out}")
+    print(f"hparams {a.hparams} {' '.join(extra)}; labels {a.label_overrides or 'as configured'}; seeds {a.seeds}; "
+          f"results in {a.out}")
     print("| seed | dev UAR | RAVDESS UAR [95% CI] | acc | macro-F1 | arousal UAR | URDU UAR [95% CI] | acc | arousal UAR "
           "| RAVDESS / URDU UAR balanced | wall |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -30,7 +30,7 @@ import yaml
 from . import corpora
 from .corpora.base import CorpusError
 from .labels.harmonise import LabelConfigError
-from .labels.targets import msp_targets, unified_targets
+from .labels.targets import msp_targets, native_targets, unified_targets
 from .manifest import build_manifest
 from .stage import (
     Stage,
@@ -128,12 +128,14 @@ def stage_labels(config: dict, manifests: Path, out: Path):
         loaded = {n: json.loads((manifests / f"{n}.json").read_text()) for n in names}
         if config["policy"] == "unified":
             labelled, summary = unified_targets(loaded, config)
+        elif config["policy"] == "native":
+            labelled, summary = native_targets(loaded, config)
         elif config["policy"] == "msp":
             labelled, summary = {}, {}
             for n in names:
                 labelled[n], summary[n] = msp_targets(loaded[n], config, n)
         else:
-            raise LabelConfigError(f"unknown label policy '{config['policy']}' (unified or msp)")
+            raise LabelConfigError(f"unknown label policy '{config['policy']}' (unified, native or msp)")
         merged: dict = {}
         for n, entries in labelled.items():
             by_split: dict = {}

@@ -226,6 +226,15 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
         mean = {k: np.mean([float(r[k]) for r in z]) for k in SHOW + ["chance_uar", "majority_accuracy"]}
         text.append("Zero-shot mean over corpora: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
         plot_bars(z, out / "zero_shot_bars.png")
+    balanced = results / "zero_shot_balanced.csv"
+    if balanced.exists():
+        bz, bd = zero_shot_table(read_csv(balanced))
+        text += ["", "### With decisions balanced per corpus (transductive)", "",
+                 "Each corpus's per-class offsets make the model's mean predicted distribution over that "
+                 "corpus's evaluation utterances uniform (no labels used; `class_scores.balance_offsets`). "
+                 "A decision then depends on the other utterances of the set, so these rows stand beside "
+                 "the plain ones above, never instead of them.", "",
+                 markdown(bz + bd, ["set", "name", "n", "n_classes", "chance_uar"] + SHOW)]
     soft = read_csv(results / "soft_scores.csv") if (results / "soft_scores.csv").exists() else []
     summary_path = results.parent.parent / "data" / "labels" / "summary.json"
     if summary_path.exists():

@@ -430,3 +430,19 @@ def test_long_files_are_predicted_from_windows_covering_them(tmp_path):
     assert dict(predict_files(m, [str(path)], classes=["quiet"]))[0]["label"] == "quiet"
     with pytest.raises(ValueError, match="not among the model's classes"):
         list(predict_files(m, [str(path)], classes=["anger"]))
+
+
+def test_native_policy_keeps_ravdess_eight_classes(tmp_path):
+    """RAVDESS's native 8-class protocol (issue 19): calm is its own class, one-hot targets, actor split."""
+    from speechbrain_ser.labels.targets import native_targets
+
+    files = [f"Actor_{a:02d}/03-01-0{e}-0{1 if e == 1 else 2}-01-01-{a:02d}.wav" for a in range(1, 7) for e in range(1, 9)]
+    m, _ = read(make(tmp_path, "ravdess", files), "ravdess")
+    out, summary = native_targets({"ravdess": m}, {"seed": 0})
+    assert summary["space"] == ["angry", "calm", "disgust", "fearful", "happy", "neutral", "sad", "surprised"]
+    e = out["ravdess"]["ravdess_03-01-02-02-01-01-01"]
+    assert e["hard"] == "calm" and e["target"] == [0, 1, 0, 0, 0, 0, 0, 0]
+    actors = {}
+    for x in out["ravdess"].values():
+        assert actors.setdefault(x["speaker"], x["split"]) == x["split"]
+    assert {x["split"] for x in out["ravdess"].values()} == {"train", "dev", "test"}

@@ -211,6 +211,39 @@ def msp_targets(entries: dict, cfg: dict, corpus: str = "msp_podcast") -> tuple[
     return entries, summary
 
 
+def native_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
+    """The ``native`` policy: a corpus's own label set as the class space (RAVDESS's 8 classes,
+    calm apart from neutral), one-hot targets, no mapping or smoothing; for the single-corpus
+    protocols published results use. Every corpus in it must share one label set; held-out
+    corpora become ``zeroshot`` sets as in the unified policy."""
+    from .. import corpora
+
+    label_sets = {c: sorted(corpora.get(c).LABELS) for c in manifests}
+    classes = next(iter(label_sets.values()))
+    if any(v != classes for v in label_sets.values()):
+        raise LabelConfigError(f"policy native needs corpora with one label set, got {label_sets}")
+    held_out = set(cfg.get("held_out") or [])
+    out, summary = {}, {"space": classes, "corpora": {}}
+    for corpus, entries in manifests.items():
+        entries = {k: dict(v) for k, v in entries.items()}
+        if corpus in held_out:
+            for e in entries.values():
+                e["split"] = "zeroshot"
+            how = "zeroshot"
+        else:
+            how = assign_splits(entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2),
+                                cfg.get("seed", 0), split_unit(corpus))
+        for e in entries.values():
+            e["split"] = MSP_SPLITS.get(e["split"], e["split"])
+            hard = e["native"] if e["native"] in classes else None
+            e.update(hard=hard, target=[float(c == hard) for c in classes] if hard else None, epsilon=0.0,
+                     target_source="label" if hard else None)
+        out[corpus] = entries
+        summary["corpora"][corpus] = dict(split_by=how, counts=_counts(entries), inventory=classes,
+                                          no_hard_label={}, test_speakers_in_train=speakers_seen(entries))
+    return out, summary
+
+
 def _counts(entries: dict) -> dict:
     out: dict = {}
     for e in entries.values():
