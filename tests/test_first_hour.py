@@ -109,8 +109,14 @@ def test_the_built_wheel_holds_every_file_the_package_reads(tmp_path):
     import sys
     import zipfile
 
+    import shutil
+
+    src = tmp_path / "src"  # a copy: an in-tree build would leave build/ and *.egg-info in the checkout
+    shutil.copytree(ROOT / "speechbrain_ser", src / "speechbrain_ser", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                        str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True)
+                        str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("speechbrain_ser-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
