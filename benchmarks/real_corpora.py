@@ -5,7 +5,8 @@ in-domain and URDU zero-shot, through the exported model, for several training s
         [--hparams hparams/whisper_tiny_frozen.yaml] [--out /tmp/real_bench] [-- training overrides]
 
 Each seed runs ``./run.sh --data-root REAL --label-overrides "corpora=[ravdess,urdu]
-held_out=[urdu]" --hparams ... --seed S`` (stages 0-5) as a user would. Stage 2 splits
+held_out=[urdu] neutral_smoothing=false" --hparams hparams/whisper_tiny_frozen.yaml --seed S``
+(stages 0-5) as a user would. Stage 2 splits
 RAVDESS by actor with the labels config's own seed, so every training seed sees the same
 train / dev / test actors; the feature cache (frozen upstream) is shared by the seeds.
 
@@ -153,7 +154,9 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_benchmark"))
     ap.add_argument("--native", action="store_true",
                     help="RAVDESS's native 8-class protocol (calm its own class; label policy native), no URDU")
-    ap.add_argument("--label-overrides", default="", help="more stage-2 overrides, e.g. neutral_smoothing=false")
+    ap.add_argument("--label-overrides", default="neutral_smoothing=false",
+                    help="more stage-2 overrides (default neutral_smoothing=false: chosen on the RAVDESS dev actors, "
+                         "0.744 vs 0.725 with smoothing); '' for the recipe's labels.yaml as it is")
     ap.add_argument("--rescore", action="store_true", help="only print the scores of the runs already in --out")
     a = ap.parse_args(argv)
     if a.rescore:
