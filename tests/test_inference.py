@@ -78,7 +78,7 @@ def test_export_is_self_contained(trained, tmp_path):
     assert str(trained) not in text and "labels_folder" not in text and "data_root" not in text
     assert "'neutral' => 0" in (model / "label_encoder.ckpt").read_text()
     card = (model / "README.md").read_text()
-    assert "synthetic speech" in card and "not for real-world use" in card and "| emodb |" not in card
+    assert "synthetic speech" in card and "not for real-world use" in card and "On real speech" in card and "| emodb |" not in card
     assert "Results (stage 5" not in card  # stage 5 has not run
     # moved away from the experiment, the experiment hidden: it still loads and predicts
     moved = tmp_path / "moved"
