@@ -31,6 +31,7 @@ class AudioError(ValueError):
 
 
 FRAME, HOP, MARGIN = 0.025, 0.010, 0.1
+MAX_GAIN_DB = 40.0  # level setting never amplifies by more (a near-silent window stays near-silent)
 
 
 def frame_rms_db(x: np.ndarray, sr: int) -> np.ndarray:
@@ -55,14 +56,15 @@ def speech_region(x: np.ndarray, sr: int, trim_db: float) -> tuple[int, int]:
 
 def set_level(x: np.ndarray, sr: int, level_db: float, trim_db: float | None = None) -> np.ndarray:
     """``x`` scaled so that its speech frames (within ``trim_db``, default 40 dB, of the loudest)
-    have an RMS of ``level_db`` dBFS, the gain limited so that the peak stays below 1."""
+    have an RMS of ``level_db`` dBFS, the gain limited so that the peak stays below 1 and to
+    ``MAX_GAIN_DB``."""
     db = frame_rms_db(x, sr)
     speech = db[db >= db.max() - (trim_db if trim_db is not None else 40.0)]
     rms_db = 10 * np.log10(np.mean(10 ** (speech / 10)))
     peak = float(np.abs(x).max())
     if peak == 0:
         return x
-    gain = min(10 ** ((level_db - rms_db) / 20), 0.99 / peak)
+    gain = min(10 ** ((level_db - rms_db) / 20), 0.99 / peak, 10 ** (MAX_GAIN_DB / 20))
     return (x * gain).astype(np.float32)
 
 

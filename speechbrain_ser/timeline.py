@@ -42,7 +42,7 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from .audio import AudioError, pad
+from .audio import AudioError, pad, set_level
 from .class_scores import distribution
 
 MARGIN_SECONDS = 0.05
@@ -172,7 +172,11 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
         raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
     sr = model.sample_rate
     rows, probs, attrs = [], [], []
+    level_db = getattr(model, "level_db", None)
     for starts, wavs in stream_windows(path, sr, window, hop, batch_size):
+        if level_db is not None:  # a model trained on level-set speech hears each window so (audio.set_level)
+            wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, getattr(model, "trim_db", None)))
+                    for w in wavs]
         batch, lens = pad(wavs)
         out = model.forward_batch(batch, lens)
         for i, (s, w) in enumerate(zip(starts, wavs)):

@@ -45,3 +45,8 @@ def test_read_audio_trims_then_levels_then_crops(tmp_path):
     assert len(w) == int(1.5 * SR) and np.abs(w[int(0.2 * SR):]).min() >= 0 and np.abs(w).max() > 0.015
     # off by default: the file as it is
     assert len(read_audio(p, SR)) == len(x)
+
+
+def test_level_never_amplifies_near_silence_by_more_than_40_db():
+    x = tone(1.0, 1e-5)
+    assert np.abs(set_level(x, SR, level_db=-20)).max() == pytest.approx(1e-5 * 100, rel=1e-3)
