@@ -62,6 +62,29 @@ class SaveFrozenOnce:
             shutil.copyfile(shared, path)
 
 
+def set_aside_unreadable_checkpoints(checkpointer) -> list:
+    """Before a run resumes: the newest checkpoints whose files do not load (a crash or a full disk
+    during the save truncated them) are renamed ``unreadable-<name>`` with a warning, so SpeechBrain
+    recovers from the newest one that loads. Returns the folders set aside."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    aside = []
+    for ckpt in sorted(checkpointer.list_checkpoints(), key=lambda c: c.meta.get("unixtime", 0), reverse=True):
+        try:
+            for f in sorted(ckpt.path.glob("*.ckpt")):
+                torch.load(f, map_location="cpu", weights_only=False)
+            return aside
+        except Exception as e:  # any failure to read a file means the checkpoint cannot be recovered
+            dest = ckpt.path.with_name("unreadable-" + ckpt.path.name)  # no longer a CKPT* folder
+            log.warning("checkpoint %s does not load (%s): set aside as %s; recovering from the one before",
+                        ckpt.path, str(e).splitlines()[0][:160], dest.name)
+            print(f"stage 3: warning: {ckpt.path} does not load; set aside as {dest.name}", file=sys.stderr)
+            ckpt.path.rename(dest)
+            aside.append(dest)
+    return aside
+
+
 def run_options(hparams_file, ov: dict, labels: Path) -> dict:
     """What a training folder was made with: the hparams *content* after ``extends:``
     (not just its path), the stage-2 labels, and the overrides that cannot change
@@ -153,6 +176,8 @@ def build(argv, for_training=True):
     hp["checkpointer"].add_recoverables(modules)
     if "upstream" in modules and not any(p.requires_grad for p in modules["upstream"].parameters()):
         hp["checkpointer"].add_recoverable("upstream", modules["upstream"], custom_save_hook=SaveFrozenOnce())
+    if for_training and sb.utils.distributed.if_main_process():
+        set_aside_unreadable_checkpoints(hp["checkpointer"])
     brain = EmotionBrain(modules=modules, opt_class=hp["opt_class"], hparams=hp, run_opts=run_opts,
                          checkpointer=hp["checkpointer"])
     return hp, brain, domains, labels

@@ -235,3 +235,33 @@ def test_a_corpus_added_as_the_guide_says_is_scored_on_every_class(tmp_path):
 
     row = next(x for x in csv.DictReader(open(results / "zero_shot.csv")) if x["level"] == "corpus")
     assert row["name"] == "turev_db" and row["n"] == "16" and row["n_classes"] == "4" and float(row["uar"]) == 1.0
+
+
+def test_a_full_disk_leaves_no_partial_file_and_says_so(tmp_path, monkeypatch):
+    import errno
+
+    from speechbrain_ser.stage import write_csv_atomic
+
+    target = tmp_path / "results" / "zero_shot.csv"
+    write_csv_atomic(target, ["a"], [[1]])
+    before = target.read_text()
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.f.close()
+
+        def write(self, _):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="zero_shot.csv: no space left on the device while writing it; nothing was"):
+        write_csv_atomic(target, ["a"], [[2]] * 1000)
+    monkeypatch.undo()
+    assert target.read_text() == before and [p.name for p in target.parent.iterdir()] == ["zero_shot.csv"]

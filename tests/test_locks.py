@@ -86,3 +86,26 @@ def test_embedded_data_is_keyed_by_seed_and_made_once(tmp_path):
     assert digest(tmp_path / "synth_tiny") == before != digest(tmp_path / "synth_tiny_seed1")
     text = (ROOT / "tools" / "recipe.sh").read_text()
     assert 'data_root="$root/data/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"' in text
+
+
+def test_a_truncated_latest_checkpoint_is_set_aside_and_the_previous_one_used(tmp_path, capsys):
+    import speechbrain as sb
+    import torch
+
+    from speechbrain_ser.train import set_aside_unreadable_checkpoints
+
+    lin = torch.nn.Linear(3, 2)
+    ck = sb.utils.checkpoints.Checkpointer(tmp_path / "save", {"lin": lin})
+    torch.nn.init.constant_(lin.weight, 1.0)
+    ck.save_checkpoint()
+    time.sleep(1.1)  # checkpoint names carry the second
+    torch.nn.init.constant_(lin.weight, 2.0)
+    latest = ck.save_checkpoint()
+    f = latest.path / "lin.ckpt"
+    f.write_bytes(f.read_bytes()[:40])   # a save cut short
+    aside = set_aside_unreadable_checkpoints(ck)
+    assert [p.name for p in aside] == ["unreadable-" + latest.path.name]
+    assert "does not load" in capsys.readouterr().err
+    torch.nn.init.constant_(lin.weight, 0.0)
+    ck.recover_if_possible()
+    assert torch.all(lin.weight == 1.0)
