@@ -63,8 +63,8 @@ class SaveFrozenOnce:
 
 
 def set_aside_unreadable_checkpoints(checkpointer) -> list:
-    """Before a run resumes: the newest checkpoints whose files do not load (a crash or a full disk
-    during the save truncated them) are renamed ``unreadable-<name>`` with a warning, so SpeechBrain
+    """Before a run resumes: the newest checkpoints whose torch files do not load (a crash or a full
+    disk during the save truncated them) are renamed ``unreadable-<name>`` with a warning, so SpeechBrain
     recovers from the newest one that loads. Returns the folders set aside."""
     import logging
 
@@ -73,7 +73,10 @@ def set_aside_unreadable_checkpoints(checkpointer) -> list:
     for ckpt in sorted(checkpointer.list_checkpoints(), key=lambda c: c.meta.get("unixtime", 0), reverse=True):
         try:
             for f in sorted(ckpt.path.glob("*.ckpt")):
-                torch.load(f, map_location="cpu", weights_only=False)
+                with open(f, "rb") as fh:
+                    torch_zip = fh.read(4) == b"PK\x03\x04"
+                if torch_zip:  # torch.save's format; SpeechBrain writes some recoverables (the epoch counter) as text
+                    torch.load(f, map_location="cpu", weights_only=False)
             return aside
         except Exception as e:  # any failure to read a file means the checkpoint cannot be recovered
             dest = ckpt.path.with_name("unreadable-" + ckpt.path.name)  # no longer a CKPT* folder

@@ -95,12 +95,14 @@ def test_a_truncated_latest_checkpoint_is_set_aside_and_the_previous_one_used(tm
     from speechbrain_ser.train import set_aside_unreadable_checkpoints
 
     lin = torch.nn.Linear(3, 2)
-    ck = sb.utils.checkpoints.Checkpointer(tmp_path / "save", {"lin": lin})
+    counter = sb.utils.epoch_loop.EpochCounter(5)   # saved as text, not by torch: must not count as unreadable
+    ck = sb.utils.checkpoints.Checkpointer(tmp_path / "save", {"lin": lin, "counter": counter})
     torch.nn.init.constant_(lin.weight, 1.0)
     ck.save_checkpoint()
     time.sleep(1.1)  # checkpoint names carry the second
     torch.nn.init.constant_(lin.weight, 2.0)
     latest = ck.save_checkpoint()
+    assert set_aside_unreadable_checkpoints(ck) == []    # intact (the counter's text file included)
     f = latest.path / "lin.ckpt"
     f.write_bytes(f.read_bytes()[:40])   # a save cut short
     aside = set_aside_unreadable_checkpoints(ck)
