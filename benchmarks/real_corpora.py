@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from speechbrain_ser import metrics
+
 ROOT = Path(__file__).resolve().parents[1]
 # binary arousal, in the unified space and in RAVDESS's native one (calm is low)
 HIGH = {"anger", "happiness", "fear", "surprise", "angry", "happy", "fearful", "surprised"}
@@ -65,17 +67,18 @@ def restricted(rows: list, allowed: list, balanced: bool = False):
     return np.array([rows[i]["ref"] for i in keep]), np.array([allowed[k] for k in logp[keep].argmax(1)])
 
 
+def _metrics(refs, preds) -> dict:
+    """The project's definitions (``speechbrain_ser.metrics``: UAR and macro-F1 over the classes in
+    the references), over the classes that occur."""
+    return metrics.classification(refs, preds, sorted(set(refs.tolist()) | set(preds.tolist())))
+
+
 def uar(refs, preds) -> float:
-    return float(np.mean([(preds[refs == c] == c).mean() for c in np.unique(refs)]))
+    return _metrics(refs, preds)["uar"]
 
 
 def macro_f1(refs, preds) -> float:
-    f = []
-    for c in np.unique(refs):
-        tp = ((preds == c) & (refs == c)).sum()
-        p, r = tp / max((preds == c).sum(), 1), tp / (refs == c).sum()
-        f.append(0.0 if tp == 0 else 2 * p * r / (p + r))
-    return float(np.mean(f))
+    return _metrics(refs, preds)["macro_f1"]
 
 
 def bootstrap(fn, refs, preds, n: int = 1000, seed: int = 0) -> tuple:
