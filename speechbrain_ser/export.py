@@ -43,7 +43,7 @@ import speechbrain as sb
 
 from . import __version__
 from .losses import OUTPUTS
-from .stage import content_hash
+from .stage import atomic_dir, content_hash
 
 INFERENCE_MODULES = ["upstream", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
 ATTRIBUTES = ["arousal", "valence", "dominance"]
@@ -184,23 +184,19 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
     if "head" not in modules and "avd_heads" not in modules:
         raise SystemExit(f"{ckpt.path} has neither a categorical head nor attribute heads")
 
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "hyperparams.yaml").write_text(inference_yaml(doc, hp, modules, meta))
-    for m in modules:
-        shutil.copyfile(ckpt.path / f"{m}.ckpt", tmp / f"{m}.ckpt")
-    enc = sb.dataio.encoder.CategoricalEncoder()
-    enc.update_from_iterable(hp["classes"] if "head" in modules else ["none"])
-    enc.save(tmp / "label_encoder.ckpt")
-    (tmp / "custom_interface.py").write_text(
-        '"""Entry point for speechbrain.inference.interfaces.foreign_class (needs speechbrain_ser installed)."""\n'
-        f"from speechbrain_ser.inference import {INTERFACE}  # noqa: F401\n")
-    (tmp / "README.md").write_text(model_card(meta, hp, modules, train_dir))
-    (tmp / "export.json").write_text(json.dumps({"source": source, **meta, "train_dir": str(train_dir)}, indent=1))
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    with atomic_dir(out) as tmp:
+        (tmp / "hyperparams.yaml").write_text(inference_yaml(doc, hp, modules, meta))
+        for m in modules:
+            shutil.copyfile(ckpt.path / f"{m}.ckpt", tmp / f"{m}.ckpt")
+        enc = sb.dataio.encoder.CategoricalEncoder()
+        enc.update_from_iterable(hp["classes"] if "head" in modules else ["none"])
+        enc.save(tmp / "label_encoder.ckpt")
+        (tmp / "custom_interface.py").write_text(
+            '"""Entry point for speechbrain.inference.interfaces.foreign_class (needs speechbrain_ser installed)."""\n'
+            f"from speechbrain_ser.inference import {INTERFACE}  # noqa: F401\n")
+        (tmp / "README.md").write_text(model_card(meta, hp, modules, train_dir))
+        (tmp / "export.json").write_text(json.dumps({"source": source, **meta, "train_dir": str(train_dir)},
+                                                    indent=1))
     print(f"export: {ckpt.path.name} ({meta['selected_on']} = {meta['selection_value']}) -> {out}")
     return out
 

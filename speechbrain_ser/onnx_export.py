@@ -121,34 +121,37 @@ def export_onnx(model_dir, int8: bool = False, opset: int = 18) -> list:
     lengths = torch.tensor([3 * model.sample_rate, 2 * model.sample_rate], dtype=torch.long)
     out = model_dir / "model.onnx"
     tmp = out.with_name(".model.onnx.tmp")
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer notes on Python values (checked: batch and length stay dynamic)
-        torch.onnx.export(graph, (wavs, lengths), str(tmp), input_names=["wavs", "lengths"], output_names=names,
-                          dynamic_axes={"wavs": {0: "batch", 1: "samples"}, "lengths": {0: "batch"},
-                                        **{n: {0: "batch"} for n in names}},
-                          opset_version=opset, dynamo=False)
-    import onnx
+    q, qtmp = model_dir / "model.int8.onnx", model_dir / ".model.int8.onnx.tmp"
+    try:  # the graphs are written as temporary files and renamed; a failure (a full disk) leaves neither
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes on Python values (checked: batch and length stay dynamic)
+            torch.onnx.export(graph, (wavs, lengths), str(tmp), input_names=["wavs", "lengths"], output_names=names,
+                              dynamic_axes={"wavs": {0: "batch", 1: "samples"}, "lengths": {0: "batch"},
+                                            **{n: {0: "batch"} for n in names}},
+                              opset_version=opset, dynamo=False)
+        import onnx
 
-    proto = onnx.load(str(tmp))  # which temperature the graph holds: a later refit makes it stale
-    onnx.helper.set_model_props(proto, {"temperature": repr(float(graph.temperature)),
-                                        "speechbrain_ser_graph": "InferenceGraph"})
-    onnx.save(proto, str(tmp))
-    tmp.replace(out)
-    written = [out]
-    if int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        proto = onnx.load(str(tmp))  # which temperature the graph holds: a later refit makes it stale
+        onnx.helper.set_model_props(proto, {"temperature": repr(float(graph.temperature)),
+                                            "speechbrain_ser_graph": "InferenceGraph"})
+        onnx.save(proto, str(tmp))
+        tmp.replace(out)
+        written = [out]
+        if int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        q = model_dir / "model.int8.onnx"
-        qtmp = q.with_name(".model.int8.onnx.tmp")
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)  # its per-tensor notes on nodes it leaves in float
-        try:
-            quantize_dynamic(str(out), str(qtmp), weight_type=QuantType.QInt8)
-        finally:
-            root.setLevel(level)
-        qtmp.replace(q)
-        written.append(q)
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.ERROR)  # its per-tensor notes on nodes it leaves in float
+            try:
+                quantize_dynamic(str(out), str(qtmp), weight_type=QuantType.QInt8)
+            finally:
+                root.setLevel(level)
+            qtmp.replace(q)
+            written.append(q)
+    finally:
+        for t in (tmp, qtmp):
+            t.unlink(missing_ok=True)
     return written
 
 

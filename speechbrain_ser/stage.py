@@ -130,6 +130,28 @@ def atomic_writer(path: Path | str, binary: bool = False):
         raise
 
 
+@contextlib.contextmanager
+def atomic_dir(path: Path | str):
+    """A folder built as ``<path>.tmp`` beside its place and swapped in when the block ends without
+    an error; removed when it raises (a full disk gets an error naming the folder): readers see the
+    old folder or the complete new one. A ``.tmp`` left by a killed run is removed first."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        tmp.rename(path)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, f"{path}: no space left on the device while writing it; nothing was "
+                                        "written (the previous folder, if any, is unchanged)") from None
+        raise
+
+
 def write_csv_atomic(path: Path | str, header: list, rows: list):
     """CSV (a header, then rows as lists or dicts) written to a temporary file, then renamed."""
     write_text_atomic(path, csv_text(header, rows))

@@ -61,6 +61,33 @@ class SaveFrozenOnce:
         except OSError:
             shutil.copyfile(shared, path)
 
+@sb.utils.checkpoints.register_checkpoint_hooks
+class RandomState:
+    """The random generators' state (torch, NumPy, Python) as a checkpoint recoverable: a run
+    resumed from epoch k's checkpoint draws the same dropout masks, augmentations and crops in
+    epoch k+1 as an uninterrupted run, so an interrupted and rerun training ends with the same
+    weights (SpeechBrain's samplers already reseed per epoch; the global generators are ours)."""
+
+    @sb.utils.checkpoints.mark_as_saver
+    def _save(self, path):
+        import random
+
+        import numpy as np
+
+        torch.save({"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
+                    "python": random.getstate()}, path)
+
+    @sb.utils.checkpoints.mark_as_loader
+    def _load(self, path, end_of_epoch=True):
+        import random
+
+        import numpy as np
+
+        state = torch.load(path, weights_only=False)
+        torch.set_rng_state(state["torch"])
+        np.random.set_state(state["numpy"])
+        random.setstate(state["python"])
+
 
 def set_aside_unreadable_checkpoints(checkpointer) -> list:
     """Before a run resumes: the newest checkpoints whose torch files do not load (a crash or a full
@@ -72,6 +99,11 @@ def set_aside_unreadable_checkpoints(checkpointer) -> list:
     aside = []
     for ckpt in sorted(checkpointer.list_checkpoints(), key=lambda c: c.meta.get("unixtime", 0), reverse=True):
         try:
+            # SpeechBrain writes CKPT.yaml first, then each recoverable: a run killed during the save
+            # leaves a checkpoint without some of its files
+            missing = [n for n in checkpointer.recoverables if not (ckpt.path / f"{n}.ckpt").exists()]
+            if missing:
+                raise FileNotFoundError(f"no {', '.join(m + '.ckpt' for m in missing)}")
             for f in sorted(ckpt.path.glob("*.ckpt")):
                 with open(f, "rb") as fh:
                     torch_zip = fh.read(4) == b"PK\x03\x04"
@@ -177,6 +209,7 @@ def build(argv, for_training=True):
     modules = {k: v for k, v in hp["modules"].items()
                if v is not None and not (k in unused and not hp.get(unused[k], 0))}
     hp["checkpointer"].add_recoverables(modules)
+    hp["checkpointer"].add_recoverable("random_state", RandomState())
     if "upstream" in modules and not any(p.requires_grad for p in modules["upstream"].parameters()):
         hp["checkpointer"].add_recoverable("upstream", modules["upstream"], custom_save_hook=SaveFrozenOnce())
     if for_training and sb.utils.distributed.if_main_process():

@@ -85,6 +85,8 @@ def test_a_wrong_encoder_layers_fails_when_the_brain_is_built(labels, tmp_path):
 
 
 def test_resume_after_interruption(labels, tmp_path):
+    """1 epoch, then resumed to 2, ends with the weights of 2 epochs in one go: the checkpoint holds the
+    random generators' state too (dropout, augmentation and crops of epoch 2 are the same draws)."""
     hp = RECIPE / "hparams" / "whisper_tiny.yaml"
     out = tmp_path / "run"
     r = _train(hp, labels, out, "--number_of_epochs", "1")
@@ -95,6 +97,10 @@ def test_resume_after_interruption(labels, tmp_path):
     assert epochs == ["1", "2"]
     assert "Loading a checkpoint" in (out / "log.txt").read_text() or "Would load" in r.stderr
     _check_debug_run(out)  # whisper_tiny's debug run
+    straight = tmp_path / "straight"
+    r = _train(hp, labels, straight)
+    assert r.returncode == 0, r.stderr[-2000:]
+    _assert_same_weights(_latest_weights(out), _latest_weights(straight))
 
 
 def test_ddp_two_cpu_processes(labels, tmp_path):
@@ -262,29 +268,40 @@ def test_training_with_the_feature_cache(labels, tmp_path):
 def test_same_seed_same_machine_gives_identical_weights(labels, tmp_path):
     """What the README claims, and no more: same machine, same thread count, same seed ->
     bit-identical checkpoints. (Across machines the CPU kernels may sum in another order.)"""
-    import torch
-
     hp = RECIPE / "hparams" / "whisper_tiny.yaml"
     weights = []
     for name in ("a", "b"):
         out = tmp_path / name
         r = _train(hp, labels, out, "--number_of_epochs", "1", "--seed", "3")
         assert r.returncode == 0, r.stderr[-2000:]
-        ckpt = sorted((out / "save").glob("CKPT+*"))[-1]
         assert not (out / "save" / "frozen_upstream.ckpt").exists()  # a fine-tuned upstream is saved each time
-        # torch-saved files (modules, optimizer) are zip archives; brain.ckpt is yaml text
-        weights.append({f.name: torch.load(f, map_location="cpu") if zipfile.is_zipfile(f)
-                        else f.read_text() for f in sorted(ckpt.glob("*.ckpt"))
-                        if f.name not in ("counter.ckpt", "dataloader-TRAIN.ckpt")})
-    assert weights[0].keys() == weights[1].keys()
+        weights.append(_latest_weights(out))
+    _assert_same_weights(*weights)
+
+
+def _latest_weights(out):
+    """{file: state} of the newest checkpoint; torch-saved files (modules, optimizer, random state) are zip
+    archives, brain.ckpt is yaml text."""
+    import torch
+
+    ckpt = sorted((out / "save").glob("CKPT+*"))[-1]
+    return {f.name: torch.load(f, map_location="cpu", weights_only=False) if zipfile.is_zipfile(f)
+            else f.read_text() for f in sorted(ckpt.glob("*.ckpt"))
+            if f.name not in ("counter.ckpt", "dataloader-TRAIN.ckpt")}
+
+
+def _assert_same_weights(a, b):
+    import torch
+
+    assert a.keys() == b.keys()
     n_tensors = 0
-    for name, sd in weights[0].items():
+    for name, sd in a.items():
         if isinstance(sd, str):
-            assert sd == weights[1][name], name
+            assert sd == b[name], name
         elif isinstance(sd, dict):
             for k, v in sd.items():
                 if torch.is_tensor(v):
-                    assert torch.equal(v, weights[1][name][k]), (name, k)
+                    assert torch.equal(v, b[name][k]), (name, k)
                     n_tensors += 1
     assert n_tensors > 0
 

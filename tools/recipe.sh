@@ -26,9 +26,10 @@ fi
 printf 'pid %s on %s since %s: %s\n' "$$" "$(uname -n)" "$(date '+%F %T')" "$rerun_command" > "$exp_dir/.run.lock.holder"
 python=$("$root/tools/setup.sh")
 synth=""
-# embedded data keyed by what makes it (size, seed): another seed never rewrites this one's audio
+# embedded data keyed by what makes it (size, seed): another seed never rewrites this one's audio;
+# under $SER_DATA_DIR when set (a shared or larger disk), else the repository's data/
 if [ -z "$data_root" ]; then
-  data_root="$root/data/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"; synth=$size
+  data_root="${SER_DATA_DIR:-$root/data}/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"; synth=$size
 fi
 hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"

@@ -74,7 +74,7 @@ def make_shift_set(entries: dict, data_root, out_dir, per_corpus: int = 2, n_emo
                    seconds=(4.0, 6.0), seed: int = 0, name: str = "shift") -> dict:
     """Write the files of ``plan`` and their manifest (see the module docstring)."""
     from ..inference import read_audio
-    from ..stage import write_json_atomic
+    from ..stage import atomic_writer, write_json_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -100,9 +100,8 @@ def make_shift_set(entries: dict, data_root, out_dir, per_corpus: int = 2, n_emo
             segments.append(dict(start=round(t, 3), end=round(t + need / SAMPLE_RATE, 3), emotion=emo))
             t += need / SAMPLE_RATE
         wav = out_dir / f"{fid}.wav"
-        tmp = wav.with_suffix(".tmp.wav")
-        sf.write(tmp, np.concatenate(pieces), SAMPLE_RATE, subtype="PCM_16")
-        tmp.replace(wav)
+        with atomic_writer(wav, binary=True) as f:
+            sf.write(f, np.concatenate(pieces), SAMPLE_RATE, subtype="PCM_16", format="WAV")
         first = entries[parts[0][2][0]]
         manifest[fid] = dict(wav=str(wav), set=name, corpus=corpus, language=first.get("language"),
                              speaker=speaker, seconds=round(t, 3), segments=segments, sources=sources)

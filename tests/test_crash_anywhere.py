@@ -1,0 +1,203 @@
+"""Crash anywhere, rerun, same result (issue 21), and two seeds side by side.
+
+The long check (./tests/run.sh --long tests/test_crash_anywhere.py -s) runs the tiny default
+pipeline three ways, all on embedded data made by the runs themselves (SER_DATA_DIR):
+
+* A: seed 0, uninterrupted; B: seed 1 on another --exp-dir, started while A trains. Both finish,
+  B's data goes to its own folder and A's audio is not touched.
+* C: seed 0 again, SIGKILLed (the whole process group: driver, python, children) at 24 points
+  across stages 0-5 and rerun with the same command after each kill. Kill points are events seen
+  on disk (a corpus's temporary folder, a new checkpoint folder, the model's temporary folder, a
+  temporary ONNX file, the report folder, ...) or delays after a (re)start (mid-epoch, mid-
+  generation). C's final results, exported weights and report must equal A's byte for byte
+  (the model's hyperparams.yaml except its first line, which names the checkpoint by its time).
+
+The full disk during stage 4 is a real tmpfs (needs root; skipped otherwise).
+"""
+import errno
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, run
+
+CMD = ["./run.sh", "--size", "tiny"]
+
+
+def _start(exp, env, seed=0):
+    log = open(exp.parent / f"{exp.name}.log", "a")
+    return subprocess.Popen(CMD + ["--exp-dir", str(exp), "--seed", str(seed)], cwd=ROOT,
+                            env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _digest(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _new(base, pattern, before):
+    return [p for p in base.glob(pattern) if str(p) not in before]
+
+
+# (description, kind, argument): kind "new" waits until a path matching the glob (under "exp" or
+# "data") appears that was not there at the (re)start; "delay" waits that many seconds.
+KILLS = [
+    ("stage 0: a corpus's temporary folder appears", "new", ("data", "synth_tiny/.tmp_*")),
+    ("stage 0: 2 s into generation", "delay", 2.0),
+    ("stage 0: a generated corpus moved into place", "new", ("data", "synth_tiny/*")),
+    ("stage 0: 3 s into generation", "delay", 3.0),
+    ("stage 0: the completion marker written", "new", ("data", "synth_tiny/.synth.json")),
+    ("stage 1: a manifest written", "new", ("exp", "data/manifests/*.json")),
+    ("stage 2: a label file written", "new", ("exp", "data/labels/*.json")),
+    ("stage 3: the training folder made", "new", ("exp", "train/hyperparams.yaml")),
+    ("stage 3: 6 s after start (loading / first epoch)", "delay", 6.0),
+    ("stage 3: a checkpoint folder appears (during its save)", "new", ("exp", "train/save/CKPT+*")),
+    ("stage 3: 9 s after restart (mid-epoch)", "delay", 9.0),
+    ("stage 3: a checkpoint's optimizer file written", "new", ("exp", "train/save/CKPT+*/optimizer.ckpt")),
+    ("stage 3: 11 s after restart (mid-epoch)", "delay", 11.0),
+    ("stage 3: a checkpoint folder appears (during its save)", "new", ("exp", "train/save/CKPT+*")),
+    ("stage 3: 12 s after restart (mid-epoch)", "delay", 12.0),
+    ("stage 3: a checkpoint's random state written", "new", ("exp", "train/save/CKPT+*/random_state.ckpt")),
+    ("stage 3: a checkpoint folder appears (during its save)", "new", ("exp", "train/save/CKPT+*")),
+    ("stage 4: the model's temporary folder appears (export)", "new", ("exp", "model.tmp")),
+    ("stage 4: the model folder in place", "new", ("exp", "model/export.json")),
+    ("stage 4: dev predictions written", "new", ("exp", "train/results/predictions_dev.csv")),
+    ("stage 4: a temporary ONNX file appears", "new", ("exp", "model/.model.onnx.tmp")),
+    ("stage 4: the emotion-shift files written", "new", ("exp", "train/results/shift_scores.csv")),
+    ("stage 5: the report folder appears", "new", ("exp", "report")),
+    ("stage 5: a confusion figure written", "new", ("exp", "report/confusion_*.png")),
+]
+
+
+def _stage_of(log_path):
+    stages = re.findall(r"\] Stage (\d)", log_path.read_text())
+    return f"stage {stages[-1]}" if stages else "set-up"
+
+
+def _compare(a, c):
+    """C's outputs equal A's: results, report and exported model (hyperparams.yaml less line 1)."""
+    checked = 0
+    for rel in ["train/results/zero_shot.csv", "train/results/calibration.csv", "train/results/shift_scores.csv",
+                "report/report.md"] + [f"model/{p.name}" for p in sorted((a / "model").iterdir())]:
+        x, y = (a / rel).read_bytes(), (c / rel).read_bytes()
+        if rel == "model/hyperparams.yaml":
+            x, y = x.split(b"\n", 1)[1], y.split(b"\n", 1)[1]
+        if rel in ("model/README.md", "model/export.json"):  # name the training folder and checkpoint
+            x, y = (re.sub(rb"CKPT\+[\w+-]+|/\S*/(?:a|c)/", b"", t) for t in (x, y))
+        assert x == y, rel
+        checked += 1
+    return checked
+
+
+@pytest.mark.long
+def test_crash_anywhere_rerun_same_result_and_a_concurrent_seed(tmp_path):
+    rng = np.random.default_rng(21)
+    data_ac, data_c = tmp_path / "data_a", tmp_path / "data_c"
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+
+    # A (seed 0) uninterrupted; B (seed 1, another --exp-dir) starts while A trains
+    t0 = time.time()
+    pa = _start(a, {"SER_DATA_DIR": str(data_ac)})
+    while not (a / "train" / "hyperparams.yaml").exists():
+        assert pa.poll() is None, (a.parent / "a.log").read_text()[-3000:]
+        time.sleep(0.2)
+    audio_a = _digest(data_ac / "synth_tiny")
+    pb = _start(b, {"SER_DATA_DIR": str(data_ac)}, seed=1)
+    assert pa.wait(timeout=1200) == 0, (a.parent / "a.log").read_text()[-3000:]
+    assert pb.wait(timeout=1200) == 0, (b.parent / "b.log").read_text()[-3000:]
+    took_ab = time.time() - t0
+    assert (data_ac / "synth_tiny_seed1" / ".synth.json").exists()
+    assert _digest(data_ac / "synth_tiny") == audio_a            # B never rewrote A's audio
+    assert (a / "train/results/zero_shot.csv").read_bytes() != (b / "train/results/zero_shot.csv").read_bytes()
+
+    # C: killed at every point of KILLS, rerun after each
+    env = {"SER_DATA_DIR": str(data_c)}
+    bases = {"data": data_c, "exp": c}
+    kills, missed = [], []
+    t0 = time.time()
+    for what, kind, arg in KILLS:
+        before = {str(p) for base in bases.values() for p in base.rglob("*")} if bases["data"].exists() or c.exists() \
+            else set()
+        p = _start(c, env)
+        start = time.time()
+        fired = False
+        while p.poll() is None:
+            if kind == "delay":
+                fired = time.time() - start >= arg * float(rng.uniform(0.8, 1.2))
+            else:
+                base, pattern = arg
+                fired = bool(_new(bases[base], pattern, before))
+            if fired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                kills.append((what, _stage_of(c.parent / "c.log"), round(time.time() - start, 1)))
+                break
+            time.sleep(0.02)
+        if not fired:
+            missed.append(what)
+            assert p.returncode == 0, (c.parent / "c.log").read_text()[-3000:]
+    p = _start(c, env)
+    assert p.wait(timeout=1200) == 0, (c.parent / "c.log").read_text()[-3000:]
+    took_c = time.time() - t0
+
+    print(f"\nA + B side by side: {took_ab:.0f} s; C with {len(kills)} kills and reruns: {took_c:.0f} s")
+    for what, stage, s in kills:
+        print(f"  killed in {stage:8s} after {s:5.1f} s: {what}")
+    for what in missed:
+        print(f"  not reached (the run had finished that part): {what}")
+    assert len(kills) >= 20, (kills, missed)
+    assert {s for _, s, _ in kills} >= {"stage 0", "stage 1", "stage 2", "stage 3", "stage 4", "stage 5"}, kills
+    assert not list(c.rglob("*.tmp")) and not list(data_c.rglob(".tmp_*"))   # no temporary left behind
+    print(f"  outputs equal to the uninterrupted run: {_compare(a, c)} files")
+
+
+@pytest.fixture(scope="module")
+def tiny_exp(tmp_path_factory):
+    """Stages 0-3 of the tiny default run, one epoch."""
+    exp = tmp_path_factory.mktemp("enospc") / "exp"
+    r = run(CMD + ["--exp-dir", str(exp), "--stop-stage", "3", "--", "--number_of_epochs", "1"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    return exp
+
+
+@pytest.fixture
+def full_tmpfs(tmp_path):
+    """A 4 MB tmpfs, filled until it is full."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {r.stderr.strip()}")
+    try:
+        with open(mnt / "filler", "wb", buffering=0) as f:
+            with pytest.raises(OSError) as full:
+                while True:
+                    f.write(b"\0" * 4096)
+        assert full.value.errno == errno.ENOSPC
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
+
+
+@pytest.mark.parametrize("where", ["model", "results"])
+def test_a_full_disk_during_stage_4_says_so_and_leaves_no_partial_file(tiny_exp, full_tmpfs, where):
+    """Stage 4 on a real full filesystem: exporting the model (35 MB of weights) or writing the
+    predictions fails with the error naming what could not be written; nothing partial is left."""
+    py = str(ROOT / ".venv" / "bin" / "python")
+    model = full_tmpfs / "model" if where == "model" else tiny_exp / "model"
+    results = full_tmpfs / "results" if where == "results" else tiny_exp / "train" / "results"
+    r = run([py, "-m", "speechbrain_ser.evaluate", "--task", "zero-shot", "--train-dir", str(tiny_exp / "train"),
+             "--labels", str(tiny_exp / "data" / "labels"), "--data-root", str(ROOT / "data" / "synth_tiny"),
+             "--model-dir", str(model), "--results", str(results)])
+    assert r.returncode != 0
+    assert "no space left on the device while writing it" in r.stderr, r.stderr[-2000:]
+    named = str(model) if where == "model" else str(results)
+    assert named in r.stderr.splitlines()[-1], r.stderr[-1000:]
+    left = sorted(p.name for p in full_tmpfs.rglob("*") if p.is_file())
+    assert left == ["filler"], left
