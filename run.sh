@@ -15,7 +15,7 @@ option_files=("$here/tools/recipe_options.sh")
 if [ ! -x "$here/recipes/$recipe/run.sh" ]; then
   echo "$0: unknown recipe '$recipe' (have: $(ls "$here/recipes" | tr '\n' ' '))" >&2; exit 1
 fi
-args=(--stage "$stage" --stop-stage "$stop_stage" --size "$size" --seed "$seed" --nproc "$nproc"
+args=(--stage "$stage" --stop-stage "$stop_stage" --size "$size" --seed "$seed" --synth-voices "$synth_voices" --nproc "$nproc"
       --data-root "$data_root" --exp-dir "$exp_dir" --hparams "$hparams" --label-overrides "$label_overrides"
       --strict "$strict" --max-reject "$max_reject" --reader-options "$reader_options" --wait-lock "$wait_lock")
 exec "$here/recipes/$recipe/run.sh" "${args[@]}" -- ${extra_args[@]+"${extra_args[@]}"}

@@ -45,11 +45,11 @@ from .stage import (
 log = logging.getLogger("speechbrain_ser.prepare")
 
 
-def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int):
+def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int, voices: str = "real"):
     if synth_size:
         from .synth.generate import generate
 
-        counts = generate(data_root, synth_size, seed, names)
+        counts = generate(data_root, synth_size, seed, names, voices)
         log.info("stage 0: embedded %s data in %s: %d utterances", synth_size, data_root,
                  sum(counts.values()))
         return
@@ -265,6 +265,9 @@ def main(argv=None):
     d.add_argument("--data-root", required=True, type=Path)
     d.add_argument("--synth-size", default=None)
     d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--synth-voices", default="real", choices=["real", "espeak", "neutral"],
+                   help="embedded data audio: real voices with rendered emotion (default), espeak-ng only, "
+                        "or real voices for neutral utterances only (synth/generate.py)")
     d.add_argument("--corpora", required=True)
     m = sub.add_parser("manifests")
     m.add_argument("--data-root", required=True, type=Path)
@@ -295,7 +298,7 @@ def main(argv=None):
                 raise CorpusError(a.config, f"no reader for {unknown} (readers: {', '.join(corpora.NAMES)})")
             print(",".join(cfg["corpora"]))
         elif a.cmd == "data":
-            stage_data(a.data_root, a.corpora.split(","), a.synth_size, a.seed)
+            stage_data(a.data_root, a.corpora.split(","), a.synth_size, a.seed, a.synth_voices)
         elif a.cmd == "manifests":
             stage_manifests(a.data_root, a.out, a.corpora.split(","), strict=a.strict,
                             max_reject=a.max_reject, reader_options=parse_reader_options(a.reader_option))

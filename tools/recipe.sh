@@ -29,7 +29,8 @@ synth=""
 # embedded data keyed by what makes it (size, seed): another seed never rewrites this one's audio;
 # under $SER_DATA_DIR when set (a shared or larger disk), else the repository's data/
 if [ -z "$data_root" ]; then
-  data_root="${SER_DATA_DIR:-$root/data}/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"; synth=$size
+  data_root="${SER_DATA_DIR:-$root/data}/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"
+  [ "$synth_voices" = real ] || data_root+="_$synth_voices"; synth=$size
 fi
 hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"
@@ -40,7 +41,7 @@ corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$here/conf/labe
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: data (${synth:+embedded synthetic $synth data in }$data_root)"
   "$python" -m speechbrain_ser.prepare data --data-root "$data_root" --corpora "$corpora" \
-    ${synth:+--synth-size "$synth"} --seed "$seed"
+    ${synth:+--synth-size "$synth" --synth-voices "$synth_voices"} --seed "$seed"
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: manifests -> $exp_dir/data/manifests"

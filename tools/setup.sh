@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine, run by ./run.sh and tests/run.sh:
-#  1. Debian packages the data generator needs (espeak-ng); `apt-get update`
-#     only when one is missing.
+#  1. Debian packages the data generator needs: espeak-ng, and the real voices
+#     (speechbrain_ser/synth/voices.py: Fish Fillets NG Czech/Dutch dialogue, Asterisk
+#     prompts); `apt-get update` only when one is missing.
 #  2. The project venv ($SER_VENV, default .venv) with the pinned requirements
 #     and this package (editable); reinstalled only when requirements.txt or
 #     pyproject.toml change (their hash is kept in the venv); the editable install
@@ -14,6 +15,10 @@ python=${SER_PYTHON:-python3}
 
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+for pkg in fillets-ng-data-cs fillets-ng-data-nl asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav \
+           asterisk-core-sounds-es-wav asterisk-core-sounds-it-wav asterisk-prompt-it-menardi-wav; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "setup: installing Debian packages: ${missing[*]}" >&2

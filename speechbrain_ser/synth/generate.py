@@ -1,6 +1,15 @@
 """Generate the embedded default data: every registered corpus in its real layout.
 
-    python -m speechbrain_ser.synth --out DATA_ROOT --size tiny|mini [--seed 0] [--corpora a,b]
+    python -m speechbrain_ser.synth --out DATA_ROOT --size tiny|mini [--seed 0] [--corpora a,b] [--voices real]
+
+Audio (``voices``): ``real`` (the default) renders each utterance's emotion on a real human voice
+from the Debian packages of ``voices.py`` (``render.py``: PSOLA prosody, voice quality, spectral
+tilt) in every corpus whose language one of those voices speaks or that is an English, French,
+Spanish or Italian corpus (``REAL_LANGUAGES``); the other corpora (Mandarin, Persian, and the
+zero-shot German, Greek, Urdu and Bengali) are espeak-ng. ``espeak`` makes every corpus with
+espeak-ng (the data before real voices); ``neutral`` uses the real voices, unrendered, for the
+neutral utterances only and espeak-ng for every emotional one (an ablation: does the rendering
+or only the real voices help?).
 
 Writes ``DATA_ROOT/<DIRNAME>/...`` for each corpus (the layout its module
 reads), the generating truth in ``DATA_ROOT/.synth_truth/<corpus>.jsonl`` (blend
@@ -28,10 +37,15 @@ from .. import corpora
 from ..stage import write_json_atomic
 from . import layouts
 from .layouts import Utt
+from . import render as emotion_render
+from . import voices as real_voices
 from .prosody import Channel, concept_blend, mix, render, write_wav
 
 log = logging.getLogger(__name__)
-VERSION = 2
+VERSION = 3
+VOICES = ("real", "espeak", "neutral")
+REAL_LANGUAGES = {"en", "fr", "es", "it"}
+RESERVED_CLIPS = 20  # each voice's last clips: never in the data (benchmarks/judge_rendering.py renders them)
 SIZES = {"tiny": dict(speakers=2, per_corpus=14), "mini": dict(speakers=6, per_corpus=84)}
 
 
@@ -86,21 +100,73 @@ def _speaker_voice(spk, idx: int):
     return "+f4", 80  # child / unknown
 
 
-def generate_corpus(name: str, root: Path, size: str, seed: int) -> list:
+def _language(espeak_voice: str) -> str:
+    return {"cmn": "zh"}.get(espeak_voice.split("-")[0], espeak_voice.split("-")[0])
+
+
+def assign_voices(speakers: list, language: str, pool: dict) -> dict:
+    """{speaker id: (Voice, formant ratio, F0 offset in semitones)}: voices speaking ``language``
+    first, then the acted fillets voices, of the speaker's gender (children and unknown: women's
+    voices, children an octave-fifth higher with shorter vocal tracts); once every voice of a
+    gender is taken, voices are reused with another formant ratio and pitch (another speaker
+    made from the same person, as Praat's "Change gender" does)."""
+    order = sorted(pool.values(), key=lambda v: (v.language != language, not v.name.startswith("fish"), v.name))
+    used: dict = {}
+    out = {}
+    for spk in speakers:
+        g = "M" if spk.gender == "M" else "F"
+        cands = [v for v in order if v.gender == g and (v.language == language or v.name.startswith("fish"))]
+        k = sum(used.get(v.name, 0) for v in cands)
+        v = cands[k % len(cands)]
+        reuse = used.get(v.name, 0)
+        used[v.name] = reuse + 1
+        formant = [1.0, 1.07, 0.94, 1.12, 0.9][reuse % 5]
+        shift = [0.0, 1.5, -1.5, 2.5, -2.5][reuse % 5]
+        if spk.gender == "C":
+            formant, shift = formant * 1.18, shift + 7.0
+        out[spk.id] = (v, formant, shift)
+    return out
+
+
+def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "real") -> list:
     mod = layouts.get(name)
     rng = _rng(seed, name, "plan")
     utts = mod.plan(size, rng) if hasattr(mod, "plan") else generic_plan(mod, size, rng)
     ch_rng = _rng(seed, name, "channel")
     channel = Channel(seed, noise_db=float(ch_rng.uniform(-62, -45)), tilt=float(ch_rng.uniform(-0.6, 0.6)))
     speakers = sorted({u.speaker.id for u in utts})
+    espeak_voice = {u.index: (mod.voice_for(u) if hasattr(mod, "voice_for") else mod.SYNTH.voice) for u in utts}
+    real = {}
+    if voices != "espeak":
+        pool = real_voices.find_voices()
+        if not pool:
+            raise RuntimeError("no real voices installed (Debian packages " + ", ".join(real_voices.PACKAGES)
+                               + "): run tools/setup.sh, or generate with voices='espeak'")
+        by_language: dict = {}
+        for u in utts:
+            lang = _language(espeak_voice[u.index])
+            if lang in REAL_LANGUAGES:
+                by_language.setdefault(lang, {})[u.speaker.id] = u.speaker
+        for lang, spk in sorted(by_language.items()):
+            real.update(assign_voices([spk[k] for k in sorted(spk)], lang, pool))
 
     def one(u: Utt):
         r = _rng(seed, name, u.index, u.speaker.id, u.native, u.sentence[0])
-        variant, pitch = _speaker_voice(u.speaker, speakers.index(u.speaker.id))
-        voice = (mod.voice_for(u) if hasattr(mod, "voice_for") else mod.SYNTH.voice) + variant
-        text = mod.text_for(u) if hasattr(mod, "text_for") else u.sentence[1]
-        x = render(text, voice, u.blend, r, base_pitch=pitch,
-                   speaker_gain_db=float(_rng(seed, u.speaker.id).uniform(-3, 3)))
+        gain = float(_rng(seed, u.speaker.id).uniform(-3, 3))
+        if u.speaker.id in real and _language(espeak_voice[u.index]) in REAL_LANGUAGES \
+                and (voices == "real" or set(u.blend) == {"neutral"}):
+            v, formant, shift = real[u.speaker.id]
+            clip = v.clips[int(r.integers(0, max(1, len(v.clips) - RESERVED_CLIPS)))]
+            p = emotion_render.sample_params(u.blend, r) if voices == "real" else emotion_render.identity_params()
+            x = emotion_render.render_emotion(emotion_render.load_clip(clip), p, r, level_db=-23.0 + gain,
+                                              formant=formant, speaker_st=shift)
+            u.extra["source"] = dict(voice=v.name, clip=clip.name, formant=formant, speaker_st=shift,
+                                     params={k: round(float(val), 4) for k, val in p.items()})
+        else:
+            variant, pitch = _speaker_voice(u.speaker, speakers.index(u.speaker.id))
+            text = mod.text_for(u) if hasattr(mod, "text_for") else u.sentence[1]
+            x = render(text, espeak_voice[u.index] + variant, u.blend, r, base_pitch=pitch, speaker_gain_db=gain)
+            u.extra["source"] = dict(voice="espeak-ng:" + espeak_voice[u.index] + variant)
         x = channel.apply(x, r)
         rel = mod.wav_path(u)
         write_wav(root / rel, x)
@@ -115,11 +181,11 @@ def generate_corpus(name: str, root: Path, size: str, seed: int) -> list:
         mod.write_meta(root, utts)
     return [dict(wav=f"{corpora.get(name).DIRNAME}/{rel}", native=u.native, intensity=u.intensity, blend=u.blend,
                  weights=u.extra.get("weights"), strength=u.extra.get("strength"),
-                 speaker=u.speaker.id, votes=u.extra.get("votes"))
+                 speaker=u.speaker.id, votes=u.extra.get("votes"), source=u.extra.get("source"))
             for rel, u in sorted(zip(rels, utts), key=lambda t: t[0])]
 
 
-def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> dict:
+def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None, voices: str = "real") -> dict:
     """Make the corpora ``names`` under the data root ``out``; returns {corpus: #utterances}.
 
     Corpora are added one at a time: recipes that need different corpora share one
@@ -135,16 +201,18 @@ def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None) -> 
     out = Path(out)
     if size not in SIZES:
         raise ValueError(f"unknown size '{size}' (have {sorted(SIZES)})")
+    if voices not in VOICES:
+        raise ValueError(f"unknown voices '{voices}' (have {', '.join(VOICES)})")
     out.parent.mkdir(parents=True, exist_ok=True)
     # concurrent stage 0s on one data root: one makes the data, the others wait and find it made
     with open(out.parent / f".{out.name}.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _generate(out, size, seed, names)
+        return _generate(out, size, seed, names, voices)
 
 
-def _generate(out: Path, size: str, seed: int, names) -> dict:
+def _generate(out: Path, size: str, seed: int, names, voices: str) -> dict:
     names = list(names or layouts.NAMES)
-    options = dict(version=VERSION, size=size, seed=seed)
+    options = dict(version=VERSION, size=size, seed=seed, voices=voices)
     marker = out / ".synth.json"
     record = json.loads(marker.read_text()) if marker.exists() else None
     if record is not None and record.get("options") != options:
@@ -155,6 +223,7 @@ def _generate(out: Path, size: str, seed: int, names) -> dict:
         if out.exists() and any(out.iterdir()):
             raise RuntimeError(f"{out} exists and was not made by the generator; refusing to overwrite")
         record = dict(options=options, counts={})
+        write_json_atomic(marker, record)  # first: a run killed from here on leaves a root the rerun continues
     todo = [n for n in names if n not in record["counts"]]
     if not todo:
         log.info("data root %s already holds %s", out, ", ".join(names))
@@ -166,7 +235,7 @@ def _generate(out: Path, size: str, seed: int, names) -> dict:
         for stale in (tmp, out / mod.DIRNAME):  # leftovers of a crashed run
             if stale.exists():
                 shutil.rmtree(stale)
-        truth = generate_corpus(name, tmp / mod.DIRNAME, size, seed)
+        truth = generate_corpus(name, tmp / mod.DIRNAME, size, seed, voices)
         with open(tmp / "truth.jsonl", "w") as f:
             for rec in truth:
                 f.write(json.dumps(rec, sort_keys=True) + "\n")
