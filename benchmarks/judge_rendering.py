@@ -50,7 +50,7 @@ def main(argv=None):
             for clip in v.clips[-a.per_voice:]:
                 x = load_clip(clip)
                 for emo in ["source"] + CLASSES:
-                    p = identity_params() if emo == "source" else sample_params({emo: 1.0}, rng)
+                    p = identity_params() if emo == "source" else sample_params({emo: 1.0}, rng, nuisance=False)
                     path = Path(tmp) / f"{v.name}__{clip.stem}__{emo}.wav"
                     sf.write(path, render_emotion(x, p, rng) if emo != "source" else
                              x / (np.abs(x).max() + 1e-9) * 0.5, SAMPLE_RATE, subtype="PCM_16")

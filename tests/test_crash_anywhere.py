@@ -36,6 +36,19 @@ def _start(exp, env, seed=0):
                             env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _gone(pgid, timeout=30):
+    """Wait until every process of the killed group has exited: the driver's wait returns first,
+    and until its children are gone they still hold the folder's lock (a rerun would stop, 75)."""
+    t = time.time()
+    while time.time() - t < timeout:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process group {pgid} still alive {timeout} s after SIGKILL")
+
+
 def _digest(folder):
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -52,7 +65,7 @@ KILLS = [
     ("stage 0: 2 s into generation", "delay", 2.0),
     ("stage 0: a generated corpus moved into place", "new", ("data", "synth_tiny/*")),
     ("stage 0: 3 s into generation", "delay", 3.0),
-    ("stage 0: the completion marker written", "new", ("data", "synth_tiny/.synth.json")),
+    ("stage 0: a corpus's truth file written", "new", ("data", "synth_tiny/.synth_truth/*.jsonl")),
     ("stage 1: a manifest written", "new", ("exp", "data/manifests/*.json")),
     ("stage 2: a label file written", "new", ("exp", "data/labels/*.json")),
     ("stage 3: the training folder made", "new", ("exp", "train/hyperparams.yaml")),
@@ -75,8 +88,11 @@ KILLS = [
 ]
 
 
-def _stage_of(log_path):
-    stages = re.findall(r"\] Stage (\d)", log_path.read_text())
+def _stage_of(log_path, offset=0):
+    """The stage the run writing ``log_path`` from ``offset`` on is in ("stage N", or "set-up")."""
+    with open(log_path, "rb") as f:
+        f.seek(offset)
+        stages = re.findall(r"\] Stage (\d)", f.read().decode(errors="replace"))
     return f"stage {stages[-1]}" if stages else "set-up"
 
 
@@ -116,34 +132,39 @@ def test_crash_anywhere_rerun_same_result_and_a_concurrent_seed(tmp_path):
     assert _digest(data_ac / "synth_tiny") == audio_a            # B never rewrote A's audio
     assert (a / "train/results/zero_shot.csv").read_bytes() != (b / "train/results/zero_shot.csv").read_bytes()
 
-    # C: killed at every point of KILLS, rerun after each
+    # C: killed at every point of KILLS, rerun after each. A point is armed once the one before it has
+    # fired; a point whose stage the running run has already left is passed over (not reached)
     env = {"SER_DATA_DIR": str(data_c)}
     bases = {"data": data_c, "exp": c}
+    log = c.parent / "c.log"
     kills, missed = [], []
     t0 = time.time()
+    p = None
     for what, kind, arg in KILLS:
-        before = {str(p) for base in bases.values() for p in base.rglob("*")} if bases["data"].exists() or c.exists() \
-            else set()
-        p = _start(c, env)
-        start = time.time()
-        fired = False
-        while p.poll() is None:
-            if kind == "delay":
-                fired = time.time() - start >= arg * float(rng.uniform(0.8, 1.2))
-            else:
-                base, pattern = arg
-                fired = bool(_new(bases[base], pattern, before))
-            if fired:
+        if p is None:
+            offset = log.stat().st_size if log.exists() else 0  # this run's part of the shared log
+            p, start = _start(c, env), time.time()
+        before = {str(q) for base in bases.values() if base.exists() for q in base.rglob("*")}
+        delay = arg * float(rng.uniform(0.8, 1.2)) if kind == "delay" else None
+        while True:
+            if p.poll() is not None:  # finished on its own
+                assert p.returncode == 0, log.read_text()[-3000:]
+                missed.append(what)
+                break
+            if delay is not None and time.time() - start >= delay or \
+                    delay is None and _new(bases[arg[0]], arg[1], before):
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
-                kills.append((what, _stage_of(c.parent / "c.log"), round(time.time() - start, 1)))
+                _gone(p.pid)
+                kills.append((what, _stage_of(log, offset), round(time.time() - start, 1)))
+                p = None
+                break
+            if _stage_of(log, offset) > what[:7]:  # "stage N" of the run now > this point's
+                missed.append(what)
                 break
             time.sleep(0.02)
-        if not fired:
-            missed.append(what)
-            assert p.returncode == 0, (c.parent / "c.log").read_text()[-3000:]
-    p = _start(c, env)
-    assert p.wait(timeout=1200) == 0, (c.parent / "c.log").read_text()[-3000:]
+    p = p or _start(c, env)
+    assert p.wait(timeout=1200) == 0, log.read_text()[-3000:]
     took_c = time.time() - t0
 
     print(f"\nA + B side by side: {took_ab:.0f} s; C with {len(kills)} kills and reruns: {took_c:.0f} s")

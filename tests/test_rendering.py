@@ -94,7 +94,7 @@ def test_neutral_settings_leave_pitch_and_time_nearly_unchanged():
     rng = np.random.default_rng(3)
     name, k = CASES[0]
     x = render.load_clip(VOICES[name].clips[k])
-    y = render.render_emotion(x, render.sample_params({"neutral": 1.0}, rng), rng)
+    y = render.render_emotion(x, render.sample_params({"neutral": 1.0}, rng, nuisance=False), rng)
     assert abs(np.median(_pyin(y)[0]) / np.median(_pyin(x)[0]) - 1) < 0.06
     assert abs(_active_seconds(y) / _active_seconds(x) - 1) < 0.10
 
@@ -102,10 +102,10 @@ def test_neutral_settings_leave_pitch_and_time_nearly_unchanged():
 def test_blends_mix_each_parameter_by_weight():
     """A 50/50 anger-sadness blend's level shift is the weighted mean of the two draws; its rate the
     geometric mean (rates are factors)."""
-    a = render.sample_params({"anger": 1.0}, np.random.default_rng(5))
+    a = render.sample_params({"anger": 1.0}, np.random.default_rng(5), nuisance=False)
     rng = np.random.default_rng(6)
-    s = render.sample_params({"sadness": 1.0}, rng)
-    both = render.sample_params({"anger": 0.5, "sadness": 0.5}, np.random.default_rng(7))
+    s = render.sample_params({"sadness": 1.0}, rng, nuisance=False)
+    both = render.sample_params({"anger": 0.5, "sadness": 0.5}, np.random.default_rng(7), nuisance=False)
     lo = 0.5 * render.EMOTIONS["anger"]["f0_st"][0] + 0.5 * render.EMOTIONS["sadness"]["f0_st"][0]
     hi = 0.5 * render.EMOTIONS["anger"]["f0_st"][1] + 0.5 * render.EMOTIONS["sadness"]["f0_st"][1]
     assert lo <= both["f0_st"] <= hi
@@ -113,6 +113,21 @@ def test_blends_mix_each_parameter_by_weight():
     rhi = np.sqrt(render.EMOTIONS["anger"]["rate"][1] * render.EMOTIONS["sadness"]["rate"][1])
     assert rlo <= both["rate"] <= rhi
     assert a["f0_st"] > 0 > s["f0_st"]
+
+
+def test_every_utterance_neutral_included_gets_the_label_free_variation():
+    """Neutral draws spread over the nuisance ranges (how much a clip is processed is no cue to its
+    label), and an emotion's draw is its own range shifted by them."""
+    rng = np.random.default_rng(8)
+    neutral = [render.sample_params({"neutral": 1.0}, rng) for _ in range(400)]
+    formants = np.array([p["formant"] for p in neutral])
+    assert formants.min() < 0.95 and formants.max() > 1.05
+    assert np.std([p["f0_st"] for p in neutral]) > 1.0
+    anger = [render.sample_params({"anger": 1.0}, rng)["f0_st"] for _ in range(400)]
+    lo, hi = render.EMOTIONS["anger"]["f0_st"]
+    n_lo, n_hi = render.NUISANCE["f0_st"]
+    assert lo + n_lo - 1e-9 <= min(anger) and max(anger) <= hi + n_hi + 1e-9
+    assert abs(np.mean(anger) - (lo + hi) / 2) < 0.3
 
 
 def test_real_voices_where_the_language_has_them_espeak_elsewhere(tmp_path):

@@ -210,9 +210,20 @@ def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None, voi
         return _generate(out, size, seed, names, voices)
 
 
+def code_version() -> str:
+    """A hash of the generator's own code (this package's .py files): data made by other code is
+    made again, never mixed with the new."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(f.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _generate(out: Path, size: str, seed: int, names, voices: str) -> dict:
     names = list(names or layouts.NAMES)
-    options = dict(version=VERSION, size=size, seed=seed, voices=voices)
+    options = dict(version=VERSION, code=code_version(), size=size, seed=seed, voices=voices)
     marker = out / ".synth.json"
     record = json.loads(marker.read_text()) if marker.exists() else None
     if record is not None and record.get("options") != options:
