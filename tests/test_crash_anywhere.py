@@ -16,6 +16,7 @@ The full disk during stage 4 is a real tmpfs (needs root; skipped otherwise).
 """
 import errno
 import hashlib
+import json
 import os
 import re
 import signal
@@ -97,15 +98,21 @@ def _stage_of(log_path, offset=0):
 
 
 def _compare(a, c):
-    """C's outputs equal A's: results, report and exported model (hyperparams.yaml less line 1)."""
+    """C's outputs equal A's: results, report and exported model (less what names the checkpoint's time
+    or the experiment folder: hyperparams.yaml's first line, the card's checkpoint name, export.json's
+    checkpoint, train_dir and hash of the training hyperparams, which hold the paths)."""
     checked = 0
     for rel in ["train/results/zero_shot.csv", "train/results/calibration.csv", "train/results/shift_scores.csv",
                 "report/report.md"] + [f"model/{p.name}" for p in sorted((a / "model").iterdir())]:
         x, y = (a / rel).read_bytes(), (c / rel).read_bytes()
         if rel == "model/hyperparams.yaml":
             x, y = x.split(b"\n", 1)[1], y.split(b"\n", 1)[1]
-        if rel in ("model/README.md", "model/export.json"):  # name the training folder and checkpoint
-            x, y = (re.sub(rb"CKPT\+[\w+-]+|/\S*/(?:a|c)/", b"", t) for t in (x, y))
+        if rel == "model/README.md":  # names the checkpoint by its time
+            x, y = (re.sub(rb"CKPT\+[\w+-]+", b"", t) for t in (x, y))
+        if rel == "model/export.json":  # the checkpoint's time, the training folder and a hash of its
+            x, y = (json.loads(t) for t in (x, y))  # hyperparams.yaml, which holds A's / C's paths
+            for d in (x, y):
+                d.pop("checkpoint"), d.pop("train_dir"), d["source"].pop("checkpoint"), d["source"].pop("hparams")
         assert x == y, rel
         checked += 1
     return checked
