@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 VERSION = 3
 VOICES = ("real", "espeak", "neutral")
 REAL_LANGUAGES = {"en", "fr", "es", "it"}
+MAX_SOURCE_SECONDS = 4.0  # source clips longer than this are drawn again (then cut): acted corpora's length
 RESERVED_CLIPS = 20  # each voice's last clips: never in the data (benchmarks/judge_rendering.py renders them)
 SIZES = {"tiny": dict(speakers=2, per_corpus=14), "mini": dict(speakers=6, per_corpus=84)}
 
@@ -156,9 +157,14 @@ def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "
         if u.speaker.id in real and _language(espeak_voice[u.index]) in REAL_LANGUAGES \
                 and (voices == "real" or set(u.blend) == {"neutral"}):
             v, formant, shift = real[u.speaker.id]
-            clip = v.clips[int(r.integers(0, max(1, len(v.clips) - RESERVED_CLIPS)))]
+            for _ in range(8):  # a clip of the corpus's usual length (the voices' lines run to 10 s and more)
+                clip = v.clips[int(r.integers(0, max(1, len(v.clips) - RESERVED_CLIPS)))]
+                source = emotion_render.load_clip(clip)
+                if len(source) <= MAX_SOURCE_SECONDS * 16000:
+                    break
+            source = source[: int(MAX_SOURCE_SECONDS * 16000)]
             p = emotion_render.sample_params(u.blend, r) if voices == "real" else emotion_render.identity_params()
-            x = emotion_render.render_emotion(emotion_render.load_clip(clip), p, r, level_db=-23.0 + gain,
+            x = emotion_render.render_emotion(source, p, r, level_db=-23.0 + gain,
                                               formant=formant, speaker_st=shift)
             u.extra["source"] = dict(voice=v.name, clip=clip.name, formant=formant, speaker_st=shift,
                                      params={k: round(float(val), 4) for k, val in p.items()})

@@ -5,11 +5,12 @@ one speaker: a name, gender, language and its clips (sorted paths, so the pool i
 machine with the same package versions):
 
 * ``fillets-ng-data-cs`` / ``fillets-ng-data-nl``: the Czech and Dutch dialogue of the game Fish
-  Fillets NG (GPL-2+), two professional actors per language: the small fish (``-m-``, a woman's
+  Fillets NG (GPL-2), two professional actors per language: the small fish (``-m-``, a woman's
   voice) and the big fish (``-v-``, a man's voice), 22.05 kHz Ogg Vorbis, ~1-8 s lines, acted.
 * ``asterisk-core-sounds-{en,fr,es,it}-wav`` and ``asterisk-prompt-it-menardi-wav``: telephone
-  prompts (CC BY-SA 3.0, Digium / the voices' authors) read by professional speakers (Allison,
-  June, Menardi, Carlo), 8 kHz WAV, neutral.
+  prompts read by professional speakers (Allison Smith: en, es; June Wallack: fr; CC BY-SA 3.0.
+  Carlo Flora: it, CC BY 3.0; Paola Dal Zot for Marco Menardi: it, CC BY-SA 3.0 Italian),
+  8 kHz WAV, neutral.
 
 Which corpus gets which voices is the generator's choice (``generate.py``): a corpus whose language
 one of these voices speaks gets that voice first; the remaining speakers of corpora that take real
