@@ -45,7 +45,7 @@ from .stage import (
 log = logging.getLogger("speechbrain_ser.prepare")
 
 
-def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int, voices: str = "real"):
+def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int, voices: str = "espeak"):
     if synth_size:
         from .synth.generate import generate
 
@@ -265,9 +265,9 @@ def main(argv=None):
     d.add_argument("--data-root", required=True, type=Path)
     d.add_argument("--synth-size", default=None)
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--synth-voices", default="real", choices=["real", "espeak", "neutral"],
-                   help="embedded data audio: real voices with rendered emotion (default), espeak-ng only, "
-                        "or real voices for neutral utterances only (synth/generate.py)")
+    d.add_argument("--synth-voices", default="espeak", choices=["espeak", "real", "neutral"],
+                   help="embedded data audio: espeak-ng prosody prototypes (default), real voices with rendered "
+                        "emotion, or real voices for neutral utterances only (synth/generate.py)")
     d.add_argument("--corpora", required=True)
     m = sub.add_parser("manifests")
     m.add_argument("--data-root", required=True, type=Path)

@@ -136,9 +136,9 @@ def test_real_voices_where_the_language_has_them_espeak_elsewhere(tmp_path):
     from speechbrain_ser.synth.generate import generate
 
     names = ["emovo", "ravdess", "urdu"]
-    generate(tmp_path / "a", "tiny", 0, names)
-    generate(tmp_path / "b", "tiny", 0, names)
-    generate(tmp_path / "c", "tiny", 1, ["ravdess"])
+    generate(tmp_path / "a", "tiny", 0, names, voices="real")
+    generate(tmp_path / "b", "tiny", 0, names, voices="real")
+    generate(tmp_path / "c", "tiny", 1, ["ravdess"], voices="real")
 
     def truth(root, name):
         return [json.loads(line) for line in open(root / ".synth_truth" / f"{name}.jsonl")]

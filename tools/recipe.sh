@@ -30,7 +30,7 @@ synth=""
 # under $SER_DATA_DIR when set (a shared or larger disk), else the repository's data/
 if [ -z "$data_root" ]; then
   data_root="${SER_DATA_DIR:-$root/data}/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"
-  [ "$synth_voices" = real ] || data_root+="_$synth_voices"; synth=$size
+  [ "$synth_voices" = espeak ] || data_root+="_$synth_voices"; synth=$size
 fi
 hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"

@@ -10,8 +10,8 @@ ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.synth",
 ap.add_argument("--out", required=True, help="data root to create")
 ap.add_argument("--size", default="tiny", choices=sorted(SIZES))
 ap.add_argument("--seed", type=int, default=0)
-ap.add_argument("--voices", default="real", choices=["real", "espeak", "neutral"],
-                help="real voices with rendered emotion, espeak-ng only, or real voices for neutral only")
+ap.add_argument("--voices", default="espeak", choices=["espeak", "real", "neutral"],
+                help="espeak-ng only (default), real voices with rendered emotion, or real voices for neutral only")
 ap.add_argument("--corpora", default=",".join(layouts.NAMES), help="comma-separated corpus names")
 a = ap.parse_args()
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

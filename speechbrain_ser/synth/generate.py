@@ -1,13 +1,15 @@
 """Generate the embedded default data: every registered corpus in its real layout.
 
-    python -m speechbrain_ser.synth --out DATA_ROOT --size tiny|mini [--seed 0] [--corpora a,b] [--voices real]
+    python -m speechbrain_ser.synth --out DATA_ROOT --size tiny|mini [--seed 0] [--corpora a,b] [--voices espeak]
 
-Audio (``voices``): ``real`` (the default) renders each utterance's emotion on a real human voice
+Audio (``voices``): ``espeak`` (the default) makes every corpus with espeak-ng prosody prototypes
+(``prosody.py``). ``real`` renders each utterance's emotion on a real human voice
 from the Debian packages of ``voices.py`` (``render.py``: PSOLA prosody, voice quality, spectral
 tilt) in every corpus whose language one of those voices speaks or that is an English, French,
 Spanish or Italian corpus (``REAL_LANGUAGES``); the other corpora (Mandarin, Persian, and the
-zero-shot German, Greek, Urdu and Bengali) are espeak-ng. ``espeak`` makes every corpus with
-espeak-ng (the data before real voices); ``neutral`` uses the real voices, unrendered, for the
+zero-shot German, Greek, Urdu and Bengali) are espeak-ng. It is not the default: on real RAVDESS and
+URDU, models trained on it did worse than on espeak-ng (README, "What the default model is").
+``neutral`` uses the real voices, unrendered, for the
 neutral utterances only and espeak-ng for every emotional one (an ablation: does the rendering
 or only the real voices help?).
 
@@ -129,7 +131,7 @@ def assign_voices(speakers: list, language: str, pool: dict) -> dict:
     return out
 
 
-def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "real") -> list:
+def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "espeak") -> list:
     mod = layouts.get(name)
     rng = _rng(seed, name, "plan")
     utts = mod.plan(size, rng) if hasattr(mod, "plan") else generic_plan(mod, size, rng)
@@ -142,7 +144,7 @@ def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "
         pool = real_voices.find_voices()
         if not pool:
             raise RuntimeError("no real voices installed (Debian packages " + ", ".join(real_voices.PACKAGES)
-                               + "): run tools/setup.sh, or generate with voices='espeak'")
+                               + "): run tools/setup.sh, or generate with voices='espeak' (the default)")
         by_language: dict = {}
         for u in utts:
             lang = _language(espeak_voice[u.index])
@@ -191,7 +193,7 @@ def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "
             for rel, u in sorted(zip(rels, utts), key=lambda t: t[0])]
 
 
-def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None, voices: str = "real") -> dict:
+def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None, voices: str = "espeak") -> dict:
     """Make the corpora ``names`` under the data root ``out``; returns {corpus: #utterances}.
 
     Corpora are added one at a time: recipes that need different corpora share one
