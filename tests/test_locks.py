@@ -85,7 +85,7 @@ def test_embedded_data_is_keyed_by_seed_and_made_once(tmp_path):
     assert c.wait(timeout=300) == 0
     assert digest(tmp_path / "synth_tiny") == before != digest(tmp_path / "synth_tiny_seed1")
     text = (ROOT / "tools" / "recipe.sh").read_text()
-    assert 'data_root="$root/data/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"' in text
+    assert 'data_root="${SER_DATA_DIR:-$root/data}/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"' in text
 
 
 def test_a_truncated_latest_checkpoint_is_set_aside_and_the_previous_one_used(tmp_path, capsys):
