@@ -156,8 +156,8 @@ def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "
     def one(u: Utt):
         r = _rng(seed, name, u.index, u.speaker.id, u.native, u.sentence[0])
         gain = float(_rng(seed, u.speaker.id).uniform(-3, 3))
-        if u.speaker.id in real and _language(espeak_voice[u.index]) in REAL_LANGUAGES \
-                and (voices == "real" or set(u.blend) == {"neutral"}):
+        # ``real`` holds only speakers of REAL_LANGUAGES (a speaker speaks one language)
+        if u.speaker.id in real and (voices == "real" or set(u.blend) == {"neutral"}):
             v, formant, shift = real[u.speaker.id]
             for _ in range(8):  # a clip of the corpus's usual length (the voices' lines run to 10 s and more)
                 clip = v.clips[int(r.integers(0, max(1, len(v.clips) - RESERVED_CLIPS)))]
