@@ -68,7 +68,11 @@ def trains_on(e: dict, hp: dict) -> bool:
 
 
 def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,
-                 keep_all: bool = False, feats_scp: Path | None = None):
+                 keep_all: bool = False, feats_scp: Path | None = None, norm_stats: dict | None = None):
+    """The dataset of a stage-2 label file; ``feats_scp``: read the cached upstream features
+    instead of the audio; ``norm_stats`` {group: (2, L, D)}: each item's group statistics as
+    ``norm`` (``speaker_norm.py``; an item whose group has none gets ``norm_stats[None]``, NaN:
+    the training statistics)."""
     classes = hp["classes"]
     key = hp.get("target_key", "target")
     hard_targets = hp.get("hard_targets", False)
@@ -77,7 +81,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     entries = read_entries(path)
     keep = {k: v for k, v in entries.items() if keep_all or trains_on(v, hp)}
     for e in keep.values():
-        for k in ("avd01", "gender", "transcript", key, domain_key):
+        for k in ("avd01", "gender", "transcript", key, domain_key, hp.get("norm_group") or "speaker"):
             e.setdefault(k, None)
     ds = sb.dataio.dataset.DynamicItemDataset(keep)
 
@@ -110,6 +114,13 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
         yield transcript or ""
 
     items, signal = [audio, labels, extras], "sig"
+    if norm_stats is not None:
+        @sb.utils.data_pipeline.takes(hp.get("norm_group") or "speaker")
+        @sb.utils.data_pipeline.provides("norm")
+        def norm(group):
+            return norm_stats.get(group, norm_stats[None])
+
+        items.append(norm)
     if feats_scp is not None:
         from .features import feature_loader
 
@@ -118,6 +129,6 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
         signal = "feats"
     for item in items:
         sb.dataio.dataset.add_dynamic_item([ds], item)
-    ds.set_output_keys(["id", signal, "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker",
-                        "y_text"])
+    ds.set_output_keys(["id", signal, "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker", "y_text"]
+                       + (["norm"] if norm_stats is not None else []))
     return ds

@@ -61,8 +61,12 @@ def predict_set(model, entries: dict, data_root: str, batch_size: int = 8):
     paths = [entries[u]["wav"].replace("{data_root}", str(data_root)) for u in ids]
     texts = [entries[u].get("transcript") or "" for u in ids] \
         if getattr(model.hparams, "needs_transcript", False) else None
+    groups = None
+    if getattr(model, "speaker_normalised", False):  # each utterance normalised with its speaker's statistics
+        key = getattr(model.hparams, "norm_group", "speaker")
+        groups = [entries[u].get(key) for u in ids]
     results = [None] * len(ids)
-    for i, r in model.predict_files(paths, batch_size, texts):
+    for i, r in model.predict_files(paths, batch_size, texts, groups=groups):
         if isinstance(r, Exception):
             raise SystemExit(f"stage 4: {r} (utterance {ids[i]})")
         results[i] = r

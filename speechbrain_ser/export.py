@@ -45,7 +45,7 @@ from . import __version__
 from .losses import OUTPUTS
 from .stage import atomic_dir, content_hash
 
-INFERENCE_MODULES = ["upstream", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
+INFERENCE_MODULES = ["upstream", "feature_norm", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
 ATTRIBUTES = ["arousal", "valence", "dominance"]
 ATTRIBUTE_SCALE = [1.0, 7.0]  # output scale of attribute heads (trained on [0, 1]: each corpus's scale mapped)
 INTERFACE = "EmotionRecognizer"
@@ -132,6 +132,8 @@ def inference_yaml(doc, hp: dict, modules: list, meta: dict) -> str:
         "attribute_scale": ATTRIBUTE_SCALE,
         "needs_transcript": "text_encoder" in modules,
     }
+    if "feature_norm" in modules:  # speaker normalisation: the field that grouped utterances in training
+        plain["norm_group"] = hp.get("norm_group") or "speaker"
     y = ruamel.yaml.YAML()
     y.width = 100
     buf = StringIO()
@@ -271,6 +273,12 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
                 "sigmoid": "independent per-class probabilities (sigmoid of a BCE-trained head; they need "
                            "not sum to 1)", "identity": "raw scores of an MSE-trained head"}[meta["head_output"]]
         lines.append(f"- classes: {', '.join(hp['classes'])}; class scores are {what}; the label is their argmax")
+    if "feature_norm" in modules:
+        lines.append(f"- speaker normalisation: trained on features standardised per `{hp.get('norm_group') or 'speaker'}`. "
+                     "Give each file its speaker (`predict_files(paths, groups=[...])`, `ser-predict "
+                     "--groups folder|all|FILE.csv`): a speaker's statistics come from all of that speaker's "
+                     "files, which should span their emotions. A file without a group is normalised with the "
+                     "training statistics (its prediction then depends on nothing else, but is less accurate).")
     if "avd_heads" in modules:
         lines.append(f"- attributes: arousal, valence, dominance on the {ATTRIBUTE_SCALE[0]:g}-"
                      f"{ATTRIBUTE_SCALE[1]:g} scale of the training labels (MSP-Podcast: 1 = very "

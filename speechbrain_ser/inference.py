@@ -27,6 +27,11 @@ Plain SpeechBrain loads the same folder with
   1-7 scale of the training labels (``attribute_scale``).
 * A batch gives the same result for each file as one-at-a-time (each utterance
   is computed over its own samples only; tested to < 1e-4).
+* Speaker-normalised models (``speaker_norm: True`` in training, ``speaker_norm.py``):
+  ``predict_files(paths, groups=[speaker of each file])`` normalises each file with the
+  statistics of its group's files (``group_stats``), so a file's prediction depends on its
+  group, never on its batch; a file without a group (None, or no ``groups``) is normalised
+  with the training statistics and depends on nothing else.
 """
 from __future__ import annotations
 
@@ -61,6 +66,7 @@ class EmotionRecognizer(Pretrained):
         self.max_seconds = getattr(self.hparams, "max_seconds", None)
         self.trim_db = getattr(self.hparams, "trim_db", None)  # audio read as in training (audio.read_audio)
         self.level_db = getattr(self.hparams, "level_db", None)
+        self.speaker_normalised = "feature_norm" in self.mods
 
     # ---- audio ---------------------------------------------------------------
     def load_audio(self, path, savedir=None):  # noqa: ARG002 (SpeechBrain's signature)
@@ -68,14 +74,35 @@ class EmotionRecognizer(Pretrained):
 
     # ---- the model -------------------------------------------------------------
     @torch.no_grad()
-    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None) -> dict:
-        """{'probs': (B, C) or None, 'attributes': (B, 3) on the label scale or None}."""
+    def group_stats(self, paths: list) -> torch.Tensor:
+        """(2, L, D): the mean and standard deviation of the upstream's frames over ``paths`` (one
+        speaker's files, read as the model reads them), for a speaker-normalised model."""
+        from .speaker_norm import FrameStats
+
+        if not self.speaker_normalised:
+            raise ValueError("this model was not trained with speaker normalisation (speaker_norm: False)")
+        acc, layers = FrameStats(), self.mods.layer_sum.layers
+        for p in paths:
+            hid = self.mods.upstream(self.load_audio(p)[None].to(self.device).float())  # (L, 1, T, D)
+            if layers:
+                hid = hid[layers]
+            acc.add(hid[:, 0].transpose(0, 1).cpu().numpy())
+        return acc.result()
+
+    @torch.no_grad()
+    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None,
+                      norm: torch.Tensor | None = None) -> dict:
+        """{'probs': (B, C) or None, 'attributes': (B, 3) on the label scale or None}.
+        ``norm`` (B, 2, L, D): each utterance's speaker statistics (speaker-normalised models;
+        None or NaN rows: the training statistics)."""
         if wav_lens is None:
             wav_lens = torch.ones(wavs.shape[0])
         if getattr(self.hparams, "needs_transcript", False) and texts is None:
             raise ValueError("this model fuses a transcript embedding: pass texts=[...] (one per utterance)")
         wavs, wav_lens = wavs.to(self.device).float(), wav_lens.to(self.device)
-        emb = utterance_embedding(self.mods, wavs, wav_lens, texts)
+        if norm is not None:
+            norm = norm.to(self.device).float()
+        emb = utterance_embedding(self.mods, wavs, wav_lens, texts, norm=norm)
         out = {"probs": None, "attributes": None}
         if "head" in self.mods:
             logits = self.mods.head(emb)
@@ -106,9 +133,10 @@ class EmotionRecognizer(Pretrained):
         return probs, score, index, [r["label"]]
 
     # ---- named results -------------------------------------------------------------
-    def predict_batch(self, wavs, wav_lens=None, texts=None) -> list:
+    def predict_batch(self, wavs, wav_lens=None, texts=None, norm=None) -> list:
         """One dict per utterance: label, probs {class: p}, and arousal/valence/dominance if the model has them."""
-        out = self.forward_batch(wavs, wav_lens, texts)
+        out = self.forward_batch(wavs, wav_lens, texts) if norm is None else \
+            self.forward_batch(wavs, wav_lens, texts, norm=norm)
         results = []
         for i in range(wavs.shape[0]):
             r = {}
@@ -130,14 +158,14 @@ class EmotionRecognizer(Pretrained):
             return r
 
     def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
-                      crop: bool = False, classes: list | None = None):
+                      crop: bool = False, classes: list | None = None, groups: list | None = None):
         """Yield (index, result or AudioError) for ``paths``; see ``predict_files``."""
-        return predict_files(self, paths, batch_size, texts, progress, crop, classes)
+        return predict_files(self, paths, batch_size, texts, progress, crop, classes, groups)
 
     def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
-                         batch_size: int = 16, classes: list | None = None) -> dict:
+                         batch_size: int = 16, classes: list | None = None, norm=None) -> dict:
         """Emotion over time on (long) audio: per-window rows and merged segments (``timeline``)."""
-        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes)
+        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes, norm)
 
 
 def restrict_label(r: dict, classes: list | None) -> dict:
@@ -148,11 +176,12 @@ def restrict_label(r: dict, classes: list | None) -> dict:
     return r
 
 
-def windowed(model, path, classes: list | None = None, batch_size: int = 16) -> dict:
+def windowed(model, path, classes: list | None = None, batch_size: int = 16, norm=None) -> dict:
     """A file longer than the model's crop: windows of ``max_seconds`` every ``max_seconds / 2``
     covering the whole file (``timeline``), the mean of the windows' class outputs and attributes."""
     w = float(model.max_seconds)
-    tl = model.predict_timeline(path, window=w, hop=w / 2, min_segment=0.0, batch_size=batch_size)
+    extra = {} if norm is None else {"norm": norm}
+    tl = model.predict_timeline(path, window=w, hop=w / 2, min_segment=0.0, batch_size=batch_size, **extra)
     rows = tl["windows"]
     r = {}
     if model.classes:
@@ -164,7 +193,7 @@ def windowed(model, path, classes: list | None = None, batch_size: int = 16) -> 
 
 
 def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
-                  crop: bool = False, classes: list | None = None):
+                  crop: bool = False, classes: list | None = None, groups: list | None = None):
     """Yield (index, result or AudioError) for ``paths``, batched by duration (longest first,
     so padding is small); each failing file is reported, the others go on.
 
@@ -173,10 +202,31 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     mean of the window outputs), unless ``crop`` (the first ``max_seconds`` only, as in
     training) or the model fuses a transcript (which cannot be cut by time: cropped).
     ``seconds`` is the audio the prediction used, ``windows`` how many windows (1 = one
-    utterance). ``classes`` restricts each ``label`` to those classes."""
+    utterance). ``classes`` restricts each ``label`` to those classes. ``groups`` (one key or None
+    per path; speaker-normalised models): each file is normalised with the statistics of the
+    files sharing its key (``group_stats``; None: the training statistics)."""
     unknown = sorted(set(classes or []) - set(model.classes))
     if unknown:
         raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
+    stats = {}
+    if groups is not None:
+        if len(groups) != len(paths):
+            raise ValueError(f"{len(groups)} groups for {len(paths)} files")
+        if not getattr(model, "speaker_normalised", False):
+            raise ValueError("groups given, but this model was not trained with speaker normalisation")
+        members = {}
+        for p, g in zip(paths, groups):
+            if g is not None:
+                members.setdefault(g, []).append(p)
+        for g, ps in members.items():
+            try:
+                stats[g] = model.group_stats(ps)
+            except AudioError as e:  # a group with an unreadable file: its readable files give the statistics
+                ok = [p for p in ps if _readable(model, p)]
+                if not ok:
+                    raise AudioError(f"group {g!r}: no readable file ({e})") from None
+                stats[g] = model.group_stats(ok)
+    norm_of = lambda i: stats.get(groups[i]) if groups is not None else None  # noqa: E731
     durs = [duration(p) for p in paths]
     order = sorted(range(len(paths)), key=lambda i: -durs[i])
     limit = model.max_seconds if (model.max_seconds and not crop and texts is None) else None
@@ -185,7 +235,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         for i in order[start:start + batch_size]:
             try:
                 if limit and durs[i] > limit + 1e-3:
-                    done.append((i, windowed(model, paths[i], classes, batch_size)))
+                    done.append((i, windowed(model, paths[i], classes, batch_size, norm_of(i))))
                     continue
                 wavs.append(model.load_audio(paths[i]))
                 idx.append(i)
@@ -196,12 +246,25 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         if wavs:
             batch, lens = pad(wavs)
             tx = [texts[i] for i in idx] if texts is not None else None
-            for i, w, r in zip(idx, wavs, model.predict_batch(batch, lens, tx)):
+            norm = None
+            if stats:
+                norm = torch.stack([norm_of(i) if norm_of(i) is not None else torch.full_like(
+                    next(iter(stats.values())), float("nan")) for i in idx])
+            out = model.predict_batch(batch, lens, tx) if norm is None else model.predict_batch(batch, lens, tx, norm)
+            for i, w, r in zip(idx, wavs, out):
                 r["seconds"] = round(len(w) / model.sample_rate, 3)
                 r["windows"] = 1
                 yield i, restrict_label(r, classes)
         if progress is not None:
             progress.update(len(idx) + len(errors) + len(done))
+
+
+def _readable(model, path) -> bool:
+    try:
+        model.load_audio(path)
+        return True
+    except AudioError:
+        return False
 
 
 def _check_version(requires: str | None):

@@ -89,6 +89,8 @@ class InferenceGraph(nn.Module):
             raise NotImplementedError("ONNX export covers speech-only models (this one fuses a transcript)")
         self.mel = WhisperLogMel(mods.upstream)
         self.upstream, self.layer_sum, self.pooler = mods.upstream, mods.layer_sum, mods.pooler
+        # speaker-normalised models: the graph normalises with the training statistics (no speaker groups)
+        self.feature_norm = mods["feature_norm"] if "feature_norm" in mods else None
         self.head = mods["head"] if "head" in mods else None
         self.avd = mods["avd_heads"] if "avd_heads" in mods else None
         self.head_output = model.hparams.head_output
@@ -98,7 +100,8 @@ class InferenceGraph(nn.Module):
     def forward(self, wavs, lengths):
         mel, mel_frames = self.mel(wavs, lengths)
         hiddens = self.upstream.forward_encoder(mel, mel_frames)
-        summed = self.layer_sum(hiddens)
+        norm = self.feature_norm(None, wavs.shape[0]) if self.feature_norm is not None else None
+        summed = self.layer_sum(hiddens, norm=norm)
         emb = self.pooler(summed, mel_frames.float() / mel_frames.max())
         out = []
         if self.head is not None:
@@ -203,9 +206,12 @@ class OnnxRecognizer:
         return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts)
 
     def predict_files(self, paths, batch_size: int = 8, texts=None, progress=None, crop: bool = False,
-                      classes=None):
+                      classes=None, groups=None):
         from .inference import predict_files
 
+        if groups is not None:
+            raise NotImplementedError("the ONNX graph normalises with the training statistics only: speaker "
+                                      "groups need the PyTorch backend (--backend torch)")
         return predict_files(self, paths, batch_size, texts, progress, crop, classes)
 
     def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,

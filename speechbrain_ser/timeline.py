@@ -154,8 +154,10 @@ def merge_segments(edges: np.ndarray, probs: np.ndarray, classes: list, allowed=
 
 
 def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
-                     batch_size: int = 16, classes: list | None = None) -> dict:
+                     batch_size: int = 16, classes: list | None = None, norm=None) -> dict:
     """{'path', 'duration', 'window', 'hop', 'windows': [...], 'segments': [...] or []}; see the module docstring.
+    ``norm`` (2, L, D): the speaker statistics every window is normalised with (speaker-normalised
+    models, ``speaker_norm.py``; None = the training statistics).
 
     ``model``: an ``inference.EmotionRecognizer`` (or anything with its ``forward_batch``,
     ``classes``, ``attributes`` and ``sample_rate``). ``classes``: restrict the segment
@@ -178,7 +180,10 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
             wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, getattr(model, "trim_db", None)))
                     for w in wavs]
         batch, lens = pad(wavs)
-        out = model.forward_batch(batch, lens)
+        if norm is None:
+            out = model.forward_batch(batch, lens)
+        else:
+            out = model.forward_batch(batch, lens, norm=norm.expand(batch.shape[0], *norm.shape))
         for i, (s, w) in enumerate(zip(starts, wavs)):
             r = {"start": round(s / sr, 3), "end": round((s + len(w)) / sr, 3)}
             if out["probs"] is not None:

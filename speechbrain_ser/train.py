@@ -195,6 +195,12 @@ def build(argv, for_training=True):
         hp["upstream"].spec_augment = None
     if hp.get("cache_features"):
         features.check_cacheable(hp)
+    if hp.get("speaker_norm"):
+        if not hp.get("cache_features"):
+            raise SystemExit(f"{hparams_file}: speaker_norm needs cache_features: True (a frozen upstream "
+                             "without augmentation: the speaker statistics are computed from the cached features)")
+        if hp.get("upstream_layers"):
+            raise SystemExit(f"{hparams_file}: speaker_norm normalises every hidden state: set upstream_layers: null")
     if for_training:
         guard_options(Path(hp["output_folder"]), run_options(hparams_file, ov, labels))
         # SpeechBrain's folder set-up (logging, env.log); the hparams record is
@@ -205,7 +211,8 @@ def build(argv, for_training=True):
                 f"# {hparams_file} after extends: and overrides\n" + resolved_yaml(hparams_file, ov))
             Path(hp["output_folder"], "domains.json").write_text(json.dumps(domains))
     hp["speakers"] = speakers
-    unused = {"domain_head": "domain_weight", "gender_head": "gender_weight", "speaker_head": "speaker_weight"}
+    unused = {"domain_head": "domain_weight", "gender_head": "gender_weight", "speaker_head": "speaker_weight",
+              "feature_norm": "speaker_norm"}
     modules = {k: v for k, v in hp["modules"].items()
                if v is not None and not (k in unused and not hp.get(unused[k], 0))}
     hp["checkpointer"].add_recoverables(modules)
@@ -220,9 +227,22 @@ def build(argv, for_training=True):
 
 
 def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=False) -> dict:
-    """{name: manifest} → {name: dataset}; reads the feature cache when ``cache_features``."""
+    """{name: manifest} → {name: dataset}; reads the feature cache when ``cache_features``.
+    ``speaker_norm``: each set's per-group statistics from its cache (``speaker_norm.py``); the
+    training set's overall statistics become the model's ``feature_norm.train_stats``."""
     scps = features.scp_for(hp, sets, brain.device)
-    return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n)) for n, p in sets.items()}
+    norm = {n: None for n in sets}
+    if hp.get("speaker_norm"):
+        from .speaker_norm import stats_from_cache
+
+        key = hp.get("norm_group") or "speaker"
+        for n, p in sets.items():
+            groups = {uid: e.get(key) for uid, e in read_entries(p).items()}
+            per, overall = stats_from_cache(scps[n], hp["encoder_dim"], groups)
+            norm[n] = {**per, None: torch.full_like(overall, float("nan"))}
+            if n == "train":
+                brain.modules["feature_norm"].train_stats.copy_(overall)
+    return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n), norm[n]) for n, p in sets.items()}
 
 
 def main(argv=None):

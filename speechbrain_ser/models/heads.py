@@ -24,13 +24,21 @@ class WeightedLayerSum(nn.Module):
         n = len(self.layers) if self.layers else n_layers
         self.weights = nn.Parameter(torch.zeros(n))
 
-    def forward(self, hiddens: torch.Tensor, selected: bool = False) -> torch.Tensor:
+    def forward(self, hiddens: torch.Tensor, selected: bool = False, norm: torch.Tensor | None = None) -> torch.Tensor:
         """(L, B, T, D) → (B, T, D) in the weights' dtype (float32); ``selected``: ``hiddens`` holds
         only ``layers`` already. ``hiddens`` may be float16 (the in-memory feature cache) and the
-        (L, B, T, D) view of the cache's (B, T, L, D) batches."""
+        (L, B, T, D) view of the cache's (B, T, L, D) batches. ``norm`` (B, 2, L, D): each
+        utterance's mean and standard deviation per layer (of the used layers) and dimension:
+        the sum is then over the standardised layers (``speaker_norm``), computed without a
+        standardised copy: sum_l (w_l / s_l) h_l - sum_l w_l m_l / s_l."""
         if self.layers and not selected:
             hiddens = hiddens[self.layers]
-        return _layer_sum(torch.softmax(self.weights, 0), hiddens)
+        w = torch.softmax(self.weights, 0)
+        if norm is None:
+            return _layer_sum(w, hiddens)
+        mean, std = norm[:, 0].transpose(0, 1), norm[:, 1].transpose(0, 1)  # (L, B, D)
+        scale = w[:, None, None] / std
+        return _layer_sum(scale[:, :, None, :], hiddens) - (scale * mean).sum(0)[:, None, :]
 
     def check(self, n_hidden: int, where: str = "upstream"):
         """Fail unless these weights fit an upstream returning ``n_hidden`` hidden states
@@ -53,7 +61,7 @@ def _layer_sum(w, h):
     ~2x faster than ``(w * h).sum(0)``)."""
     if h.shape[0] != w.shape[0]:
         raise ValueError(f"{w.shape[0]} layer weights for {h.shape[0]} hidden states")
-    out = torch.zeros(h.shape[1:], dtype=w.dtype, device=h.device)
+    out = torch.zeros(h.shape[1:], dtype=w.dtype, device=h.device)  # w: (L,) or per utterance (L, B, 1, D)
     for layer, weight in zip(h, w):
         out = out.addcmul(layer, weight) if torch.jit.is_tracing() else out.addcmul_(layer, weight)
     return out
