@@ -110,6 +110,34 @@ def scores(results: Path, set_name: str, corpus: str) -> dict:
     return out
 
 
+def regrouped(exp: Path, real_root: str, set_name: str, corpus: str, group_by: str | None) -> dict:
+    """A speaker-normalised model's scores on ``set_name`` with other groups than stage 4's
+    (``group_by``: a manifest field, e.g. ``corpus`` = the whole corpus one group; None = no
+    groups, i.e. the training statistics, as for a lone file), through the exported model."""
+    from speechbrain_ser.data import read_entries
+    from speechbrain_ser.inference import load
+
+    results = exp / "train" / "results"
+    rows = read_rows(results / f"predictions_{set_name}.csv")
+    entries = read_entries(exp / "data" / "labels" / f"{set_name}.json")
+    model = load(exp / "model")
+    ids = [r["id"] for r in rows]
+    paths = [entries[u]["wav"].replace("{data_root}", str(Path(real_root).resolve())) for u in ids]
+    groups = [entries[u].get(group_by) for u in ids] if group_by else None
+    new = list(rows)
+    for i, r in model.predict_files(paths, 8, groups=groups):
+        if isinstance(r, Exception):
+            raise r
+        new[i] = {**rows[i], **{f"p_{c}": p for c, p in r["probs"].items()}}
+    inventory = json.loads((results / "inventory.json").read_text())[corpus]
+    refs, preds = restricted(new, inventory)
+    return {"uar": uar(refs, preds), "uar_ci": bootstrap(uar, refs, preds), "arousal_uar": arousal_uar(refs, preds)}
+
+
+def speaker_normalised(exp: Path) -> bool:
+    return (exp / "model" / "feature_norm.ckpt").exists()
+
+
 def run_seed(a, seed: int, extra: list) -> dict:
     exp = Path(a.out) / f"seed{seed}"
     labels = "corpora=[ravdess] held_out=[] policy=native" if a.native else "corpora=[ravdess,urdu] held_out=[urdu]"
@@ -125,9 +153,14 @@ def run_seed(a, seed: int, extra: list) -> dict:
     if r.returncode:
         sys.exit(f"seed {seed} failed (log: {exp / 'benchmark_run.log'}):\n{r.stderr[-3000:]}")
     results = exp / "train" / "results"
-    return {"seed": seed, "wall": wall, "ravdess": scores(results, "test", "ravdess"),
-            "urdu": scores(results, "zeroshot_urdu", "urdu") if not a.native else NOT_RUN,
-            "dev": scores(results, "dev", "ravdess")}
+    out = {"seed": seed, "wall": wall, "ravdess": scores(results, "test", "ravdess"),
+           "urdu": scores(results, "zeroshot_urdu", "urdu") if not a.native else NOT_RUN,
+           "dev": scores(results, "dev", "ravdess")}
+    if speaker_normalised(exp):  # the same model with other groups (not timed: scoring, not training)
+        out["ravdess_nogroups"] = regrouped(exp, a.real_root, "test", "ravdess", None)
+        if not a.native:
+            out["urdu_corpus"] = regrouped(exp, a.real_root, "zeroshot_urdu", "urdu", "corpus")
+    return out
 
 
 def fmt(vals) -> str:
@@ -195,7 +228,17 @@ def main(argv=None):
     for name in ("ravdess", "urdu"):
         rec = {c: fmt([r[name]["per_class_recall"][c] for r in runs]) for c in runs[0][name]["per_class_recall"]}
         print(f"{name} per-class recall: " + ", ".join(f"{c} {x}" for c, x in rec.items()))
-    print(f"total {total:.0f} s for {len(runs)} seeds (stages 0-5 each); peak RSS of a child process {peak:.0f} MB")
+    if "ravdess_nogroups" in runs[0]:
+        print("speaker-normalised model, other groups (stage 4 groups by speaker), through the exported model:")
+        for key, what in (("ravdess_nogroups", "RAVDESS test, no groups (training statistics, a lone file)"),
+                          ("urdu_corpus", "URDU, the whole corpus one group")):
+            if key in runs[0]:
+                per = ", ".join(f"seed {r['seed']} {r[key]['uar']:.3f} [{r[key]['uar_ci'][0]:.3f}, "
+                                f"{r[key]['uar_ci'][1]:.3f}]" for r in runs)
+                print(f"  {what}: UAR {fmt([r[key]['uar'] for r in runs])} ({per}); arousal UAR "
+                      f"{fmt([r[key]['arousal_uar'] for r in runs])}")
+    print(f"total {total:.0f} s for {len(runs)} seeds (stages 0-5 each, plus regrouped scoring); peak RSS of a "
+          f"child process {peak:.0f} MB")
 
 
 if __name__ == "__main__":
