@@ -276,7 +276,7 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
     if "feature_norm" in modules:
         lines.append(f"- speaker normalisation: trained on features standardised per `{hp.get('norm_group') or 'speaker'}`. "
                      "Give each file its speaker (`predict_files(paths, groups=[...])`, `ser-predict "
-                     "--groups folder|all|FILE.csv`): a speaker's statistics come from all of that speaker's "
+                     "--groups folder|all`): a speaker's statistics come from all of that speaker's "
                      "files, which should span their emotions. A file without a group is normalised with the "
                      "training statistics (its prediction then depends on nothing else, but is less accurate).")
     if "avd_heads" in modules:

@@ -30,6 +30,12 @@ shorter than '--min-segment' s are merged into a neighbour) to '--segments'
 PNG per file to '--plots' (default: '<out>_timelines/' beside '--out').
 With '--out -' only the rows are written unless '--segments'/'--plots' are given.
 '--classes a,b,c' restricts the segment emotions to those classes.
+
+Speaker-normalised models (trained with 'speaker_norm: True'): '--groups folder' normalises
+each file with the statistics of all files in its folder (one folder = one speaker, whose files
+should span their emotions), '--groups all' treats every input as one speaker; without
+'--groups' each file is normalised with the training statistics (its prediction depends on
+nothing else, but is less accurate). The torch backend only.
 """
 from __future__ import annotations
 
@@ -153,6 +159,9 @@ def main(argv=None) -> int:
     ap.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch",
                     help="torch (default), or the model's ONNX graph on onnxruntime (model.onnx / "
                          "model.int8.onnx, written by stage 4; CPU)")
+    ap.add_argument("--groups", choices=["folder", "all"], default=None,
+                    help="speaker-normalised models: normalise each file with its folder's files (folder) or with "
+                         "all inputs (all); default: the training statistics")
     t = ap.add_argument_group("emotion over time (long audio)")
     t.add_argument("--window", type=float, default=None, help="window length in seconds (turns the timeline on)")
     t.add_argument("--hop", type=float, default=1.0, help="seconds between window starts (default 1)")
@@ -188,13 +197,21 @@ def main(argv=None) -> int:
     unknown = sorted(set(classes or []) - set(model.classes))
     if unknown:
         raise SystemExit(f"ser-predict: --classes {unknown} are not among the model's classes {model.classes}")
+    groups = None
+    if a.groups:
+        if not getattr(model, "speaker_normalised", False):
+            raise SystemExit("ser-predict: --groups is for speaker-normalised models; this one was not trained "
+                             "with speaker_norm (or --backend onnx, which uses the training statistics)")
+        if a.window is not None:
+            raise SystemExit("ser-predict: --groups with --window is not supported (a timeline is one recording)")
+        groups = [str(Path(p).absolute().parent) if a.groups == "folder" else "all" for _, p, _ in items]
     if a.window is not None:
         return timelines(model, items, a, fmt)
     texts = [t or "" for _, _, t in items] if getattr(model.hparams, "needs_transcript", False) else None
     results, failed = [None] * len(items), []
     with tqdm(total=len(items), desc="ser-predict", unit="file", file=sys.stderr) as bar:
         for i, r in model.predict_files([p for _, p, _ in items], a.batch_size, texts, progress=bar, crop=a.crop,
-                                        classes=classes):
+                                        classes=classes, groups=groups):
             if isinstance(r, Exception):
                 failed.append(str(r))
                 tqdm.write(f"ser-predict: skipped {r}", file=sys.stderr)

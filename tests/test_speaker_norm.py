@@ -1,0 +1,213 @@
+"""Speaker normalisation (speechbrain_ser/speaker_norm.py): the statistics, the folded layer sum,
+the training statistics = what inference computes, groups at prediction time, stage 4 and ONNX."""
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, run
+
+
+def test_frame_stats_are_the_mean_and_std_of_all_frames():
+    from speechbrain_ser.speaker_norm import FrameStats
+
+    acc = FrameStats()  # hand-computed: frames 1 and 3 (one utterance each) -> mean 2, std 1
+    acc.add(np.array([[[1.0]]]))
+    acc.add(np.array([[[3.0]]]))
+    assert acc.result().tolist() == [[[2.0]], [[1.0]]]
+    rng = np.random.default_rng(0)
+    utts = [rng.normal(5.0, 3.0, size=(t, 3, 4)) for t in (5, 17, 1)]  # frames weigh, not utterances
+    acc = FrameStats()
+    for u in utts:
+        acc.add(u)
+    cat = np.concatenate(utts)
+    got = acc.result().numpy()
+    assert np.allclose(got[0], cat.mean(0), atol=1e-5) and np.allclose(got[1], cat.std(0), atol=1e-5)
+    assert not np.allclose(got[0], np.mean([u.mean(0) for u in utts], 0), atol=1e-2)
+    with pytest.raises(ValueError, match="no frames"):
+        FrameStats().result()
+
+
+def test_group_stats_per_group_and_overall():
+    from speechbrain_ser.speaker_norm import group_stats
+
+    frames = [("a1", np.full((2, 1, 1), 1.0)), ("a2", np.full((2, 1, 1), 3.0)), ("b1", np.full((4, 1, 1), 10.0)),
+              ("x", np.full((2, 1, 1), -4.0))]
+    per, overall = group_stats(frames, {"a1": "A", "a2": "A", "b1": "B", "x": None})
+    assert sorted(per) == ["A", "B"]
+    assert per["A"].flatten().tolist() == [2.0, 1.0] and per["B"].flatten().tolist() == [10.0, 0.0]
+    # overall: frames 1,1,3,3,10,10,10,10,-4,-4 (the ungrouped utterance counts here)
+    f = np.array([1, 1, 3, 3, 10, 10, 10, 10, -4, -4], float)
+    assert np.allclose(overall.flatten().numpy(), [f.mean(), f.std()], atol=1e-5)
+
+
+def test_normalised_layer_sum_is_the_weighted_sum_of_standardised_layers():
+    from speechbrain_ser.models.heads import WeightedLayerSum
+
+    torch.manual_seed(0)
+    ls = WeightedLayerSum(3)
+    with torch.no_grad():
+        ls.weights.copy_(torch.tensor([0.3, -1.0, 2.0]))
+    h = torch.randn(3, 2, 7, 4) * 3 + 1  # (L, B, T, D)
+    mean, std = torch.randn(2, 3, 4), torch.rand(2, 3, 4) + 0.5  # (B, L, D), per utterance
+    w = torch.softmax(ls.weights.detach(), 0)
+    want = sum(w[i] * (h[i] - mean[:, i, None, :]) / std[:, i, None, :] for i in range(3))
+    norm = torch.stack([mean, std], 1)  # (B, 2, L, D)
+    assert torch.allclose(ls(h, norm=norm), want, atol=1e-5)
+    assert torch.allclose(ls(h.half(), norm=norm), want, atol=2e-2)  # the float16 cache as it is served
+    assert not torch.allclose(ls(h), want, atol=1e-2)
+    # gradients reach the layer weights through the folded form
+    ls(h, norm=norm).sum().backward()
+    assert ls.weights.grad is not None and ls.weights.grad.abs().sum() > 0
+    # selected layers: statistics over the used layers only
+    sel = WeightedLayerSum(5, layers=[1, 3])
+    h5 = torch.randn(5, 2, 6, 4)
+    m2, s2 = torch.randn(2, 2, 4), torch.rand(2, 2, 4) + 0.5
+    w2 = torch.softmax(sel.weights.detach(), 0)
+    want2 = sum(w2[j] * (h5[k] - m2[:, j, None, :]) / s2[:, j, None, :] for j, k in enumerate([1, 3]))
+    assert torch.allclose(sel(h5, norm=torch.stack([m2, s2], 1)), want2, atol=1e-5)
+
+
+def test_speaker_norm_falls_back_to_training_statistics_and_floors_the_std():
+    from speechbrain_ser.speaker_norm import STD_FLOOR, SpeakerNorm
+
+    sn = SpeakerNorm(2, 3)
+    train = torch.stack([torch.full((2, 3), 5.0), torch.full((2, 3), 2.0)])
+    sn.train_stats.copy_(train)
+    assert torch.equal(sn(None, 4), train.expand(4, -1, -1, -1))
+    own = torch.stack([torch.zeros(2, 3), torch.zeros(2, 3)])  # std 0: floored
+    nan = torch.full_like(own, float("nan"))
+    out = sn(torch.stack([own, nan]), 2)
+    assert torch.equal(out[1], train)
+    assert torch.equal(out[0, 0], own[0]) and torch.all(out[0, 1] == STD_FLOOR)
+    state = sn.state_dict()
+    assert "train_stats" in state  # saved with the model (checkpoint and export)
+
+
+@pytest.fixture(scope="module")
+def normed(tmp_path_factory):
+    """Stages 0-4 on the tiny data with the frozen, speaker-normalised system (1 epoch, 3 s)."""
+    exp = tmp_path_factory.mktemp("speaker_norm") / "exp"
+    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp),
+             "--hparams", "hparams/whisper_tiny_frozen.yaml", "--",
+             "--number_of_epochs", "1", "--max_seconds", "3.0", "--speaker_norm", "True"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    return exp
+
+
+def _entries(exp, name):
+    return json.loads((exp / "data" / "labels" / f"{name}.json").read_text())
+
+
+def _path(e):
+    return e["wav"].replace("{data_root}", str(ROOT / "data" / "synth_tiny"))
+
+
+def test_training_statistics_are_what_inference_computes(normed):
+    """The model's fallback = the statistics of all training frames; a speaker's statistics from
+    the training cache = ``group_stats`` on that speaker's audio through the exported model."""
+    from speechbrain_ser.inference import load
+    from speechbrain_ser.speaker_norm import stats_from_cache
+
+    model = load(normed / "model")
+    assert model.speaker_normalised and model.hparams.norm_group == "speaker"
+    train = _entries(normed, "train")
+    scp = normed / "train" / "features" / "train" / "feats.scp"
+    per, overall = stats_from_cache(scp, 384, {u: e["speaker"] for u, e in train.items()})
+    fallback = model.mods.feature_norm.train_stats
+    assert fallback.shape == (2, 5, 384) and torch.allclose(fallback, overall, atol=1e-5)
+    assert fallback[1].min() > 0 and not torch.allclose(fallback[0], torch.zeros_like(fallback[0]))
+    speaker = sorted(per)[0]
+    paths = [_path(e) for e in train.values() if e["speaker"] == speaker]
+    got = model.group_stats(paths)
+    assert len(paths) >= 2 and torch.allclose(got, per[speaker], atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(got, overall, atol=1e-2)  # a speaker's statistics are not the corpus's
+
+
+def test_a_prediction_depends_on_its_group_never_on_its_batch(normed):
+    from speechbrain_ser.inference import load
+
+    model = load(normed / "model")
+    test = _entries(normed, "test")
+    ids = list(test)[:12]
+    paths, groups = [_path(test[u]) for u in ids], [test[u]["speaker"] for u in ids]
+    assert len(set(groups)) >= 2
+    # by hand: each file alone, with its group's statistics
+    stats = {g: model.group_stats([p for p, h in zip(paths, groups) if h == g]) for g in set(groups)}
+    want = [model.predict_batch(model.load_audio(p)[None], None, None, stats[g][None])[0]["probs"]
+            for p, g in zip(paths, groups)]
+
+    def probs(ps, gs, bs):
+        out = [None] * len(ps)
+        for i, r in model.predict_files(ps, bs, groups=gs):
+            out[i] = np.array([r["probs"][c] for c in model.classes])
+        return np.array(out)
+
+    w = np.array([[p[c] for c in model.classes] for p in want])
+    assert np.abs(probs(paths, groups, 8) - w).max() < 1e-4
+    order = list(reversed(range(len(ids))))
+    assert np.abs(probs([paths[i] for i in order], [groups[i] for i in order], 3) - w[order]).max() < 1e-4
+    # move file 0 to a group of its own: it and its former group-mates change, the rest do not
+    moved = list(groups)
+    moved[0] = "alone"
+    p2 = probs(paths, moved, 8)
+    mates = [i for i in range(1, len(ids)) if groups[i] == groups[0]]
+    others = [i for i in range(1, len(ids)) if groups[i] != groups[0]]
+    assert np.abs(p2[0] - w[0]).max() > 1e-3
+    assert mates and max(np.abs(p2[i] - w[i]).max() for i in mates) > 1e-4
+    assert max(np.abs(p2[i] - w[i]).max() for i in others) < 1e-5
+    # no group = the training statistics, whatever the other files' groups
+    none = probs(paths, [None] + groups[1:], 8)[0]
+    alone = probs(paths[:1], None, 1)[0]
+    assert np.abs(none - alone).max() < 1e-5 and np.abs(alone - w[0]).max() > 1e-4
+    with pytest.raises(ValueError, match="groups for"):
+        next(iter(model.predict_files(paths, 8, groups=groups[:3])))
+
+
+def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(normed, tmp_path):
+    from speechbrain_ser.inference import load, pad
+    from speechbrain_ser.onnx_export import OnnxRecognizer
+
+    model = load(normed / "model")
+    results = normed / "train" / "results"
+    name = next(n for n in ("test", "zeroshot_emodb") if (results / f"predictions_{n}.csv").exists())
+    entries = _entries(normed, name)
+    rows = {r["id"]: r for r in csv.DictReader(open(results / f"predictions_{name}.csv"))}
+    ids = list(entries)
+    got = {}
+    for i, r in model.predict_files([_path(entries[u]) for u in ids], 8, groups=[entries[u]["speaker"] for u in ids]):
+        got[ids[i]] = r["probs"]
+    # files no longer than the crop (a longer one is the mean of windows, which stage 4 averages
+    # before its temperature scaling and the loaded model after: ~1e-4 apart)
+    short = [u for u in ids if entries[u]["duration"] <= 3.0]
+    diff = max(abs(float(rows[u][f"p_{c}"]) - got[u][c]) for u in short for c in model.classes)
+    assert len(short) > 10 and diff < 2e-5, f"stage 4's {name} predictions are not the speaker-grouped ones ({diff})"
+    # ONNX: the graph normalises with the training statistics = torch without groups
+    onnx = OnnxRecognizer(normed / "model")
+    wavs = [model.load_audio(_path(entries[u])) for u in ids[:4]]
+    b, lens = pad(wavs)
+    assert (onnx.forward_batch(b, lens)["probs"] - model.forward_batch(b, lens)["probs"]).abs().max() < 1e-4
+    with pytest.raises(NotImplementedError, match="PyTorch backend"):
+        onnx.predict_files([_path(entries[ids[0]])], groups=["x"])
+    card = (normed / "model" / "README.md").read_text()
+    assert "speaker normalisation" in card
+    # ser-predict --groups folder: the files of one folder are one group
+    folder = tmp_path / "spk"
+    folder.mkdir()
+    same = [u for u in ids if entries[u]["speaker"] == entries[ids[0]]["speaker"]][:3]
+    for u in same:
+        (folder / f"{u}.wav").symlink_to(_path(entries[u]))
+    out = tmp_path / "p.csv"
+    r = run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(normed / "model"), str(folder),
+             "--groups", "folder", "--out", str(out)])
+    assert r.returncode == 0, r.stderr[-2000:]
+    want = {i: res["probs"] for i, res in model.predict_files([str(folder / f"{u}.wav") for u in same], 8,
+                                                                groups=["g"] * len(same))}
+    for row in csv.DictReader(open(out)):
+        k = same.index(row["id"])
+        assert max(abs(float(row[f"p_{c}"]) - want[k][c]) for c in model.classes) < 2e-5
+    r = run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(normed / "model"), str(folder),
+             "--groups", "folder", "--backend", "onnx"])
+    assert r.returncode != 0 and "--groups is for speaker-normalised models" in r.stderr
