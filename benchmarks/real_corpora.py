@@ -160,6 +160,7 @@ def run_seed(a, seed: int, extra: list) -> dict:
         out["ravdess_nogroups"] = regrouped(exp, a.real_root, "test", "ravdess", None)
         if not a.native:
             out["urdu_corpus"] = regrouped(exp, a.real_root, "zeroshot_urdu", "urdu", "corpus")
+            out["urdu_nogroups"] = regrouped(exp, a.real_root, "zeroshot_urdu", "urdu", None)
     return out
 
 
@@ -231,7 +232,8 @@ def main(argv=None):
     if "ravdess_nogroups" in runs[0]:
         print("speaker-normalised model, other groups (stage 4 groups by speaker), through the exported model:")
         for key, what in (("ravdess_nogroups", "RAVDESS test, no groups (training statistics, a lone file)"),
-                          ("urdu_corpus", "URDU, the whole corpus one group")):
+                          ("urdu_corpus", "URDU, the whole corpus one group"),
+                          ("urdu_nogroups", "URDU, no groups (training statistics, a lone file)")):
             if key in runs[0]:
                 per = ", ".join(f"seed {r['seed']} {r[key]['uar']:.3f} [{r[key]['uar_ci'][0]:.3f}, "
                                 f"{r[key]['uar_ci'][1]:.3f}]" for r in runs)
