@@ -8,6 +8,11 @@ Printed per corpus: UAR with a 95 % bootstrap interval, accuracy, the majority-c
 chance for UAR, per-class recall, and binary arousal UAR (high: anger, happiness, fear, surprise;
 low: neutral, sadness). For the default model of ``./run.sh`` (trained on the embedded synthetic
 data) these are the numbers the README and the model card state next to the synthetic ones.
+
+``--speaker-groups`` (speaker-normalised models): RAVDESS files are grouped by folder
+(``ser-predict --groups folder``: one folder = one actor, who speaks every emotion); URDU as one
+group (``--groups all``: its folders are its emotion labels, so grouping by folder would leak
+them, and its file names' speakers are mostly heard in one emotion).
 """
 from __future__ import annotations
 
@@ -47,6 +52,8 @@ def main(argv=None):
     ap.add_argument("--model", required=True)
     ap.add_argument("--real-root", required=True)
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--speaker-groups", action="store_true",
+                    help="speaker-normalised models: RAVDESS grouped by actor folder, URDU as one group")
     a = ap.parse_args(argv)
     refs = references(Path(a.real_root))
     if not refs["ravdess"] or not refs["urdu"]:
@@ -57,7 +64,8 @@ def main(argv=None):
             lst, out = Path(tmp) / "files.csv", Path(tmp) / "pred.csv"
             lst.write_text("path\n" + "".join(f"{p}\n" for p in ref))
             r = subprocess.run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", a.model, str(lst), "--out", str(out),
-                                "--classes", ",".join(classes), "--batch-size", str(a.batch_size)],
+                                "--classes", ",".join(classes), "--batch-size", str(a.batch_size),
+                                *(["--groups", "folder" if corpus == "ravdess" else "all"] if a.speaker_groups else [])],
                                capture_output=True, text=True)
             if r.returncode:
                 sys.exit(r.stderr[-3000:])

@@ -179,11 +179,11 @@ def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(nor
     got = {}
     for i, r in model.predict_files([_path(entries[u]) for u in ids], 8, groups=[entries[u]["speaker"] for u in ids]):
         got[ids[i]] = r["probs"]
-    # files no longer than the crop (a longer one is the mean of windows, which stage 4 averages
-    # before its temperature scaling and the loaded model after: ~1e-4 apart)
-    short = [u for u in ids if entries[u]["duration"] <= 3.0]
-    diff = max(abs(float(rows[u][f"p_{c}"]) - got[u][c]) for u in short for c in model.classes)
-    assert len(short) > 10 and diff < 2e-5, f"stage 4's {name} predictions are not the speaker-grouped ones ({diff})"
+    # every file, also those longer than the 3 s crop (the mean of their windows' calibrated
+    # outputs, as the loaded model gives them; stage 4 once scaled the mean instead: ~2e-4 apart)
+    assert sum(entries[u]["duration"] > 3.0 for u in ids) >= 2
+    diff = max(abs(float(rows[u][f"p_{c}"]) - got[u][c]) for u in ids for c in model.classes)
+    assert diff < 2e-5, f"stage 4's {name} predictions are not what the loaded model gives ({diff})"
     # ONNX: the graph normalises with the training statistics = torch without groups
     onnx = OnnxRecognizer(normed / "model")
     wavs = [model.load_audio(_path(entries[u])) for u in ids[:4]]
