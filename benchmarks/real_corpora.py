@@ -19,7 +19,10 @@ Printed, per seed and as mean ± sample std over seeds:
   (high: anger, happiness, fear, surprise; low: neutral, sadness);
 * the same UARs with each set's decisions balanced on its own unlabelled utterances
   (``class_scores.balance_offsets``; transductive, reported beside the plain ones);
-* wall time of the run (stages 0-5) and the peak RSS of its processes.
+* wall time of the run (stages 0-5) and the peak RSS of its processes;
+* for a speaker-normalised model (``speaker_norm: True``; stage 4 groups utterances by speaker),
+  the same exported model scored with other groups: RAVDESS test and URDU without groups (each
+  file normalised with the training statistics, as a lone file is) and URDU as one group.
 
 The real corpora are not part of the project (``../shared/real`` on the development machine);
 without them the script stops with a message.
