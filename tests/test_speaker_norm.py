@@ -130,6 +130,7 @@ def test_a_prediction_depends_on_its_group_never_on_its_batch(normed):
     from speechbrain_ser.inference import load
 
     model = load(normed / "model")
+    model.calibrated = False  # the raw softmax: a 1-epoch model's calibrated outputs are nearly flat
     test = _entries(normed, "test")
     ids = list(test)[:12]
     paths, groups = [_path(test[u]) for u in ids], [test[u]["speaker"] for u in ids]
@@ -155,9 +156,9 @@ def test_a_prediction_depends_on_its_group_never_on_its_batch(normed):
     p2 = probs(paths, moved, 8)
     mates = [i for i in range(1, len(ids)) if groups[i] == groups[0]]
     others = [i for i in range(1, len(ids)) if groups[i] != groups[0]]
-    assert np.abs(p2[0] - w[0]).max() > 1e-3
-    assert mates and max(np.abs(p2[i] - w[i]).max() for i in mates) > 1e-4
-    assert max(np.abs(p2[i] - w[i]).max() for i in others) < 1e-5
+    assert np.abs(p2[0] - w[0]).max() > 5e-4
+    assert mates and max(np.abs(p2[i] - w[i]).max() for i in mates) > 5e-5
+    assert max(np.abs(p2[i] - w[i]).max() for i in others) < 2e-6
     # no group = the training statistics, whatever the other files' groups
     none = probs(paths, [None] + groups[1:], 8)[0]
     alone = probs(paths[:1], None, 1)[0]
