@@ -56,8 +56,8 @@ def task_sets(task: str, labels: Path) -> list:
 
 
 def predict_set(model, entries: dict, data_root: str, batch_size: int = 8):
-    """(ids in manifest order, probs (N, C) or None, attributes (N, 3) or None, how many files were
-    longer than the crop: predicted from windows) through the model."""
+    """(ids in manifest order, probs (N, C) or None, attributes (N, 3) or None, {row: (W, C) window
+    probabilities} of the files longer than the crop, predicted from windows) through the model."""
     ids = list(entries)
     paths = [entries[u]["wav"].replace("{data_root}", str(data_root)) for u in ids]
     texts = [entries[u].get("transcript") or "" for u in ids] \
@@ -73,7 +73,9 @@ def predict_set(model, entries: dict, data_root: str, batch_size: int = 8):
         results[i] = r
     probs = np.array([[r["probs"][c] for c in model.classes] for r in results]) if model.classes else None
     attrs = np.array([[r[a] for a in model.attributes] for r in results]) if model.attributes else None
-    return ids, probs, attrs, sum(r.get("windows", 1) > 1 for r in results)
+    windows = {i: np.array([[w[c] for c in model.classes] for w in r["window_probs"]])
+               for i, r in enumerate(results) if "window_probs" in r}
+    return ids, probs, attrs, windows
 
 
 def annotator_distribution(e: dict):
@@ -216,15 +218,12 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         t = calibrate(model_dir, labels, raw, model.classes, results, model.hparams.head_output) \
             if model.classes else None
         predictions = {}
-        calibrated = load(model_dir) if t is not None and any(raw[n][3] for n in names) else None
         for name in names:  # what the exported model outputs by default: calibrated probabilities
-            ids, probs, attrs, windowed = raw[name]
-            if windowed and calibrated is not None:
-                # a file longer than the crop is the mean of its windows' calibrated outputs (what
-                # users get), not the calibrated mean: predicted again with the stored temperature
-                ids, probs, attrs, _ = predict_set(calibrated, entries[name], data_root, batch_size)
-            else:
-                probs = scale(probs, t) if t is not None else probs
+            ids, probs, attrs, windows = raw[name]
+            if t is not None:
+                probs = scale(probs, t)
+                for i, w in windows.items():  # a long file: the mean of its calibrated windows, as users get it
+                    probs[i] = scale(w, t).mean(0)
             write_predictions(results / f"predictions_{name}.csv", entries[name], ids, model.classes, probs, attrs)
             if name in scored_sets:
                 predictions[name] = (ids, probs, attrs)

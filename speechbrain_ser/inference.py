@@ -76,17 +76,25 @@ class EmotionRecognizer(Pretrained):
     @torch.no_grad()
     def group_stats(self, paths: list) -> torch.Tensor:
         """(2, L, D): the mean and standard deviation of the upstream's frames over ``paths`` (one
-        speaker's files, read as the model reads them), for a speaker-normalised model."""
+        speaker's files, read as the model reads them; unreadable ones left out), for a
+        speaker-normalised model."""
         from .speaker_norm import FrameStats
 
         if not self.speaker_normalised:
             raise ValueError("this model was not trained with speaker normalisation (speaker_norm: False)")
-        acc, layers = FrameStats(), self.mods.layer_sum.layers
+        acc, layers, unreadable = FrameStats(), self.mods.layer_sum.layers, []
         for p in paths:
-            hid = self.mods.upstream(self.load_audio(p)[None].to(self.device).float())  # (L, 1, T, D)
+            try:
+                wav = self.load_audio(p)
+            except AudioError as e:  # that file's own prediction reports it; the others give the statistics
+                unreadable.append(e)
+                continue
+            hid = self.mods.upstream(wav[None].to(self.device).float())  # (L, 1, T, D)
             if layers:
                 hid = hid[layers]
             acc.add(hid[:, 0].transpose(0, 1).cpu().numpy())
+        if not acc.n:
+            raise AudioError(f"no readable file in the group ({unreadable[0] if unreadable else 'no files'})")
         return acc.result()
 
     @torch.no_grad()
@@ -135,6 +143,7 @@ class EmotionRecognizer(Pretrained):
     # ---- named results -------------------------------------------------------------
     def predict_batch(self, wavs, wav_lens=None, texts=None, norm=None) -> list:
         """One dict per utterance: label, probs {class: p}, and arousal/valence/dominance if the model has them."""
+        # borrowed by other backends (onnx_export) whose forward_batch may not take norm
         out = self.forward_batch(wavs, wav_lens, texts) if norm is None else \
             self.forward_batch(wavs, wav_lens, texts, norm=norm)
         results = []
@@ -180,13 +189,14 @@ def windowed(model, path, classes: list | None = None, batch_size: int = 16, nor
     """A file longer than the model's crop: windows of ``max_seconds`` every ``max_seconds / 2``
     covering the whole file (``timeline``), the mean of the windows' class outputs and attributes."""
     w = float(model.max_seconds)
-    extra = {} if norm is None else {"norm": norm}
+    extra = {} if norm is None else {"norm": norm}  # models with the plain predict_timeline stay usable
     tl = model.predict_timeline(path, window=w, hop=w / 2, min_segment=0.0, batch_size=batch_size, **extra)
     rows = tl["windows"]
     r = {}
     if model.classes:
         mean = {c: float(np.mean([x["probs"][c] for x in rows])) for c in model.classes}
-        r = {"label": max(model.classes, key=mean.get), "probs": mean}
+        r = {"label": max(model.classes, key=mean.get), "probs": mean,
+             "window_probs": [x["probs"] for x in rows]}  # each window's, for a later temperature (stage 4)
     r.update({a: float(np.mean([x[a] for x in rows])) for a in model.attributes})
     r.update(seconds=round(tl["duration"], 3), windows=len(rows))
     return restrict_label(r, classes)
@@ -218,15 +228,9 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         for p, g in zip(paths, groups):
             if g is not None:
                 members.setdefault(g, []).append(p)
-        for g, ps in members.items():
-            try:
-                stats[g] = model.group_stats(ps)
-            except AudioError as e:  # a group with an unreadable file: its readable files give the statistics
-                ok = [p for p in ps if _readable(model, p)]
-                if not ok:
-                    raise AudioError(f"group {g!r}: no readable file ({e})") from None
-                stats[g] = model.group_stats(ok)
-    norm_of = lambda i: stats.get(groups[i]) if groups is not None else None  # noqa: E731
+        stats = {g: model.group_stats(ps) for g, ps in members.items()}
+    missing = torch.full_like(next(iter(stats.values())), float("nan")) if stats else None  # no group: training stats
+    norm_of = lambda i: stats.get(groups[i], missing) if groups is not None else None  # noqa: E731
     durs = [duration(p) for p in paths]
     order = sorted(range(len(paths)), key=lambda i: -durs[i])
     limit = model.max_seconds if (model.max_seconds and not crop and texts is None) else None
@@ -246,25 +250,16 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         if wavs:
             batch, lens = pad(wavs)
             tx = [texts[i] for i in idx] if texts is not None else None
-            norm = None
             if stats:
-                norm = torch.stack([norm_of(i) if norm_of(i) is not None else torch.full_like(
-                    next(iter(stats.values())), float("nan")) for i in idx])
-            out = model.predict_batch(batch, lens, tx) if norm is None else model.predict_batch(batch, lens, tx, norm)
+                out = model.predict_batch(batch, lens, tx, torch.stack([norm_of(i) for i in idx]))
+            else:  # models with the plain predict_batch(wavs, lens, texts) stay usable
+                out = model.predict_batch(batch, lens, tx)
             for i, w, r in zip(idx, wavs, out):
                 r["seconds"] = round(len(w) / model.sample_rate, 3)
                 r["windows"] = 1
                 yield i, restrict_label(r, classes)
         if progress is not None:
             progress.update(len(idx) + len(errors) + len(done))
-
-
-def _readable(model, path) -> bool:
-    try:
-        model.load_audio(path)
-        return True
-    except AudioError:
-        return False
 
 
 def _check_version(requires: str | None):

@@ -158,6 +158,10 @@ def export_onnx(model_dir, int8: bool = False, opset: int = 18) -> list:
     return written
 
 
+NO_GROUPS = ("the ONNX graph normalises with the training statistics only: speaker groups need the "
+             "PyTorch backend (--backend torch)")
+
+
 class OnnxRecognizer:
     """``inference.EmotionRecognizer``'s prediction API on onnxruntime (CPU)."""
 
@@ -191,7 +195,9 @@ class OnnxRecognizer:
 
         return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
 
-    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None) -> dict:
+    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None, norm=None) -> dict:
+        if norm is not None:
+            raise NotImplementedError(NO_GROUPS)
         n = wavs.shape[1]
         lens = torch.ones(wavs.shape[0]) if wav_lens is None else wav_lens
         samples = torch.round(lens * n).long().clamp(1, n)
@@ -200,25 +206,24 @@ class OnnxRecognizer:
         return {"probs": torch.from_numpy(res["probs"]) if "probs" in res else None,
                 "attributes": torch.from_numpy(res["attributes"]) if "attributes" in res else None}
 
-    def predict_batch(self, wavs, wav_lens=None, texts=None) -> list:
+    def predict_batch(self, wavs, wav_lens=None, texts=None, norm=None) -> list:
         from .inference import EmotionRecognizer
 
-        return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts)
+        return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts, norm)
 
     def predict_files(self, paths, batch_size: int = 8, texts=None, progress=None, crop: bool = False,
                       classes=None, groups=None):
         from .inference import predict_files
 
         if groups is not None:
-            raise NotImplementedError("the ONNX graph normalises with the training statistics only: speaker "
-                                      "groups need the PyTorch backend (--backend torch)")
+            raise NotImplementedError(NO_GROUPS)
         return predict_files(self, paths, batch_size, texts, progress, crop, classes)
 
     def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
-                         batch_size: int = 16, classes=None) -> dict:
+                         batch_size: int = 16, classes=None, norm=None) -> dict:
         from .timeline import predict_timeline
 
-        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes)
+        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes, norm)
 
 
 class _PlainLoader:

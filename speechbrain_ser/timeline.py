@@ -180,7 +180,7 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
             wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, getattr(model, "trim_db", None)))
                     for w in wavs]
         batch, lens = pad(wavs)
-        if norm is None:
+        if norm is None:  # models with the plain forward_batch(wavs, lens) stay usable here
             out = model.forward_batch(batch, lens)
         else:
             out = model.forward_batch(batch, lens, norm=norm.expand(batch.shape[0], *norm.shape))
