@@ -51,14 +51,17 @@ def main(argv=None):
                 x = load_clip(clip)
                 for emo in ["source"] + CLASSES:
                     p = identity_params() if emo == "source" else sample_params({emo: 1.0}, rng, nuisance=False)
-                    path = Path(tmp) / f"{v.name}__{clip.stem}__{emo}.wav"
+                    folder = Path(tmp) / (f"source_{v.name}" if emo == "source" else v.name)
+                    folder.mkdir(exist_ok=True)
+                    path = folder / f"{v.name}__{clip.stem}__{emo}.wav"
                     sf.write(path, render_emotion(x, p, rng) if emo != "source" else
                              x / (np.abs(x).max() + 1e-9) * 0.5, SAMPLE_RATE, subtype="PCM_16")
                     truth[str(path)] = emo
         lst, out = Path(tmp) / "files.csv", Path(tmp) / "pred.csv"
         lst.write_text("path\n" + "".join(f"{p}\n" for p in truth))
+        groups = ["--groups", "folder"] if (Path(a.judge) / "feature_norm.ckpt").exists() else []
         r = subprocess.run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", a.judge, str(lst), "--out",
-                            str(out), "--classes", ",".join(CLASSES)], capture_output=True, text=True)
+                            str(out), "--classes", ",".join(CLASSES), *groups], capture_output=True, text=True)
         if r.returncode:
             sys.exit(r.stderr[-3000:])
         rows = list(csv.DictReader(open(out)))
@@ -67,10 +70,12 @@ def main(argv=None):
     for row in rows:
         ps = np.array([float(row[f"p_{c}"]) for c in CLASSES])
         logp[row["path"]] = np.log(ps / ps.sum() + 1e-9)
-    source_of = {p: p.rsplit("__", 1)[0] + "__source.wav" for p in truth}
+    source_of = {p: str(Path(p).parent.parent / f"source_{Path(p).parent.name}" / (Path(p).name.rsplit("__", 1)[0] + "__source.wav"))
+                 for p in truth}
     absolute = {p: CLASSES[int(np.argmax(v))] for p, v in logp.items()}
     relative = {p: CLASSES[int(np.argmax(v - logp[source_of[p]]))] for p, v in logp.items() if truth[p] != "source"}
-    print(f"judge {a.judge}; {len(voices)} voices x {a.per_voice} clips; rows: rendered, columns: judged")
+    print(f"judge {a.judge}; {len(voices)} voices x {a.per_voice} clips; rows: rendered, columns: judged"
+          + ("; grouped by voice (speaker normalisation)" if groups else ""))
     for title, judged, rows_of in (("judged as", absolute, rendered), ("moved most toward", relative, CLASSES)):
         m = np.zeros((len(rows_of), len(CLASSES)))
         high = {e: [] for e in rows_of}

@@ -6,7 +6,8 @@ runs it: real RAVDESS (7 classes of the unified space; calm scored as neutral) a
 
 Printed per corpus: UAR with a 95 % bootstrap interval, accuracy, the majority-class baseline,
 chance for UAR, per-class recall, and binary arousal UAR (high: anger, happiness, fear, surprise;
-low: neutral, sadness). For the default model of ``./run.sh`` (trained on the embedded synthetic
+low: neutral, sadness), and each class's one-vs-rest ROC AUC of its probability (scikit-learn: does
+the model rank the class's files above the others, whatever it decides?). For the default model of ``./run.sh`` (trained on the embedded synthetic
 data) these are the numbers the README and the model card state next to the synthetic ones.
 
 ``--speaker-groups`` (speaker-normalised models): RAVDESS files are grouped by folder
@@ -75,9 +76,13 @@ def main(argv=None):
         values, counts = np.unique(y, return_counts=True)
         lo, hi = bootstrap(uar, y, p)
         recall = ", ".join(f"{c} {(p[y == c] == c).mean():.2f}" for c in values)
+        from sklearn.metrics import roc_auc_score
+
+        auc = {c: roc_auc_score(y == c, [float(x[f"p_{c}"]) for x in rows]) for c in values}
         print(f"{corpus}: {len(y)} files, {len(classes)} classes; UAR {uar(y, p):.3f} [{lo:.3f}, {hi:.3f}], "
               f"accuracy {(y == p).mean():.3f}, majority-class accuracy {counts.max() / counts.sum():.3f}, "
-              f"chance UAR {1 / len(classes):.3f}, arousal UAR {arousal_uar(y, p):.3f}; recall: {recall}")
+              f"chance UAR {1 / len(classes):.3f}, arousal UAR {arousal_uar(y, p):.3f}; recall: {recall}; "
+              f"AUC: " + ", ".join(f"{c} {v:.2f}" for c, v in auc.items()) + f" (mean {np.mean(list(auc.values())):.3f})")
 
 
 if __name__ == "__main__":

@@ -234,7 +234,8 @@ def _training_sets(hp: dict) -> list:
     return rows
 
 
-# What the default model (./run.sh: Multilingual16, whisper_tiny.yaml, embedded mini data, seed 0) does
+DEFAULT_DATA_IS_REAL_VOICES = True  # ./run.sh's Multilingual16 default: --synth-voices real
+# What the default model (./run.sh: Multilingual16, whisper_tiny_frozen.yaml, real-voice mini data, seed 0) does
 # on real speech, measured by the project through ser-predict (benchmarks/model_on_real.py) on real
 # RAVDESS and URDU, which cannot ship with it; re-measured when the embedded data or the recipe changes.
 SYNTHETIC_MODEL_ON_REAL_SPEECH = (
@@ -250,9 +251,14 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
     sets = _training_sets(hp)
     lines = [f"# {meta['recipe']} / {meta['system']} (speechbrain_ser {__version__})", ""]
     if synthetic:
-        lines += ["**Trained on the project's synthetic speech (espeak-ng voices with designed prosody), "
-                  "not on real emotional speech. It shows the pipeline works; it is not for real-world use.**",
-                  "", SYNTHETIC_MODEL_ON_REAL_SPEECH, ""]
+        real_voices = str(hp.get("data_root", "")).rstrip("/").endswith(("_real", "_neutral"))
+        what = ("real human voices from Debian packages with emotion rendered on them by the project (PSOLA "
+                "prosody, voice quality, spectral tilt), espeak-ng for the languages they do not speak"
+                if real_voices else "espeak-ng voices with designed prosody")
+        lines += [f"**Trained on the project's embedded data ({what}), not on real emotional speech. "
+                  "It shows the pipeline works; it is not for real-world use.**", ""]
+        if real_voices == DEFAULT_DATA_IS_REAL_VOICES:  # the numbers below are of the default model's kind of data
+            lines += [SYNTHETIC_MODEL_ON_REAL_SPEECH, ""]
     lines += ["## Use", "", "```python",
               "from speechbrain_ser.inference import EmotionRecognizer",
               "model = EmotionRecognizer.from_hparams(source=\"<this folder>\", savedir=\"<a cache folder>\")",

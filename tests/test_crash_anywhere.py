@@ -28,7 +28,7 @@ import pytest
 
 from conftest import ROOT, run
 
-CMD = ["./run.sh", "--size", "tiny"]
+CMD = ["./run.sh", "--size", "tiny", "--synth-voices", "espeak", "--hparams", "hparams/whisper_tiny.yaml"]
 
 
 def _start(exp, env, seed=0):

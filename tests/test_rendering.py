@@ -29,7 +29,7 @@ def _only(**kw):
     return p
 
 
-@pytest.mark.parametrize("emotion", ["anger", "sadness"])
+@pytest.mark.parametrize("emotion", ["anger", "fear", "sadness"])
 def test_rendered_f0_median_moves_by_the_sampled_shift(emotion):
     """The F0 median of a rendered clip is the source's times 2^(st/12), st drawn from the emotion's
     range, within 10 % (contour shape, jitter and creak off so the median is defined by the shift)."""
@@ -112,7 +112,8 @@ def test_blends_mix_each_parameter_by_weight():
     rlo = np.sqrt(render.EMOTIONS["anger"]["rate"][0] * render.EMOTIONS["sadness"]["rate"][0])
     rhi = np.sqrt(render.EMOTIONS["anger"]["rate"][1] * render.EMOTIONS["sadness"]["rate"][1])
     assert rlo <= both["rate"] <= rhi
-    assert a["f0_st"] > 0 > s["f0_st"]
+    for p, e in ((a, "anger"), (s, "sadness")):
+        assert render.EMOTIONS[e]["f0_st"][0] <= p["f0_st"] <= render.EMOTIONS[e]["f0_st"][1]
 
 
 def test_every_utterance_neutral_included_gets_the_label_free_variation():
@@ -156,3 +157,19 @@ def test_real_voices_where_the_language_has_them_espeak_elsewhere(tmp_path):
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.wav"))}
     assert audio(tmp_path / "a") == audio(tmp_path / "b")
     assert audio(tmp_path / "c" / "RAVDESS") != audio(tmp_path / "a" / "RAVDESS")
+
+
+def test_real_voice_utterances_go_part_of_the_way_toward_their_emotion():
+    """The generator takes each emotional utterance a share s ~ U(0.35, 1) of the way toward its
+    emotion's rendering, the rest neutral: without the label-free variation, anger's level shift is
+    s * (anger's draw, U(5, 9)) + (1 - s) * (neutral's draw, U(-1, 1)). By hand: mean 0.675 * 7 + 0 =
+    4.725 dB (full rendering: 7.0), never below 0.35 * 5 + 0.65 * (-1) = 1.10 dB; neutral unchanged."""
+    from speechbrain_ser.synth.generate import REAL_STRENGTH, real_params
+
+    assert REAL_STRENGTH == (0.35, 1.0) and render.EMOTIONS["anger"]["gain_db"] == (5.0, 9.0)
+    rng = np.random.default_rng(11)
+    gains = np.array([real_params({"anger": 1.0}, rng, nuisance=False)["gain_db"] for _ in range(3000)])
+    assert abs(gains.mean() - 4.725) < 0.12, gains.mean()
+    assert gains.min() >= 1.10 - 1e-6 and gains.min() < 2.0 and gains.max() > 8.0, (gains.min(), gains.max())
+    neutral = [real_params({"neutral": 1.0}, rng, nuisance=False)["gain_db"] for _ in range(500)]
+    assert min(neutral) >= -1.0 and max(neutral) <= 1.0

@@ -25,7 +25,7 @@ def test_stages_0_to_2_tiny(tmp_path):
     r = run(["./run.sh", "--size", "tiny", "--stage", "0", "--stop_stage", "2",
              "--exp-dir", str(tmp_path / "exp")])
     assert r.returncode == 0, r.stderr[-3000:]
-    made = json.loads((ROOT / "data" / "synth_tiny" / ".synth.json").read_text())["counts"]
+    made = json.loads((ROOT / "data" / "synth_tiny_real" / ".synth.json").read_text())["counts"]  # the default: real voices
     counts = json.loads((tmp_path / "exp" / "data" / "manifests" / "counts.json").read_text())
     assert counts == made
     assert (tmp_path / "exp" / "data" / "labels" / "train.json").exists()

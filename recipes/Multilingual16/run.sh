@@ -4,7 +4,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-default_hparams=hparams/whisper_tiny.yaml
+# the default system: real voices with rendered emotion (issue 22), frozen speaker-normalised Whisper tiny.en
+default_hparams=hparams/whisper_tiny_frozen.yaml
+default_synth_voices=real
 evaluate_cmd=(-m speechbrain_ser.evaluate --task zero-shot)
 report_cmd=(-m speechbrain_ser.report zero-shot)
 args_in=("$@")

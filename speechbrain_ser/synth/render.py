@@ -86,17 +86,19 @@ LOG_PARAMS = ("formant", "range", "rate", "pause", "dyn")  # blended as factors 
 OFF = dict(breath_db=-80.0, vib_st=0.0, creak=0.0)
 
 
-def sample_params(blend: dict, rng: np.random.Generator, nuisance: bool = True) -> dict:
+def sample_params(blend: dict, rng: np.random.Generator, nuisance: bool = True, table: dict | None = None) -> dict:
     """One utterance's parameters for a blend of emotions ({emotion: weight}): each emotion's values
-    are drawn from its ranges and mixed by the weights (factors geometrically), then the label-free
-    ``NUISANCE`` draw is added (factors multiplied) unless ``nuisance`` is False."""
+    are drawn from its ranges (``table``, default ``EMOTIONS``) and mixed by the weights (factors
+    geometrically), then the label-free ``NUISANCE`` draw is added (factors multiplied) unless
+    ``nuisance`` is False."""
+    table = EMOTIONS if table is None else table
     out = {k: 0.0 for k in NUMERIC}
     if nuisance:
         for k, r in NUISANCE.items():
             v = float(rng.uniform(*r))
             out[k] += np.log(v) if k in LOG_PARAMS else v
     for emotion, w in sorted(blend.items()):
-        spec = {**NEUTRAL, **EMOTIONS[emotion]}
+        spec = {**NEUTRAL, **table[emotion]}
         for k in NUMERIC:
             r = spec[k]
             v = OFF[k] if r is None else float(rng.uniform(*r))
