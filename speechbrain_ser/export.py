@@ -241,9 +241,10 @@ DEFAULT_DATA_IS_REAL_VOICES = True  # ./run.sh's Multilingual16 default: --synth
 SYNTHETIC_MODEL_ON_REAL_SPEECH = (
     "On real speech (measured by the project for the default `./run.sh` model of speechbrain_ser 0.1.0 "
     "through `ser-predict`, `benchmarks/model_on_real.py`, 2026-11-30): real RAVDESS, 1,440 files, 7 classes: "
-    "UAR 0.228 [95% CI 0.212-0.243] (chance 0.143, majority class 0.200), binary arousal UAR 0.684; real URDU, "
-    "400 files, 4 classes: UAR 0.340 [0.301-0.380] (chance 0.250), arousal UAR 0.627. The synthetic scores "
-    "below are far higher: they measure the pipeline, not emotion recognition in human voices.")
+    "UAR 0.194 [95% CI 0.178-0.211] (chance 0.143, majority class 0.200), binary arousal UAR 0.718; real URDU, "
+    "400 files, 4 classes: UAR 0.523 [0.483-0.564] (chance 0.250), arousal UAR 0.752 (seeds 1 and 2 of the same "
+    "recipe: RAVDESS 0.261 and 0.278, URDU 0.468 and 0.530). The synthetic scores below are far higher: they "
+    "measure the pipeline, not emotion recognition in human voices.")
 
 
 def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
@@ -251,10 +252,12 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
     sets = _training_sets(hp)
     lines = [f"# {meta['recipe']} / {meta['system']} (speechbrain_ser {__version__})", ""]
     if synthetic:
-        real_voices = str(hp.get("data_root", "")).rstrip("/").endswith(("_real", "_neutral"))
+        root = str(hp.get("data_root", "")).rstrip("/")
+        real_voices = root.endswith("_real")
         what = ("real human voices from Debian packages with emotion rendered on them by the project (PSOLA "
                 "prosody, voice quality, spectral tilt), espeak-ng for the languages they do not speak"
-                if real_voices else "espeak-ng voices with designed prosody")
+                if real_voices else "real voices for neutral, espeak-ng voices with designed prosody for the "
+                "emotions" if root.endswith("_neutral") else "espeak-ng voices with designed prosody")
         lines += [f"**Trained on the project's embedded data ({what}), not on real emotional speech. "
                   "It shows the pipeline works; it is not for real-world use.**", ""]
         if real_voices == DEFAULT_DATA_IS_REAL_VOICES:  # the numbers below are of the default model's kind of data
