@@ -16,6 +16,11 @@ log-probability of the rendered emotion over the tuning clips. Every candidate r
 clips with the same random draws (common random numbers), so candidates differ by their ranges
 only. After each round the voices' statistics are recomputed from the current best renderings.
 
+Measured (README, "The judge"): the judge's diagonal rose from 0.344 to 0.431 on the report clips,
+but a model trained on data rendered with the tuned ranges did worse on real RAVDESS and URDU than
+with the rule tables' ranges, so ``render.EMOTIONS`` keeps the rule tables. A judge's approval is
+necessary, not sufficient: check any tuned table with a training run and ``model_on_real.py``.
+
 Clips: the voices' reserved clips (never in the generated data, ``generate.RESERVED_CLIPS``);
 ``--tune-clips`` from the front of that reserve tune, the last ``--report-clips`` are rendered only
 for the final confusion matrices (before and after), which the tuning never sees. The final
