@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent))
 from real_corpora import arousal_uar, bootstrap, uar  # noqa: E402
@@ -76,8 +77,6 @@ def main(argv=None):
         values, counts = np.unique(y, return_counts=True)
         lo, hi = bootstrap(uar, y, p)
         recall = ", ".join(f"{c} {(p[y == c] == c).mean():.2f}" for c in values)
-        from sklearn.metrics import roc_auc_score
-
         auc = {c: roc_auc_score(y == c, [float(x[f"p_{c}"]) for x in rows]) for c in values}
         print(f"{corpus}: {len(y)} files, {len(classes)} classes; UAR {uar(y, p):.3f} [{lo:.3f}, {hi:.3f}], "
               f"accuracy {(y == p).mean():.3f}, majority-class accuracy {counts.max() / counts.sum():.3f}, "

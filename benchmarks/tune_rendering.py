@@ -146,14 +146,18 @@ def render_all(sources: dict, table: dict, emotions: list, seed: int) -> dict:
     return out
 
 
-def confusion(judge: Judge, sources: dict, table: dict, seed: int) -> tuple[np.ndarray, dict]:
-    wavs = render_all(sources, table, CLASSES, seed)
-    hid = {k: judge.hidden(w) for k, w in wavs.items()}
-    st = {v: judge.stats([h for (vv, _, _), h in hid.items() if vv == v]) for v in sources}
+def voice_stats(judge: Judge, sources: dict, table: dict, seed: int) -> tuple[dict, dict]:
+    """Every emotion rendered on every clip: ({key: hidden states}, {voice: statistics of its renderings})."""
+    hid = {k: judge.hidden(w) for k, w in render_all(sources, table, CLASSES, seed).items()}
+    return hid, {v: judge.stats([h for (vv, _, _), h in hid.items() if vv == v]) for v in sources}
+
+
+def confusion(judge: Judge, sources: dict, table: dict, seed: int) -> np.ndarray:
+    hid, st = voice_stats(judge, sources, table, seed)
     m = np.zeros((len(CLASSES), len(CLASSES)))
     for (v, _, e), h in hid.items():
         m[CLASSES.index(e), int(np.argmax(judge.logp(h, st[v])))] += 1
-    return m / m.sum(1, keepdims=True), hid
+    return m / m.sum(1, keepdims=True)
 
 
 def show(title: str, share: np.ndarray):
@@ -194,13 +198,12 @@ def main(argv=None):
     if a.start:
         table.update({e: {k: None if v is None else tuple(v) for k, v in spec.items()}
                       for e, spec in json.loads(a.start.read_text()).items()})
-    before, _ = confusion(judge, report, table, a.seed + 1)
+    before = confusion(judge, report, table, a.seed + 1)
     show("before (report clips, the starting table):", before)
     rng = np.random.default_rng(a.seed)
     cur = {e: centres(table[e]) for e in TUNED}
     for rnd in range(a.rounds):
-        _, hid = confusion(judge, tune, table, a.seed)
-        st = {v: judge.stats([h for (vv, _, _), h in hid.items() if vv == v]) for v in tune}
+        _, st = voice_stats(judge, tune, table, a.seed)
 
         def score(e, c):
             t = {**table, e: ranges(c)}
@@ -218,7 +221,7 @@ def main(argv=None):
                     best, cur[e] = scores[i], cands[i]
             table[e] = ranges(cur[e])
             print(f"round {rnd} {e:10s} mean log P {start:+.3f} -> {best:+.3f}  ({time.time() - t_start:.0f} s)", flush=True)
-    after, _ = confusion(judge, report, table, a.seed + 1)
+    after = confusion(judge, report, table, a.seed + 1)
     show("before (report clips, the starting table):", before)
     show("after (report clips, the tuned table):", after)
     print("\nEMOTIONS = {\n    \"neutral\": {},")

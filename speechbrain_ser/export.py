@@ -234,7 +234,12 @@ def _training_sets(hp: dict) -> list:
     return rows
 
 
-DEFAULT_DATA_IS_REAL_VOICES = True  # ./run.sh's Multilingual16 default: --synth-voices real
+DEFAULT_VOICES = "real"  # ./run.sh's Multilingual16 default: --synth-voices real
+EMBEDDED_AUDIO = {  # the generator's voices (synth/generate.py) -> what the model card says it was trained on
+    "real": "real human voices from Debian packages with emotion rendered on them by the project (PSOLA "
+            "prosody, voice quality, spectral tilt), espeak-ng for the languages they do not speak",
+    "neutral": "real voices for neutral, espeak-ng voices with designed prosody for the emotions",
+    "espeak": "espeak-ng voices with designed prosody"}
 # What the default model (./run.sh: Multilingual16, whisper_tiny_frozen.yaml, real-voice mini data, seed 0) does
 # on real speech, measured by the project through ser-predict (benchmarks/model_on_real.py) on real
 # RAVDESS and URDU, which cannot ship with it; re-measured when the embedded data or the recipe changes.
@@ -252,15 +257,14 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
     sets = _training_sets(hp)
     lines = [f"# {meta['recipe']} / {meta['system']} (speechbrain_ser {__version__})", ""]
     if synthetic:
-        root = str(hp.get("data_root", "")).rstrip("/")
-        real_voices = root.endswith("_real")
-        what = ("real human voices from Debian packages with emotion rendered on them by the project (PSOLA "
-                "prosody, voice quality, spectral tilt), espeak-ng for the languages they do not speak"
-                if real_voices else "real voices for neutral, espeak-ng voices with designed prosody for the "
-                "emotions" if root.endswith("_neutral") else "espeak-ng voices with designed prosody")
-        lines += [f"**Trained on the project's embedded data ({what}), not on real emotional speech. "
+        from .synth.generate import record_for
+
+        record = record_for(hp["data_root"], [])  # the generator's marker: which voices made the data
+        voices = record["options"].get("voices") if record else None
+        what = f" ({EMBEDDED_AUDIO[voices]})" if voices in EMBEDDED_AUDIO else ""
+        lines += [f"**Trained on the project's embedded data{what}, not on real emotional speech. "
                   "It shows the pipeline works; it is not for real-world use.**", ""]
-        if real_voices == DEFAULT_DATA_IS_REAL_VOICES:  # the numbers below are of the default model's kind of data
+        if voices == DEFAULT_VOICES:  # the numbers below are of the default model's kind of data
             lines += [SYNTHETIC_MODEL_ON_REAL_SPEECH, ""]
     lines += ["## Use", "", "```python",
               "from speechbrain_ser.inference import EmotionRecognizer",

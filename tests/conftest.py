@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# ./run.sh options of the espeak-ng data and the fine-tuned Whisper system (the Multilingual16 default
+# is real voices + frozen features, run end to end by test_speaker_norm.py and test_run_sh_tiny_end_to_end)
+ESPEAK_WHISPER = ["--synth-voices", "espeak", "--hparams", "hparams/whisper_tiny.yaml"]
 
 
 def pytest_addoption(parser):

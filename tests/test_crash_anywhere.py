@@ -26,9 +26,9 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, run
+from conftest import ESPEAK_WHISPER, ROOT, run
 
-CMD = ["./run.sh", "--size", "tiny", "--synth-voices", "espeak", "--hparams", "hparams/whisper_tiny.yaml"]
+CMD = ["./run.sh", "--size", "tiny", *ESPEAK_WHISPER]
 
 
 def _start(exp, env, seed=0):

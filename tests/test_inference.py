@@ -9,13 +9,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import ROOT, run
+from conftest import ESPEAK_WHISPER, ROOT, run
 
 RECIPE = ROOT / "recipes" / "Multilingual16"
 PY = str(ROOT / ".venv" / "bin" / "python")
-# the espeak-ng data and the fine-tuned Whisper system (the recipe's default is real voices + frozen
-# features, run end to end by test_speaker_norm.py)
-ESPEAK_WHISPER = ["--synth-voices", "espeak", "--hparams", "hparams/whisper_tiny.yaml"]
 
 
 @pytest.fixture(scope="module")
