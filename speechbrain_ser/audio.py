@@ -14,7 +14,8 @@ an exported model so that inference reads audio as training did):
   ``level_db`` dBFS (the peak kept under 0 dBFS): recording level is a property of
   the studio, not of the emotion, and differs by ~20 dB between corpora.
 
-Both happen before the ``max_seconds`` crop.
+Both happen before the ``max_seconds`` crop. A file longer than the crop is heard the same way
+by inference: its windows cover the trimmed speech (``speech_span``), not the silence around it.
 """
 from __future__ import annotations
 
@@ -96,6 +97,19 @@ def read_audio(path, sample_rate: int = 16000, max_seconds: float | None = None,
     if max_seconds:
         wav = wav[: int(max_seconds * sample_rate)]
     return wav
+
+
+def speech_span(path, trim_db: float) -> tuple[float, float]:
+    """(start, end) in seconds of the speech in a file as ``read_audio`` trims it (``trim_db``):
+    where a model trained on trimmed audio hears a long file (``inference``, ``timeline``)."""
+    try:
+        x, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError, OSError) as e:
+        raise AudioError(f"{path}: cannot read audio ({e})") from None
+    if x.size == 0:
+        raise AudioError(f"{path}: empty audio (0 samples)")
+    a, b = speech_region(x.mean(1), sr, trim_db)
+    return a / sr, b / sr
 
 
 def duration(path) -> float:

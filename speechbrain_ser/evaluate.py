@@ -20,7 +20,7 @@
    class restriction, per corpus/language tables) or ``msp.scoring.score``
    (MSP-Podcast: thresholds, metrics, CCC, challenge submissions).
 5. Emotion over time: from each scored set's labelled utterances,
-   ``synth.shift`` makes emotion-shift files (one speaker, 3 emotions of 4-6 s
+   ``emotion_shift`` makes emotion-shift files (one speaker, 3 emotions of 4-6 s
    each, ``SHIFT["per_corpus"]`` files per corpus) in ``shift/``; the calibrated
    model's ``predict_timeline`` (3 s windows, 1 s hop, 2 s minimum segment;
    segment emotions restricted to the corpus's class inventory as in the
@@ -137,7 +137,7 @@ SHIFT = dict(window=3.0, hop=1.0, min_segment=2.0, per_corpus=3, n_emotions=3, s
 
 def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Path, allowed_of: dict | None):
     """Stage 4's emotion-shift evaluation (see the module docstring); ``allowed_of``: corpus -> class names."""
-    from .synth.shift import make_shift_set
+    from .emotion_shift import make_shift_set
     from .timeline import aggregate, plot_timeline, score_timeline, single_label_accuracy
 
     rows, seg_rows, per_file, example = [], [], {}, None

@@ -15,7 +15,9 @@ Plain SpeechBrain loads the same folder with
   16 kHz), channels mixed down. A file no longer than the training crop
   (``max_seconds``) is one utterance; a longer one is predicted from windows of
   that length covering the whole file (mean of the windows; ``crop=True`` keeps
-  the first ``max_seconds`` only, as in training). Unreadable, empty or
+  the first ``max_seconds`` only, as in training). A model trained on silence-trimmed
+  audio (``trim_db``) decides this on the trimmed length, and its windows cover the
+  trimmed speech: a long file is read as training read an utterance. Unreadable, empty or
   non-finite audio raises ``AudioError`` naming the file.
 * ``out_prob`` / ``probs``: the categorical head read through the function its
   loss trained (``head_output``: softmax, or sigmoid for BCE-trained heads, whose
@@ -39,7 +41,7 @@ import numpy as np
 import torch
 from speechbrain.inference.interfaces import Pretrained
 
-from .audio import AudioError, duration, pad, read_audio  # noqa: F401  (AudioError, read_audio: public here too)
+from .audio import AudioError, duration, pad, read_audio, speech_span  # noqa: F401  (AudioError, read_audio: public here too)
 from .brains.emotion import utterance_embedding
 from .losses import OUTPUT_FUNCTIONS
 from .timeline import predict_timeline
@@ -198,7 +200,7 @@ def windowed(model, path, classes: list | None = None, batch_size: int = 16, nor
         r = {"label": max(model.classes, key=mean.get), "probs": mean,
              "window_probs": [x["probs"] for x in rows]}  # each window's, for a later temperature (stage 4)
     r.update({a: float(np.mean([x[a] for x in rows])) for a in model.attributes})
-    r.update(seconds=round(tl["duration"], 3), windows=len(rows))
+    r.update(seconds=round(rows[-1]["end"] - rows[0]["start"], 3), windows=len(rows))
     return restrict_label(r, classes)
 
 
@@ -231,7 +233,8 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         stats = {g: model.group_stats(ps) for g, ps in members.items()}
     missing = torch.full_like(next(iter(stats.values())), float("nan")) if stats else None  # no group: training stats
     norm_of = lambda i: stats.get(groups[i], missing) if groups is not None else None  # noqa: E731
-    durs = [duration(p) for p in paths]
+    # the audio as the model reads it decides on windowing: a trimmed model's speech, not the file's silence
+    durs = [_heard_seconds(model, p) for p in paths]
     order = sorted(range(len(paths)), key=lambda i: -durs[i])
     limit = model.max_seconds if (model.max_seconds and not crop and texts is None) else None
     for start in range(0, len(order), batch_size):
@@ -260,6 +263,18 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
                 yield i, restrict_label(r, classes)
         if progress is not None:
             progress.update(len(idx) + len(errors) + len(done))
+
+
+def _heard_seconds(model, path) -> float:
+    """Seconds of ``path`` the model reads (after ``trim_db`` trimming where it has it), -1 if unreadable."""
+    trim_db = getattr(model, "trim_db", None)
+    if trim_db is None:
+        return duration(path)
+    try:
+        a, b = speech_span(path, trim_db)
+    except AudioError:
+        return -1.0
+    return b - a
 
 
 def _check_version(requires: str | None):

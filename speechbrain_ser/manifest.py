@@ -7,7 +7,9 @@ corpus's convention or an unknown code (from the reader), audio missing,
 unreadable, empty or holding NaN/Inf (decoded only for float formats, the only
 ones that can hold them; the duration always comes from the header), and a
 second copy of an utterance already read from another path (listed, not
-counted as lost data). For the whole corpus (an error naming file and line,
+counted as lost data). Among copies of one utterance a lossless one (WAV, FLAC,
+AIFF, ...) is read and lossy ones (MP3, Ogg, Opus: CREMA-D ships ``AudioMP3/``
+beside ``AudioWAV/``) are the listed copies, whatever the order they come in. For the whole corpus (an error naming file and line,
 nothing written): a malformed label file (from the reader), the same id twice
 from one label source, gender outside F/M/U, no utterances at all, counted
 rejects above ``max_reject`` of the files, or any reject with ``strict``.
@@ -23,6 +25,7 @@ import soundfile as sf
 
 from .corpora.base import CorpusError, Reject, Row, Skip
 
+LOSSY_EXTENSIONS = (".mp3", ".ogg", ".oga", ".opus")  # soundfile's lossy formats: never chosen over a lossless copy
 FIELDS = ("wav", "duration", "corpus", "language", "speaker", "gender", "split", "native",
           "intensity", "transcript", "votes", "avd", "source")
 
@@ -86,17 +89,24 @@ def build_manifest(corpus, root: Path, data_root: Path, *, strict: bool = False,
             continue
         row = item
         where = row.source or str(row.path)
+        replaces = None
         if row.id in out:
-            if Path(row.path) != Path(first[row.id][1]):
+            if Path(row.path) == Path(first[row.id][1]):
+                raise CorpusError(where, f"duplicate utterance id '{row.id}' (first seen at {first[row.id][0]})")
+            if not (lossy(first[row.id][1]) and not lossy(row.path)):
                 rejects.append(Reject(row.path, f"another copy of {row.id} (read from {first[row.id][1]})",
                                       counts=False))
                 continue
-            raise CorpusError(where, f"duplicate utterance id '{row.id}' (first seen at {first[row.id][0]})")
+            replaces = first[row.id][1]  # a lossless copy of an utterance first met as a lossy one
         try:
-            out[row.id] = row_to_entry(row, corpus, Path(data_root))
+            entry = row_to_entry(row, corpus, Path(data_root))
         except Skip as e:
             rejects.append(Reject(row.path, str(e) if where == str(row.path) else f"{e} (listed at {where})"))
             continue
+        if replaces is not None:
+            rejects.append(Reject(Path(replaces), f"another copy of {row.id} (read from {row.path}, lossless)",
+                                  counts=False))
+        out[row.id] = entry
         first[row.id] = (where, row.path)
     counted = [r for r in rejects if r.counts]
     summary = ", ".join(f"{n} x {why}" for why, n in Counter(_kind(r.reason) for r in counted).most_common())
@@ -112,6 +122,11 @@ def build_manifest(corpus, root: Path, data_root: Path, *, strict: bool = False,
                                 f"({100 * len(counted) / total:.1f}% > max_reject {100 * max_reject:g}%): {summary}; "
                                 f"first: {counted[0].path}: {counted[0].reason}")
     return out, rejects
+
+
+def lossy(path) -> bool:
+    """A lossy audio format (``LOSSY_EXTENSIONS``), by the file's extension."""
+    return Path(path).suffix.lower() in LOSSY_EXTENSIONS
 
 
 def _kind(reason: str) -> str:

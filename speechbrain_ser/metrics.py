@@ -19,9 +19,12 @@ def restrict(scores: np.ndarray, allowed: list) -> np.ndarray:
 
 DEFINITIONS = {
     "micro_f1": "micro-F1 over the task's class set (equals accuracy when every prediction is in that set)",
-    "macro_f1": "unweighted mean of per-class F1 over the classes present in the references (the "
-                "literature's convention; a class of the set that no reference has adds no term, a "
-                "prediction of it still counts as an error of the reference's class)",
+    "macro_f1": "unweighted mean of per-class F1 over the classes present in the references: a class "
+                "of the set that no reference has adds no term, a prediction of it still counts as an "
+                "error of the reference's class. Not scikit-learn's default (the mean over references ∪ "
+                "predictions), under which a class that is only predicted adds an F1 of 0, so the score "
+                "would depend on which wrong classes the model happens to name; averaging over the "
+                "references' classes keeps macro-F1 and UAR over the same classes",
     "weighted_f1": "per-class F1 averaged with the reference counts as weights",
     "uar": "unweighted average recall: mean recall over the classes present in the references "
            "(a class that is only predicted adds no term)",

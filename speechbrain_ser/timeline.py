@@ -16,6 +16,9 @@
   file. Blocks start on frames where the file's and the model's sample grids
   coincide, so a window's samples are those of the whole-file resampling (up to
   the resampling filter's edge effects in the margin).
+* A model trained on silence-trimmed audio (``trim_db``) hears a file as training did:
+  the windows cover its speech (``audio.speech_span``: leading and trailing silence
+  cut), with times still counted from the start of the file.
 * Each window is one utterance for the model (batch-invariant, as in
   ``inference``), calibrated like ``predict_file``.
 * Segments: the time axis is cut at every window start and end; each piece
@@ -42,7 +45,7 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from .audio import AudioError, pad, set_level
+from .audio import AudioError, pad, set_level, speech_span
 from .class_scores import distribution
 
 MARGIN_SECONDS = 0.05
@@ -66,8 +69,10 @@ def window_starts(n: int, win: int, hop: int) -> list:
     return starts
 
 
-def stream_windows(path, sample_rate: int, window: float, hop: float, batch_size: int = 16):
-    """Yield (starts, wavs) per batch: window starts (model samples) and a list of 1-D tensors."""
+def stream_windows(path, sample_rate: int, window: float, hop: float, batch_size: int = 16, span=None):
+    """Yield (starts, wavs) per batch: window starts (model samples) and a list of 1-D tensors.
+    ``span`` (start, end) in seconds: the windows cover that part of the file only (a model trained
+    on silence-trimmed audio: ``audio.speech_span``); None = the whole file."""
 
     try:
         f = sf.SoundFile(str(path))
@@ -80,8 +85,9 @@ def stream_windows(path, sample_rate: int, window: float, hop: float, batch_size
         g = math.gcd(sr, sample_rate)
         unit_in, unit_out = sr // g, sample_rate // g  # unit_in frames of the file = unit_out model samples
         n = frames * sample_rate // sr
+        lo, hi = (0, n) if span is None else (max(0, round(span[0] * sample_rate)), min(n, round(span[1] * sample_rate)))
         win, step = round(window * sample_rate), round(hop * sample_rate)
-        starts = window_starts(n, win, step)
+        starts = [lo + s for s in window_starts(hi - lo, win, step)]
         margin = math.ceil(MARGIN_SECONDS * sample_rate / unit_out)  # in grid units
         for b in range(0, len(starts), batch_size):
             ss = starts[b:b + batch_size]
@@ -96,7 +102,7 @@ def stream_windows(path, sample_rate: int, window: float, hop: float, batch_size
             if sr != sample_rate:
                 wav = AF.resample(wav, sr, sample_rate)
             off = u0 * unit_out
-            yield ss, [wav[s - off: min(s + win, n) - off] for s in ss]
+            yield ss, [wav[s - off: min(s + win, hi) - off] for s in ss]
 
 
 def cells(starts: np.ndarray, ends: np.ndarray, values: np.ndarray):
@@ -174,10 +180,11 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
         raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
     sr = model.sample_rate
     rows, probs, attrs = [], [], []
-    level_db = getattr(model, "level_db", None)
-    for starts, wavs in stream_windows(path, sr, window, hop, batch_size):
+    level_db, trim_db = getattr(model, "level_db", None), getattr(model, "trim_db", None)
+    span = speech_span(path, trim_db) if trim_db is not None else None  # heard as training heard it
+    for starts, wavs in stream_windows(path, sr, window, hop, batch_size, span):
         if level_db is not None:  # a model trained on level-set speech hears each window so (audio.set_level)
-            wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, getattr(model, "trim_db", None)))
+            wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, trim_db))
                     for w in wavs]
         batch, lens = pad(wavs)
         if norm is None:  # models with the plain forward_batch(wavs, lens) stay usable here

@@ -28,25 +28,38 @@ def test_layer_weights_that_do_not_match_the_upstream_fail_clearly():
 
 # ---- item 3: MESD split by word, every voice type in every split --------------------------------
 
-def test_mesd_every_split_has_every_voice_type(tmp_path):
+def test_stage2_splits_mesd_by_word_with_every_voice_type_in_every_split(tmp_path):
+    """Through stage 1 and stage 2 (not ``assign_splits`` called by hand): MESD's file names name only
+    the voice type (F, M, child), so stage 2 splits it by word: every split holds every voice type and
+    a word's recordings never span two splits."""
+    import json
+
+    from speechbrain_ser.prepare import stage_labels, stage_manifests
+
     words = [f"palabra{i:02d}" for i in range(20)]
-    files = [f"{emo}_{v}_{'A' if i < 10 else 'B'}_{w}.wav" for i, w in enumerate(words)
-             for v in "FMC" for emo in ("Anger", "Neutral")]
-    m, rej = read(make(tmp_path, "mesd", files), "mesd")
-    entries = {k: dict(v) for k, v in m.items()}
-    how = assign_splits(entries, 0.15, 0.2, 0, unit="transcript")
-    assert how == "transcript"
+    files = [f"Mexican Emotional Speech Database (MESD)/{emo}_{v}_{'A' if i < 10 else 'B'}_{w}.wav"
+             for i, w in enumerate(words) for v in "FMC" for emo in ("Anger", "Neutral")]
+    root = make(tmp_path, "mesd", files)
+    stage_manifests(root.parent, tmp_path / "manifests", ["mesd"])
+    import yaml
+
+    from conftest import ROOT
+
+    config = yaml.safe_load((ROOT / "recipes" / "Multilingual16" / "conf" / "labels.yaml").read_text())
+    config.update(corpora=["mesd"], held_out=[])
+    stage_labels(config, tmp_path / "manifests", tmp_path / "labels")
+    summary = json.loads((tmp_path / "labels" / "summary.json").read_text())
+    assert summary["corpora"]["mesd"]["split_by"].startswith("transcript"), summary["corpora"]["mesd"]
+    entries = {}
+    for s in ("train", "dev", "test"):
+        entries.update({u: dict(e, split=s) for u, e in
+                        json.loads((tmp_path / "labels" / f"{s}.json").read_text()).items()})
+    assert len(entries) == len(files)
     voices = {s: {e["speaker"] for e in entries.values() if e["split"] == s} for s in ("train", "dev", "test")}
     assert all(v == {"mesd_F", "mesd_M", "mesd_C"} for v in voices.values()), voices
     split_of_word = {}
     for e in entries.values():  # a word's recordings stay in one split
         assert split_of_word.setdefault(e["transcript"], e["split"]) == e["split"]
-
-
-def test_stage2_splits_mesd_by_word(tmp_path):
-    from speechbrain_ser.labels.targets import split_unit
-
-    assert split_unit("mesd") == "transcript" and split_unit("ravdess") == "speaker"
 
 
 # ---- item 4: unknown speakers ------------------------------------------------------------------
@@ -254,13 +267,19 @@ def test_avd_targets_use_each_corpus_scale():
 def test_macro_f1_averages_over_the_classes_in_the_references():
     from speechbrain_ser import metrics
 
-    # perfect predictions on 2 of a 3-class inventory: the literature's macro-F1 is 1.0 (was 0.667)
+    # perfect predictions on 2 of a 3-class inventory: macro-F1 over the references' classes is 1.0
     m = metrics.classification([0, 0, 1], [0, 0, 1], labels=[0, 1, 2])
     assert m["macro_f1"] == pytest.approx(1.0) and m["micro_f1"] == pytest.approx(1.0)
     # a prediction of the absent class is still an error of the reference's class:
     # class 0: P = 1, R = 1/2, F1 = 2/3; class 1: F1 = 1 -> (2/3 + 1) / 2
     m = metrics.classification([0, 0, 1], [0, 2, 1], labels=[0, 1, 2])
     assert m["macro_f1"] == pytest.approx((2 / 3 + 1) / 2)
+    # scikit-learn's default would average over references and predictions: (2/3 + 1 + 0) / 3
+    from sklearn.metrics import f1_score
+
+    assert f1_score([0, 0, 1], [0, 2, 1], average="macro") == pytest.approx((2 / 3 + 1 + 0) / 3)
+    text = metrics.DEFINITIONS["macro_f1"]
+    assert "scikit-learn's default" in text and "literature" not in text
 
 
 def test_majority_baseline_hand_computed():

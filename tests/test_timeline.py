@@ -9,7 +9,7 @@ import torchaudio.functional as AF
 from scipy.signal import correlate
 
 from speechbrain_ser.inference import AudioError, read_audio
-from speechbrain_ser.synth.shift import make_shift_set
+from speechbrain_ser.emotion_shift import make_shift_set
 from speechbrain_ser.timeline import (aggregate, cells, merge_segments, predict_timeline, score_timeline,
                                       single_label_accuracy, stream_windows, window_starts)
 

@@ -134,6 +134,12 @@ def assign_voices(speakers: list, language: str, pool: dict) -> dict:
     for spk in speakers:
         g = "M" if spk.gender == "M" else "F"
         cands = [v for v in order if v.gender == g and (v.language == language or v.name.startswith("fish"))]
+        if not cands:
+            raise RuntimeError(
+                f"no real {'male' if g == 'M' else 'female'} voice for speaker {spk.id} ({language}): the installed "
+                f"voices are {', '.join(sorted(pool)) or 'none'}; the acted voices of both genders come from the "
+                "Debian packages fillets-ng-data-cs and fillets-ng-data-nl (" + ", ".join(real_voices.PACKAGES)
+                + " in all): install them (tools/setup.sh), or generate with voices='espeak'")
         k = sum(used.get(v.name, 0) for v in cands)
         v = cands[k % len(cands)]
         reuse = used.get(v.name, 0)
@@ -233,13 +239,19 @@ def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None, voi
         return _generate(out, size, seed, names, voices)
 
 
+def generator_files() -> list:
+    """The code that makes the embedded data: this package's .py files (the generator, its layouts,
+    the rendering and voices; nothing of the stages that read or score the data lives here)."""
+    return sorted(Path(__file__).parent.rglob("*.py"))
+
+
 def code_version() -> str:
-    """A hash of the generator's own code (this package's .py files): data made by other code is
-    made again, never mixed with the new."""
+    """A hash of the generator's own code (``generator_files``): data made by other code is made
+    again, never mixed with the new; editing the stages that read or score the data does not."""
     import hashlib
 
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).parent.rglob("*.py")):
+    for f in generator_files():
         h.update(f.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:12]
 

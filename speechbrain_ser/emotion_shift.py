@@ -8,10 +8,16 @@ corpus and ``n_emotions`` different emotions in a random order (consecutive
 emotions always differ); each emotion's stretch is that speaker's utterances of
 that emotion played one after another (shuffled, repeated if the speaker has
 too few) and cut at a random length of ``seconds`` (4-6 s). Audio is read as
-training reads it (mono, 16 kHz) and written as 16-bit WAV. A speaker with
-fewer than ``n_emotions`` emotions is skipped; when no speaker of a corpus has
-enough, the corpus's speakers are pooled (``speaker`` = ``"(pooled)"``), so a
-boundary may coincide with a change of voice there.
+training reads it (mono, 16 kHz) and written as 16-bit WAV. Utterances whose
+speaker is unknown (``speaker`` None: MSP-Podcast's ``Unknown``) are left out:
+unknown speakers are never taken for one speaker (stage 2's rule), so a file never
+splices several voices under one name. A speaker with fewer than ``n_emotions``
+emotions is skipped; when no speaker of a corpus has enough, the corpus's known
+speakers are pooled (``speaker`` = ``"(pooled)"``: a boundary may then coincide
+with a change of voice, and the file says so).
+
+Stage-4 evaluation code: it is not part of the embedded-data generator (``synth``),
+whose code hash decides when the data is made again.
 
 Returns (and writes as ``out_dir/reference.json``, atomically, after the audio)
 the manifest ``{id: {wav, set, corpus, language, speaker, seconds, segments:
@@ -20,7 +26,6 @@ same files.
 """
 from __future__ import annotations
 
-import json
 import zlib
 from pathlib import Path
 
@@ -31,12 +36,11 @@ SAMPLE_RATE = 16000
 
 
 def _groups(entries: dict) -> dict:
-    """corpus -> speaker -> emotion -> [utterance ids] (hard-labelled utterances only)."""
+    """corpus -> speaker -> emotion -> [utterance ids] (hard-labelled utterances of known speakers)."""
     g: dict = {}
     for uid, e in entries.items():
-        if e.get("hard"):
-            g.setdefault(e["corpus"], {}).setdefault(e.get("speaker") or "(none)", {}) \
-                .setdefault(e["hard"], []).append(uid)
+        if e.get("hard") and e.get("speaker") is not None:
+            g.setdefault(e["corpus"], {}).setdefault(e["speaker"], {}).setdefault(e["hard"], []).append(uid)
     return g
 
 
@@ -73,8 +77,8 @@ def plan(entries: dict, per_corpus: int = 2, n_emotions: int = 3, seconds=(4.0, 
 def make_shift_set(entries: dict, data_root, out_dir, per_corpus: int = 2, n_emotions: int = 3,
                    seconds=(4.0, 6.0), seed: int = 0, name: str = "shift") -> dict:
     """Write the files of ``plan`` and their manifest (see the module docstring)."""
-    from ..inference import read_audio
-    from ..stage import atomic_writer, write_json_atomic
+    from .audio import read_audio
+    from .stage import atomic_writer, write_json_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -108,6 +112,3 @@ def make_shift_set(entries: dict, data_root, out_dir, per_corpus: int = 2, n_emo
     write_json_atomic(out_dir / "reference.json", manifest)
     return manifest
 
-
-def read_reference(path) -> dict:
-    return json.loads(Path(path).read_text())
