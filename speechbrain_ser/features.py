@@ -15,6 +15,9 @@ layer weights, pooling and heads run each epoch.
   upstream's fingerprint (class, weights, input length, layers, compression)
   and the manifest's hash: another upstream or a changed manifest re-extracts
   the set, and a crash mid-set (no completion marker) starts it clean.
+* Runs may share one ``feature_folder``: extraction holds the folder's lock
+  (``stage.folder_lock``), so a run never cleans a set another run is writing; it
+  waits, naming the holder, and then finds the set made.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import speechbrain as sb
 import torch
 from tqdm import tqdm
 
-from .stage import Stage
+from .stage import Stage, folder_lock
 
 def check_cacheable(hp: dict):
     """Caching is only sound when the upstream's output never changes during training."""
@@ -93,12 +96,13 @@ def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
     folder = Path(hp["feature_folder"])
     fp = upstream_fingerprint(hp)
     out = {}
-    for name, manifest in sets.items():
-        options = {"upstream": fp, "manifest": _manifest_hash(manifest, hp["data_root"])}
-        with Stage(folder / name, options, f"features {name}") as st:
-            if not st.done:
-                _extract(hp, Path(manifest), st.dir / "feats.ark", st.dir / "feats.scp", device)
-        out[name] = scp_path(hp, name)
+    with folder_lock(folder, "features"):  # runs sharing the cache never clean a set another is writing
+        for name, manifest in sets.items():
+            options = {"upstream": fp, "manifest": _manifest_hash(manifest, hp["data_root"])}
+            with Stage(folder / name, options, f"features {name}") as st:
+                if not st.done:
+                    _extract(hp, Path(manifest), st.dir / "feats.ark", st.dir / "feats.scp", device)
+            out[name] = scp_path(hp, name)
     return out
 
 

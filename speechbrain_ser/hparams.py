@@ -69,3 +69,63 @@ def load_hparams(path: Path | str, overrides=None) -> dict:
 def resolved_yaml(path: Path | str, overrides=None) -> str:
     """The merged yaml with references resolved (kept in the experiment folder)."""
     return resolve_references(merged_text(path, overrides)).getvalue()
+
+
+def variant_changes(hparams: Path | str, train_args: list, labels_config: Path | str | None = None,
+                    label_overrides: str = "") -> list:
+    """What an ablation variant changes: ``train_args`` (``--key value`` pairs, as the recipes pass
+    training overrides) against the hparams file, ``label_overrides`` (``key=value``) against the
+    labels config; ["key: old -> new", ...], empty when the variant equals the baseline."""
+    import copy
+
+    import yaml
+
+    base = _yaml().load(merged_text(hparams))
+    changes = []
+    if len(train_args) % 2:
+        raise ValueError(f"training overrides must be --key value pairs, got {train_args}")
+    for flag, text in zip(train_args[::2], train_args[1::2]):
+        key = flag.lstrip("-")
+        if key not in base:
+            raise KeyError(f"{hparams}: '{key}' is not a key of these hparams")
+        new, old = yaml.safe_load(text), base[key]
+        if _tagged(old) or new != old:
+            changes.append(f"{key}: {old} -> {new}")
+    if label_overrides:
+        from .prepare import apply_overrides
+
+        cfg = yaml.safe_load(Path(labels_config).read_text())
+        new_cfg = apply_overrides(copy.deepcopy(cfg), label_overrides)
+        changes += [f"{k}: {cfg.get(k)} -> {new_cfg.get(k)}" for k in sorted(new_cfg) if new_cfg.get(k) != cfg.get(k)]
+    return changes
+
+
+def main(argv=None):
+    """``python -m speechbrain_ser.hparams changes HPARAMS [--labels-config C --label-overrides "k=v"]
+    [-- --key value ...]``: print what a variant changes; exit 2 when it changes nothing."""
+    import argparse
+    import sys
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    train = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.hparams")
+    ap.add_argument("cmd", choices=["changes"])
+    ap.add_argument("hparams")
+    ap.add_argument("--labels-config", default=None)
+    ap.add_argument("--label-overrides", default="")
+    ap.add_argument("--name", default="variant")
+    a = ap.parse_args(argv)
+    changes = variant_changes(a.hparams, train, a.labels_config, a.label_overrides)
+    if not changes:
+        print(f"{a.name}: changes nothing for {a.hparams}" + (f" and {a.labels_config}" if a.labels_config else "")
+              + f" (training overrides {' '.join(train) or 'none'}, label overrides '{a.label_overrides}' are "
+              "what the configuration already says): an ablation row of it would compare the system with itself",
+              file=sys.stderr)
+        return 2
+    print(f"{a.name}: " + "; ".join(changes))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

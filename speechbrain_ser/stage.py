@@ -45,6 +45,34 @@ def fingerprint(path: Path | str) -> str:
     return hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()[:12]
 
 
+@contextlib.contextmanager
+def folder_lock(folder: Path | str, what: str = ""):
+    """One writer at a time in ``folder`` (a cache several runs share): an OS lock (flock) on
+    ``<folder>/.run.lock``, released by the kernel however the holder ends, described in
+    ``.run.lock.holder`` as the recipes' run lock is (pid, machine, since when, command). A run that
+    finds it held logs the holder and waits: the holder's finished work is what it came for."""
+    import fcntl
+    import socket
+    import sys
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock, holder = folder / ".run.lock", folder / ".run.lock.holder"
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            who = holder.read_text().strip() if holder.exists() else "unknown holder"
+            log.warning("%swaiting for %s, in use by another run (%s)", f"{what}: " if what else "", folder, who)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        holder.write_text(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%F %T')}: "
+                          f"{' '.join(sys.argv)}\n")
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 class Stage:
     def __init__(self, out_dir: Path | str, options: dict, name: str = ""):
         self.dir = Path(out_dir)

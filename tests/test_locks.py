@@ -1,5 +1,6 @@
 """One writer per experiment folder (issue 21): a second run on a locked folder stops at once naming
 the holder; a killed holder's lock is free at once (an OS lock, never a stale file)."""
+import os
 import subprocess
 import sys
 import time
@@ -84,8 +85,16 @@ def test_embedded_data_is_keyed_by_seed_and_made_once(tmp_path):
     c = make(tmp_path / "synth_tiny_seed1", 1)
     assert c.wait(timeout=300) == 0
     assert digest(tmp_path / "synth_tiny") == before != digest(tmp_path / "synth_tiny_seed1")
-    text = (ROOT / "tools" / "recipe.sh").read_text()
-    assert 'data_root="${SER_DATA_DIR:-$root/data}/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"' in text
+    # the one function every script names the data folder with (recipe.sh, ablate.sh, seeds.sh)
+    def folder(size, seed, voices, **env):
+        return subprocess.run(["bash", "-c", f'root=/r; . tools/embedded_data.sh; embedded_data_root {size} {seed} {voices}'],
+                              cwd=ROOT, capture_output=True, text=True, check=True,
+                              env={k: v for k, v in os.environ.items() if k != "SER_DATA_DIR"} | env).stdout.strip()
+    assert folder("tiny", 0, "espeak") == "/r/data/synth_tiny"
+    assert folder("tiny", 1, "espeak") == "/r/data/synth_tiny_seed1"
+    assert folder("mini", 2, "real", SER_DATA_DIR="/big") == "/big/synth_mini_seed2_real"
+    for script in ("tools/recipe.sh", "recipes/Multilingual16/ablate.sh", "recipes/MSP-Podcast/seeds.sh"):
+        assert "embedded_data_root" in (ROOT / script).read_text(), script
 
 
 def test_a_truncated_latest_checkpoint_is_set_aside_and_the_previous_one_used(tmp_path, capsys):

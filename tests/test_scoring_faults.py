@@ -161,3 +161,104 @@ def test_trim_db_models_trim_long_files_before_deciding_on_windows(tmp_path):
     model = _EnergyModel(max_seconds=7.0, trim_db=None)
     (_, r), = list(predict_files(model, [str(path)]))
     assert r["windows"] == 2 and r["seconds"] == pytest.approx(9.5)
+
+
+# ---- a shared feature cache is locked while a run writes it ---------------------------------------
+
+def test_shared_feature_cache_waits_for_the_run_writing_it(tmp_path, monkeypatch, caplog):
+    """Run A (another process) holds the cache and is writing set 'train' (no completion marker yet);
+    run B's extraction waits, naming A, and does not clean A's unfinished set meanwhile; once A is done
+    B finds the set made and extracts nothing."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from speechbrain_ser import features
+    from speechbrain_ser.stage import MARKER
+
+    cache = tmp_path / "features"
+    manifest = tmp_path / "train.json"
+    manifest.write_text("{}")
+    (cache / "train").mkdir(parents=True)
+    (cache / "train" / "feats.ark").write_text("being written by run A")
+    release = tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import pathlib, time
+from speechbrain_ser.stage import folder_lock
+with folder_lock({str(cache)!r}):
+    print("held", flush=True)
+    while not pathlib.Path({str(release)!r}).exists():
+        time.sleep(0.05)
+"""], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    monkeypatch.setattr(features, "upstream_fingerprint", lambda hp: "fp")
+    extracted = []
+    monkeypatch.setattr(features, "_extract", lambda hp, m, ark, scp, dev: extracted.append(m) or ark.write_text("B"))
+    hp = {"feature_folder": str(cache), "data_root": "/data"}
+    t = threading.Thread(target=features.ensure, args=(hp, {"train": manifest}))
+    with caplog.at_level("WARNING", logger="speechbrain_ser.stage"):
+        t.start()
+        time.sleep(1.0)
+        assert t.is_alive(), "run B did not wait for the lock"
+        assert (cache / "train" / "feats.ark").read_text() == "being written by run A"
+        assert f"pid {holder.pid}" in caplog.text and "in use by another run" in caplog.text
+        # run A finishes its set the way a Stage does (marker with the same options), then releases
+        from speechbrain_ser.stage import write_json_atomic
+
+        write_json_atomic(cache / "train" / MARKER, {"options": {
+            "upstream": "fp", "manifest": features._manifest_hash(manifest, "/data")}})
+        release.write_text("")
+        t.join(10)
+    holder.wait(10)
+    assert not t.is_alive() and extracted == []
+    assert (cache / "train" / "feats.ark").read_text() == "being written by run A"
+
+
+# ---- ablate.sh and seeds.sh train on the data stage 0 makes; a variant that changes nothing stops ----
+
+def test_ablate_sh_refuses_a_variant_that_changes_nothing(tmp_path):
+    from conftest import run
+
+    r = run(["recipes/Multilingual16/ablate.sh", "--size", "tiny", "--variants", "full no_augment",
+             "--seeds", "0", "--out", str(tmp_path / "abl")], env={"SER_DATA_DIR": str(tmp_path / "data")})
+    assert r.returncode != 0 and "no_augment: changes nothing" in r.stderr and "augment" in r.stderr, r.stderr[-2000:]
+    assert not (tmp_path / "abl" / "full_seed0").exists() and not (tmp_path / "data").exists()  # before any run
+    r = run(["recipes/Multilingual16/ablate.sh", "--size", "tiny", "--variants", "no_augment", "--seeds", "0",
+             "--hparams", "hparams/whisper_tiny.yaml", "--help"])
+    assert r.returncode == 0 and "--synth-voices" in r.stdout
+
+
+def test_variant_changes_hand_examples():
+    from conftest import ROOT
+    from speechbrain_ser.hparams import variant_changes
+
+    hp = ROOT / "recipes" / "Multilingual16" / "hparams"
+    labels = ROOT / "recipes" / "Multilingual16" / "conf" / "labels.yaml"
+    assert variant_changes(hp / "whisper_tiny_frozen.yaml", ["--augment", "False"]) == []
+    assert variant_changes(hp / "whisper_tiny.yaml", ["--augment", "False"]) == ["augment: True -> False"]
+    assert variant_changes(hp / "whisper_tiny_frozen.yaml", [], labels, "neutral_smoothing=true") == []
+    assert variant_changes(hp / "whisper_tiny_frozen.yaml", [], labels, "neutral_smoothing=false") == \
+        ["neutral_smoothing: True -> False"]
+    with pytest.raises(KeyError, match="no_such_key"):
+        variant_changes(hp / "whisper_tiny.yaml", ["--no_such_key", "1"])
+
+
+@pytest.mark.long
+def test_ablate_sh_tiny_two_variants_from_a_clean_checkout(tmp_path):
+    """From a clean data folder (SER_DATA_DIR empty): stage 0 makes the default's data (real voices) and
+    every run reads that folder; the ablation table has both variants."""
+    from conftest import run
+
+    data = tmp_path / "data"
+    r = run(["recipes/Multilingual16/ablate.sh", "--size", "tiny", "--variants", "full no_adversarial",
+             "--seeds", "0", "--out", str(tmp_path / "abl"), "--", "--number_of_epochs", "1"],
+            env={"SER_DATA_DIR": str(data)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [p.name for p in data.iterdir() if not p.name.startswith(".")] == ["synth_tiny_real"]
+    for v in ("full", "no_adversarial"):
+        hp = (tmp_path / "abl" / f"{v}_seed0" / "train" / "hyperparams.yaml").read_text()
+        assert f"data_root: {data / 'synth_tiny_real'}" in hp
+    assert "domain_weight" in (tmp_path / "abl" / "no_adversarial_seed0" / "train" / "hyperparams.yaml").read_text()
+    table = (tmp_path / "abl" / "ablation.md").read_text()
+    assert "| full | 1 |" in table and "| no_adversarial | 1 |" in table

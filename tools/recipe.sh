@@ -1,5 +1,5 @@
 # Shared stage driver, sourced by recipes/<name>/run.sh after option parsing.
-# Needs: here (recipe folder), root (repository), default_hparams (and default_synth_voices, else espeak), evaluate_cmd and
+# Needs: here (recipe folder), root (repository), default_hparams and default_synth_voices (the recipe's defaults.sh), evaluate_cmd and
 # report_cmd (python arguments of stages 4 and 5), args_in (the command line) and
 # the options stage stop_stage data_root exp_dir size seed hparams nproc
 # label_overrides strict max_reject reader_options wait_lock extra_args.
@@ -26,12 +26,10 @@ fi
 printf 'pid %s on %s since %s: %s\n' "$$" "$(uname -n)" "$(date '+%F %T')" "$rerun_command" > "$exp_dir/.run.lock.holder"
 python=$("$root/tools/setup.sh")
 synth=""
-# embedded data keyed by what makes it (size, seed): another seed never rewrites this one's audio;
-# under $SER_DATA_DIR when set (a shared or larger disk), else the repository's data/
-synth_voices=${synth_voices:-${default_synth_voices:-espeak}}
+synth_voices=${synth_voices:-$default_synth_voices}
+. "$root/tools/embedded_data.sh"
 if [ -z "$data_root" ]; then
-  data_root="${SER_DATA_DIR:-$root/data}/synth_$size"; [ "$seed" = 0 ] || data_root+="_seed$seed"
-  [ "$synth_voices" = espeak ] || data_root+="_$synth_voices"; synth=$size
+  data_root=$(embedded_data_root "$size" "$seed" "$synth_voices"); synth=$size
 fi
 hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"

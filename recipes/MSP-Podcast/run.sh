@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-default_hparams=hparams/whisper_tiny.yaml
+. "$here/defaults.sh"   # the default system (default_hparams, default_synth_voices)
 evaluate_cmd=(-m speechbrain_ser.evaluate --task msp)
 report_cmd=(-m speechbrain_ser.msp report)
 args_in=("$@")

@@ -4,9 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-# the default system: real voices with rendered emotion (issue 22), frozen speaker-normalised Whisper tiny.en
-default_hparams=hparams/whisper_tiny_frozen.yaml
-default_synth_voices=real
+. "$here/defaults.sh"   # the default system (default_hparams, default_synth_voices)
 evaluate_cmd=(-m speechbrain_ser.evaluate --task zero-shot)
 report_cmd=(-m speechbrain_ser.report zero-shot)
 args_in=("$@")
