@@ -2,24 +2,29 @@
 runs it: real RAVDESS (7 classes of the unified space; calm scored as neutral) and real URDU
 (4 classes), each file's label restricted to the corpus's classes (``--classes``).
 
-    .venv/bin/python benchmarks/model_on_real.py --model exp/Multilingual16/mini/model --real-root ../shared/real
+    .venv/bin/python benchmarks/model_on_real.py --model exp/Multilingual16/mini/model --real-root ../shared/real [--write-card]
 
-Printed per corpus: UAR with a 95 % bootstrap interval, accuracy, the majority-class baseline,
-chance for UAR, per-class recall, and binary arousal UAR (high: anger, happiness, fear, surprise;
-low: neutral, sadness), and each class's one-vs-rest ROC AUC of its probability (scikit-learn: does
-the model rank the class's files above the others, whatever it decides?). For the default model of ``./run.sh`` (trained on the embedded synthetic
-data) these are the numbers the README and the model card state next to the synthetic ones.
+Printed per corpus: UAR with a 95 % bootstrap interval resampling speakers (the corpus readers'
+speaker ids: RAVDESS's 24 actors, URDU's speakers; all utterances of each drawn speaker kept), the
+utterance-level interval beside it, accuracy, the majority-class baseline, chance for UAR, per-class
+recall, binary arousal UAR (high: anger, happiness, fear, surprise; low: neutral, sadness), and each
+class's one-vs-rest ROC AUC of its probability (scikit-learn: does the model rank the class's files
+above the others, whatever it decides?).
 
-``--speaker-groups`` (speaker-normalised models): RAVDESS files are grouped by folder
-(``ser-predict --groups folder``: one folder = one actor, who speaks every emotion); URDU as one
-group (``--groups all``: its folders are its emotion labels, so grouping by folder would leak
-them, and its file names' speakers are mostly heard in one emotion).
+Scoring modes: **lone** first (each file alone, ``ser-predict FILE``); for a speaker-normalised model
+also **speaker-grouped** (transductive): RAVDESS grouped by folder (``ser-predict --groups folder``:
+one folder = one actor, who speaks every emotion), URDU as one group (``--groups all``: its folders
+are its emotion labels, so grouping by folder would leak them).
+
+``--write-card``: the printed lines become the model's measurement (``real_speech.json`` in the model
+folder, keyed by its weights) and its card's real-speech section (``export.record_real_speech``).
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -29,12 +34,24 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent))
-from real_corpora import arousal_uar, bootstrap, uar  # noqa: E402
+from real_corpora import arousal_uar, interval, uar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RAVDESS = {"01": "neutral", "02": "neutral", "03": "happiness", "04": "sadness", "05": "anger", "06": "fear",
            "07": "disgust", "08": "surprise"}  # calm (02) scored as neutral, as the recipe's score_as does
 URDU = {"Angry": "anger", "Happy": "happiness", "Neutral": "neutral", "Sad": "sadness"}
+
+
+def speakers_of(real: Path) -> dict:
+    """path -> speaker id, from the corpus readers (the ids stage 1 gives)."""
+    from speechbrain_ser import corpora
+    from speechbrain_ser.manifest import build_manifest
+
+    out = {}
+    for name, folder in (("ravdess", "RAVDESS"), ("urdu", "URDU")):
+        m, _ = build_manifest(corpora.get(name), real / folder, real, max_reject=1.0)
+        out.update({str(real / e["wav"].replace("{data_root}/", "")): e["speaker"] for e in m.values()})
+    return out
 
 
 def references(real: Path) -> dict:
@@ -49,39 +66,62 @@ def references(real: Path) -> dict:
     return out
 
 
+def measure(model: str, corpus: str, ref: dict, speakers: dict, batch_size: int, groups: str | None) -> str:
+    classes = sorted(set(ref.values()))
+    with tempfile.TemporaryDirectory() as tmp:
+        lst, out = Path(tmp) / "files.csv", Path(tmp) / "pred.csv"
+        lst.write_text("path\n" + "".join(f"{p}\n" for p in ref))
+        r = subprocess.run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", model, str(lst), "--out", str(out),
+                            "--classes", ",".join(classes), "--batch-size", str(batch_size),
+                            *(["--groups", groups] if groups else [])], capture_output=True, text=True)
+        if r.returncode:
+            sys.exit(r.stderr[-3000:])
+        rows = list(csv.DictReader(open(out)))
+    y = np.array([ref[x["path"]] for x in rows])
+    p = np.array([x["label"] for x in rows])
+    spk = [speakers.get(x["path"]) for x in rows]
+    values, counts = np.unique(y, return_counts=True)
+    lo, hi = interval("uar", y, p, spk)
+    ulo, uhi = interval("uar", y, p)
+    recall = ", ".join(f"{c} {(p[y == c] == c).mean():.2f}" for c in values)
+    auc = {c: roc_auc_score(y == c, [float(x[f"p_{c}"]) for x in rows]) for c in values}
+    return (f"{corpus}: {len(y)} files, {len(set(spk))} speakers, {len(classes)} classes; UAR {uar(y, p):.3f} "
+            f"[{lo:.3f}, {hi:.3f}] (95 % CI resampling speakers; resampling utterances [{ulo:.3f}, {uhi:.3f}]), "
+            f"accuracy {(y == p).mean():.3f}, majority-class accuracy {counts.max() / counts.sum():.3f}, "
+            f"chance UAR {1 / len(classes):.3f}, arousal UAR {arousal_uar(y, p):.3f}; recall: {recall}; "
+            f"AUC: " + ", ".join(f"{c} {v:.2f}" for c, v in auc.items()) + f" (mean {np.mean(list(auc.values())):.3f})")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--real-root", required=True)
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--speaker-groups", action="store_true",
-                    help="speaker-normalised models: RAVDESS grouped by actor folder, URDU as one group")
+    ap.add_argument("--write-card", action="store_true",
+                    help="store the measurement in the model folder (real_speech.json) and its card")
     a = ap.parse_args(argv)
-    refs = references(Path(a.real_root))
+    real = Path(a.real_root).resolve()
+    refs = references(real)
     if not refs["ravdess"] or not refs["urdu"]:
         sys.exit(f"{a.real_root}: RAVDESS/ and URDU/ not found")
-    for corpus, ref in refs.items():
-        classes = sorted(set(ref.values()))
-        with tempfile.TemporaryDirectory() as tmp:
-            lst, out = Path(tmp) / "files.csv", Path(tmp) / "pred.csv"
-            lst.write_text("path\n" + "".join(f"{p}\n" for p in ref))
-            r = subprocess.run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", a.model, str(lst), "--out", str(out),
-                                "--classes", ",".join(classes), "--batch-size", str(a.batch_size),
-                                *(["--groups", "folder" if corpus == "ravdess" else "all"] if a.speaker_groups else [])],
-                               capture_output=True, text=True)
-            if r.returncode:
-                sys.exit(r.stderr[-3000:])
-            rows = list(csv.DictReader(open(out)))
-        y = np.array([ref[x["path"]] for x in rows])
-        p = np.array([x["label"] for x in rows])
-        values, counts = np.unique(y, return_counts=True)
-        lo, hi = bootstrap(uar, y, p)
-        recall = ", ".join(f"{c} {(p[y == c] == c).mean():.2f}" for c in values)
-        auc = {c: roc_auc_score(y == c, [float(x[f"p_{c}"]) for x in rows]) for c in values}
-        print(f"{corpus}: {len(y)} files, {len(classes)} classes; UAR {uar(y, p):.3f} [{lo:.3f}, {hi:.3f}], "
-              f"accuracy {(y == p).mean():.3f}, majority-class accuracy {counts.max() / counts.sum():.3f}, "
-              f"chance UAR {1 / len(classes):.3f}, arousal UAR {arousal_uar(y, p):.3f}; recall: {recall}; "
-              f"AUC: " + ", ".join(f"{c} {v:.2f}" for c, v in auc.items()) + f" (mean {np.mean(list(auc.values())):.3f})")
+    speakers = speakers_of(real)
+    modes = [("lone (each file alone, as `ser-predict FILE`)", None)]
+    if (Path(a.model) / "feature_norm.ckpt").exists():  # speaker-normalised: the grouped mode beside
+        modes.append(("speaker-grouped (transductive: RAVDESS by actor folder, URDU as one group)", "grouped"))
+    lines = []
+    for what, groups in modes:
+        for corpus, ref in refs.items():
+            g = None if groups is None else ("folder" if corpus == "ravdess" else "all")
+            line = f"- {what}, " + measure(a.model, corpus, ref, speakers, a.batch_size, g)
+            print(line)
+            lines.append(line)
+    if a.write_card:
+        from speechbrain_ser.export import record_real_speech
+
+        command = "python benchmarks/model_on_real.py " + " ".join(shlex.quote(x) for x in
+                                                                   (sys.argv[1:] if argv is None else argv))
+        record_real_speech(a.model, lines, command.replace(str(real), "<real corpora>"))
+        print(f"wrote {Path(a.model) / 'real_speech.json'} and the card's real-speech section")
 
 
 if __name__ == "__main__":

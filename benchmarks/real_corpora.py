@@ -12,7 +12,9 @@ train / dev / test actors; the feature cache (frozen upstream) is shared by the 
 
 Printed, per seed and as mean ± sample std over seeds:
 * RAVDESS test (7 classes of the unified space; calm is scored as neutral): UAR, accuracy,
-  macro-F1, each with a 95 % bootstrap interval (1,000 resamples of the test utterances);
+  macro-F1, each with a 95 % bootstrap interval resampling speakers (1,000 resamples; all the
+  utterances of each drawn actor kept: the test set has 5 actors); the utterance-level interval
+  is printed once beside it;
 * URDU zero-shot (4 classes, predictions restricted to them): UAR, accuracy, with intervals;
 * RAVDESS dev UAR (the actors that choose the checkpoint; design choices are made on it);
 * the majority-class baseline (accuracy) of each set, chance for UAR, binary arousal UAR
@@ -20,9 +22,10 @@ Printed, per seed and as mean ± sample std over seeds:
 * the same UARs with each set's decisions balanced on its own unlabelled utterances
   (``class_scores.balance_offsets``; transductive, reported beside the plain ones);
 * wall time of the run (stages 0-5) and the peak RSS of its processes;
-* for a speaker-normalised model (``speaker_norm: True``; stage 4 groups utterances by speaker),
-  the same exported model scored with other groups: RAVDESS test and URDU without groups (each
-  file normalised with the training statistics, as a lone file is) and URDU as one group.
+* every number above is a lone file's (stage 4's ``lone`` mode: each file alone, as
+  ``ser-predict FILE``); for a speaker-normalised model, stage 4's ``speaker`` mode (each test
+  file normalised with all of its speaker's test files: transductive) and URDU as one group
+  are printed beside, labelled.
 
 The real corpora are not part of the project (``../shared/real`` on the development machine);
 without them the script stops with a message.
@@ -84,13 +87,11 @@ def macro_f1(refs, preds) -> float:
     return _metrics(refs, preds)["macro_f1"]
 
 
-def bootstrap(fn, refs, preds, n: int = 1000, seed: int = 0) -> tuple:
-    rng = np.random.default_rng(seed)
-    vals = []
-    for _ in range(n):
-        i = rng.integers(0, len(refs), len(refs))
-        vals.append(fn(refs[i], preds[i]))
-    return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+def interval(metric: str, refs, preds, speakers=None) -> tuple:
+    """95 % interval of ``metric`` (uar, accuracy, macro_f1) resampling speakers (``metrics.bootstrap_interval``:
+    all utterances of each drawn speaker kept); by utterance only when ``speakers`` is None."""
+    labels = sorted(set(refs.tolist()) | set(preds.tolist()))
+    return metrics.bootstrap_interval(refs, preds, labels, speakers, metric)[:2]
 
 
 def arousal_uar(refs, preds) -> float:
@@ -98,18 +99,28 @@ def arousal_uar(refs, preds) -> float:
     return uar(np.array([r in HIGH for r in refs[keep]]), np.array([p in HIGH for p in preds[keep]]))
 
 
-def scores(results: Path, set_name: str, corpus: str) -> dict:
+def scores(results: Path, set_name: str, corpus: str, mode: str = "lone") -> dict:
+    """Stage 4's predictions of ``set_name`` in scoring ``mode`` (lone: each file alone; speaker: grouped
+    by speaker, transductive), restricted to the corpus's classes; intervals resample speakers."""
+    from speechbrain_ser.data import read_entries
+    from speechbrain_ser.predictions import prediction_file
+
     inventory = json.loads((results / "inventory.json").read_text())[corpus]
-    refs, preds = restricted(read_rows(results / f"predictions_{set_name}.csv"), inventory)
+    rows = read_rows(prediction_file(results, set_name, mode))
+    entries = read_entries(results.parent.parent / "data" / "labels" / f"{set_name}.json")
+    speakers = [entries[r["id"]].get("speaker") for r in rows if r["ref"]]
+    refs, preds = restricted(rows, inventory)
     values, counts = np.unique(refs, return_counts=True)
-    b_refs, b_preds = restricted(read_rows(results / f"predictions_{set_name}.csv"), inventory, balanced=True)
+    b_refs, b_preds = restricted(rows, inventory, balanced=True)
     out = {"n": len(refs), "classes": len(inventory), "uar": uar(refs, preds), "accuracy": float((refs == preds).mean()),
            "balanced_uar": uar(b_refs, b_preds),
            "macro_f1": macro_f1(refs, preds), "majority_accuracy": float(counts.max() / counts.sum()),
            "chance_uar": 1 / len(inventory), "arousal_uar": arousal_uar(refs, preds),
            "per_class_recall": {c: float((preds[refs == c] == c).mean()) for c in values}}
-    for k, fn in (("uar", uar), ("accuracy", lambda a, b: float((a == b).mean())), ("macro_f1", macro_f1)):
-        out[f"{k}_ci"] = bootstrap(fn, refs, preds)
+    for k in ("uar", "accuracy", "macro_f1"):
+        out[f"{k}_ci"] = interval(k, refs, preds, speakers)
+    out["uar_ci_utterances"] = interval("uar", refs, preds)  # printed once beside, to show the difference
+    out["speakers"] = len(set(speakers))
     return out
 
 
@@ -134,7 +145,9 @@ def regrouped(exp: Path, real_root: str, set_name: str, corpus: str, group_by: s
         new[i] = {**rows[i], **{f"p_{c}": p for c, p in r["probs"].items()}}
     inventory = json.loads((results / "inventory.json").read_text())[corpus]
     refs, preds = restricted(new, inventory)
-    return {"uar": uar(refs, preds), "uar_ci": bootstrap(uar, refs, preds), "arousal_uar": arousal_uar(refs, preds)}
+    speakers = [entries[r["id"]].get("speaker") for r in new if r["ref"]]
+    return {"uar": uar(refs, preds), "uar_ci": interval("uar", refs, preds, speakers),
+            "arousal_uar": arousal_uar(refs, preds)}
 
 
 def speaker_normalised(exp: Path) -> bool:
@@ -159,11 +172,11 @@ def run_seed(a, seed: int, extra: list) -> dict:
     out = {"seed": seed, "wall": wall, "ravdess": scores(results, "test", "ravdess"),
            "urdu": scores(results, "zeroshot_urdu", "urdu") if not a.native else NOT_RUN,
            "dev": scores(results, "dev", "ravdess")}
-    if speaker_normalised(exp):  # the same model with other groups (not timed: scoring, not training)
-        out["ravdess_nogroups"] = regrouped(exp, a.real_root, "test", "ravdess", None)
+    if speaker_normalised(exp):  # stage 4's speaker mode, and URDU as one group (not timed: scoring)
+        out["ravdess_speaker"] = scores(results, "test", "ravdess", "speaker")
         if not a.native:
+            out["urdu_speaker"] = scores(results, "zeroshot_urdu", "urdu", "speaker")
             out["urdu_corpus"] = regrouped(exp, a.real_root, "zeroshot_urdu", "urdu", "corpus")
-            out["urdu_nogroups"] = regrouped(exp, a.real_root, "zeroshot_urdu", "urdu", None)
     return out
 
 
@@ -232,11 +245,18 @@ def main(argv=None):
     for name in ("ravdess", "urdu"):
         rec = {c: fmt([r[name]["per_class_recall"][c] for r in runs]) for c in runs[0][name]["per_class_recall"]}
         print(f"{name} per-class recall: " + ", ".join(f"{c} {x}" for c, x in rec.items()))
-    if "ravdess_nogroups" in runs[0]:
-        print("speaker-normalised model, other groups (stage 4 groups by speaker), through the exported model:")
-        for key, what in (("ravdess_nogroups", "RAVDESS test, no groups (training statistics, a lone file)"),
-                          ("urdu_corpus", "URDU, the whole corpus one group"),
-                          ("urdu_nogroups", "URDU, no groups (training statistics, a lone file)")):
+    v = runs[0]["ravdess"]
+    print(f"intervals resample speakers (RAVDESS test: {v['speakers']} actors, URDU: {runs[0]['urdu'].get('speakers')} "
+          f"speakers); by utterance instead, seed {runs[0]['seed']}: RAVDESS UAR [{v['uar_ci_utterances'][0]:.3f}, "
+          f"{v['uar_ci_utterances'][1]:.3f}], URDU [{runs[0]['urdu']['uar_ci_utterances'][0]:.3f}, "
+          f"{runs[0]['urdu']['uar_ci_utterances'][1]:.3f}]" if not a.native else "")
+    if "ravdess_speaker" in runs[0]:
+        print("the rows above are lone files (each file alone, as ser-predict FILE). The same speaker-normalised "
+              "models in stage 4's speaker mode (transductive: each test file normalised with all of its speaker's "
+              "test files) and with URDU as one group:")
+        for key, what in (("ravdess_speaker", "RAVDESS test, speaker mode (grouped by actor)"),
+                          ("urdu_speaker", "URDU, speaker mode (grouped by the reader's speaker ids)"),
+                          ("urdu_corpus", "URDU, the whole corpus one group")):
             if key in runs[0]:
                 per = ", ".join(f"seed {r['seed']} {r[key]['uar']:.3f} [{r[key]['uar_ci'][0]:.3f}, "
                                 f"{r[key]['uar_ci'][1]:.3f}]" for r in runs)

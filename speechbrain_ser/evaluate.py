@@ -10,11 +10,16 @@
    artifact users load. One file per set, ``predictions_<set>.csv``: id, corpus,
    language, native (the corpus's label), ref (the hard label scored, empty if
    none), ``p_<class>`` per class, and arousal, valence, dominance (1-7) for
-   models with attribute heads.
-3. Calibration (softmax heads): one temperature fitted on the development set
-   (minimum NLL, ``calibration.py``), stored in the model's ``hyperparams.yaml``;
+   models with attribute heads. These are ``lone`` predictions: each file alone, as
+   ``ser-predict FILE`` gives it. A speaker-normalised model is also scored in the
+   ``speaker`` mode (``speaker/predictions_<set>.csv``): each file normalised with the
+   statistics of all of its speaker's files in the set, itself included, which is
+   transductive (``predictions.MODES``). Every score table has a ``mode`` column.
+3. Calibration (softmax heads): one temperature fitted on the development set's lone
+   predictions (minimum NLL, ``calibration.py``), stored in the model's ``hyperparams.yaml``;
    ``calibration.csv`` gives ECE, NLL, Brier and, where annotators' distributions
-   exist, Jensen-Shannon divergence per set before and after; ``reliability.png``.
+   exist, Jensen-Shannon divergence per mode and set before and after (the speaker
+   mode with the same temperature); ``reliability.png`` (lone).
    The ``p_`` columns are the calibrated probabilities the exported model outputs.
 4. The task's scoring on those files: ``zero_shot.score`` (Multilingual16:
    class restriction, per corpus/language tables) or ``msp.scoring.score``
@@ -41,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import read_entries
-from .predictions import read_predictions, write_head_output, write_predictions  # noqa: F401  (public here too)
+from .predictions import MODES, modes_of, prediction_file, read_predictions, write_head_output, write_predictions  # noqa: F401  (read_predictions: public here too)
 from .stage import Stage, fingerprint, write_csv_atomic, write_json_atomic
 
 
@@ -55,15 +60,18 @@ def task_sets(task: str, labels: Path) -> list:
     return [s for s in SETS if (labels / f"{s}.json").exists()]
 
 
-def predict_set(model, entries: dict, data_root: str, batch_size: int = 8):
+def predict_set(model, entries: dict, data_root: str, batch_size: int = 8, mode: str = "lone"):
     """(ids in manifest order, probs (N, C) or None, attributes (N, 3) or None, {row: (W, C) window
-    probabilities} of the files longer than the crop, predicted from windows) through the model."""
+    probabilities} of the files longer than the crop, predicted from windows) through the model, in
+    scoring mode ``mode`` (``predictions.MODES``: ``lone``, or ``speaker`` for a speaker-normalised model)."""
     ids = list(entries)
     paths = [entries[u]["wav"].replace("{data_root}", str(data_root)) for u in ids]
     texts = [entries[u].get("transcript") or "" for u in ids] \
         if getattr(model.hparams, "needs_transcript", False) else None
+    if mode not in modes_of(model):
+        raise ValueError(f"scoring mode {mode!r} is not one of this model's ({', '.join(modes_of(model))})")
     groups = None
-    if getattr(model, "speaker_normalised", False):  # each utterance normalised with its speaker's statistics
+    if mode == "speaker":  # each utterance normalised with its speaker's statistics (transductive)
         key = getattr(model.hparams, "norm_group", "speaker")
         groups = [entries[u].get(key) for u in ids]
     results = [None] * len(ids)
@@ -86,31 +94,34 @@ def annotator_distribution(e: dict):
 
 
 def calibrate(model_dir: Path, labels: Path, predictions: dict, classes: list, results: Path, head_output: str):
-    """Fit the temperature on dev, store it in the model, write ``calibration.csv`` (before/after
-    per set) and ``reliability.png``; returns T (None when the head is not a softmax or dev has no labels)."""
+    """Fit the temperature on dev's ``lone`` predictions (what the exported model gives a file alone),
+    store it in the model, write ``calibration.csv`` (before/after per mode and set; the ``speaker``
+    mode is measured with the same temperature) and ``reliability.png``; returns T (None when the
+    head is not a softmax or dev has no labels). ``predictions``: {mode: {set: (ids, probs, ...)}}."""
     from .calibration import fit_temperature, measures, reliability_diagram, scale
     from .class_scores import distribution
 
     scored = {}
-    for name, (ids, probs, *_) in predictions.items():
-        entries = read_entries(labels / f"{name}.json")
-        rows = [i for i, u in enumerate(ids) if entries[u].get("hard") in classes]
-        if probs is None or not rows:
-            continue
-        refs = np.array([classes.index(entries[ids[i]]["hard"]) for i in rows])
-        dists = [(k, annotator_distribution(entries[ids[i]])) for k, i in enumerate(rows)]
-        dists = [(k, np.asarray(d, float) / sum(d)) for k, d in dists if d is not None]
-        scored[name] = (probs[rows], refs, dists)
+    for mode, sets in predictions.items():
+        for name, (ids, probs, *_) in sets.items():
+            entries = read_entries(labels / f"{name}.json")
+            rows = [i for i, u in enumerate(ids) if entries[u].get("hard") in classes]
+            if probs is None or not rows:
+                continue
+            refs = np.array([classes.index(entries[ids[i]]["hard"]) for i in rows])
+            dists = [(k, annotator_distribution(entries[ids[i]])) for k, i in enumerate(rows)]
+            dists = [(k, np.asarray(d, float) / sum(d)) for k, d in dists if d is not None]
+            scored[(mode, name)] = (probs[rows], refs, dists)
     if not scored:
         return None
     softmax = head_output == "softmax"
     if not softmax:  # sigmoid or MSE scores: measured as class_scores.distribution, not scaled
         scored = {n: (distribution(p, head_output), r, d) for n, (p, r, d) in scored.items()}
-    t = fit_temperature(*scored["dev"][:2]) if softmax and "dev" in scored else None
+    t = fit_temperature(*scored[("lone", "dev")][:2]) if softmax and ("lone", "dev") in scored else None
     out = []
-    for name, (probs, refs, dists) in scored.items():
-        row = {"set": name, "temperature": round(t, 4) if t else "n/a",
-               "fitted_on": ("dev (in-sample)" if name == "dev" else "dev") if t else
+    for (mode, name), (probs, refs, dists) in scored.items():
+        row = {"mode": mode, "set": name, "temperature": round(t, 4) if t else "n/a",
+               "fitted_on": ("lone dev (in-sample)" if (mode, name) == ("lone", "dev") else "lone dev") if t else
                (f"{head_output} head: scores as a distribution (class_scores), no temperature" if not softmax
                 else "no labelled dev set")}
         for tag, p in (("before", probs), ("after", scale(probs, t) if t else None)):
@@ -120,10 +131,11 @@ def calibrate(model_dir: Path, labels: Path, predictions: dict, classes: list, r
             row["n"], row["n_jsd"] = m["n"], len(dists)
             row.update({f"{k}_{tag}": round(m[k], 4) for k in ("ece", "nll", "brier", "jsd") if k in m})
         out.append(row)
-    fields = ["set", "n", "temperature", "fitted_on"] + [f"{k}_{t_}" for k in ("ece", "nll", "brier") for t_ in
-                                                        ("before", "after")] + ["n_jsd", "jsd_before", "jsd_after"]
+    fields = ["mode", "set", "n", "temperature", "fitted_on"] + [f"{k}_{t_}" for k in ("ece", "nll", "brier")
+                                                                 for t_ in ("before", "after")] \
+        + ["n_jsd", "jsd_before", "jsd_after"]
     write_csv_atomic(results / "calibration.csv", fields, [{k: r.get(k, "") for k in fields} for r in out])
-    panels = {n: scored[n][:2] for n in list(scored)[:5]}
+    panels = {n: scored[("lone", n)][:2] for n in [n for m, n in scored if m == "lone"][:5]}
     reliability_diagram(panels, t, results / "reliability.png")
     if t is not None:
         from .export import set_temperature
@@ -209,26 +221,32 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         model.calibrated = False  # raw softmax: the temperature is fitted on these
         scored_sets = task_sets(task, labels)
         names = scored_sets if "dev" in scored_sets or not (labels / "dev.json").exists() else ["dev"] + scored_sets
-        raw, entries = {}, {}
+        modes = modes_of(model)  # lone; and speaker (transductive) for a speaker-normalised model
+        raw, entries = {m: {} for m in modes}, {}
         for name in names:
             entries[name] = read_entries(labels / f"{name}.json")
-            raw[name] = predict_set(model, entries[name], data_root, batch_size)
-            print(f"stage 4: predicted {len(raw[name][0])} utterances of {name} with {model_dir}")
+            for mode in modes:
+                raw[mode][name] = predict_set(model, entries[name], data_root, batch_size, mode)
+                print(f"stage 4: predicted {len(raw[mode][name][0])} utterances of {name} with {model_dir} "
+                      f"({mode}: {MODES[mode]})")
         write_head_output(results, model.hparams.head_output)
         t = calibrate(model_dir, labels, raw, model.classes, results, model.hparams.head_output) \
             if model.classes else None
-        predictions = {}
-        for name in names:  # what the exported model outputs by default: calibrated probabilities
-            ids, probs, attrs, windows = raw[name]
-            if t is not None:
-                probs = scale(probs, t)
-                for i, w in windows.items():  # a long file: the mean of its calibrated windows, as users get it
-                    probs[i] = scale(w, t).mean(0)
-            write_predictions(results / f"predictions_{name}.csv", entries[name], ids, model.classes, probs, attrs)
-            if name in scored_sets:
-                predictions[name] = (ids, probs, attrs)
+        predictions = {m: {} for m in modes}
+        for mode in modes:
+            for name in names:  # what the exported model outputs by default: calibrated probabilities
+                ids, probs, attrs, windows = raw[mode][name]
+                if t is not None:
+                    probs = scale(probs, t)
+                    for i, w in windows.items():  # a long file: the mean of its calibrated windows, as users get it
+                        probs[i] = scale(w, t).mean(0)
+                write_predictions(prediction_file(results, name, mode), entries[name], ids, model.classes, probs,
+                                  attrs)
+                if name in scored_sets:
+                    predictions[mode][name] = (ids, probs, attrs)
         if t is not None:
-            print(f"stage 4: temperature {t:.3f} fitted on dev (stored in {model_dir / 'hyperparams.yaml'})")
+            print(f"stage 4: temperature {t:.3f} fitted on lone dev predictions (stored in "
+                  f"{model_dir / 'hyperparams.yaml'})")
         if task == "zero-shot":
             from .zero_shot import score
         else:

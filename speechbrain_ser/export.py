@@ -196,7 +196,10 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
         (tmp / "custom_interface.py").write_text(
             '"""Entry point for speechbrain.inference.interfaces.foreign_class (needs speechbrain_ser installed)."""\n'
             f"from speechbrain_ser.inference import {INTERFACE}  # noqa: F401\n")
-        (tmp / "README.md").write_text(model_card(meta, hp, modules, train_dir))
+        kept = out / REAL_SPEECH_FILE  # a measurement of these very weights survives a re-export
+        if kept.exists() and json.loads(kept.read_text()).get("weights") == weights_key(tmp):
+            shutil.copyfile(kept, tmp / REAL_SPEECH_FILE)
+        (tmp / "README.md").write_text(model_card(meta, hp, modules, train_dir, tmp))
         (tmp / "export.json").write_text(json.dumps({"source": source, **meta, "train_dir": str(train_dir)},
                                                     indent=1))
     print(f"export: {ckpt.path.name} ({meta['selected_on']} = {meta['selection_value']}) -> {out}")
@@ -234,38 +237,81 @@ def _training_sets(hp: dict) -> list:
     return rows
 
 
-DEFAULT_VOICES = "real"  # ./run.sh's Multilingual16 default: --synth-voices real
 EMBEDDED_AUDIO = {  # the generator's voices (synth/generate.py) -> what the model card says it was trained on
     "real": "real human voices from Debian packages with emotion rendered on them by the project (PSOLA "
             "prosody, voice quality, spectral tilt), espeak-ng for the languages they do not speak",
     "neutral": "real voices for neutral, espeak-ng voices with designed prosody for the emotions",
     "espeak": "espeak-ng voices with designed prosody"}
-# What the default model (./run.sh: Multilingual16, whisper_tiny_frozen.yaml, real-voice mini data, seed 0) does
-# on real speech, measured by the project through ser-predict (benchmarks/model_on_real.py) on real
-# RAVDESS and URDU, which cannot ship with it; re-measured when the embedded data or the recipe changes.
-SYNTHETIC_MODEL_ON_REAL_SPEECH = (
-    "On real speech (measured by the project for the default `./run.sh` model of speechbrain_ser 0.1.0 "
-    "through `ser-predict`, `benchmarks/model_on_real.py`, 2026-11-30): real RAVDESS, 1,440 files, 7 classes: "
-    "UAR 0.194 [95% CI 0.178-0.211] (chance 0.143, majority class 0.200), binary arousal UAR 0.718; real URDU, "
-    "400 files, 4 classes: UAR 0.523 [0.483-0.564] (chance 0.250), arousal UAR 0.752 (seeds 1 and 2 of the same "
-    "recipe: RAVDESS 0.261 and 0.278, URDU 0.468 and 0.530). The synthetic scores below are far higher: they "
-    "measure the pipeline, not emotion recognition in human voices.")
+REAL_SPEECH_FILE = "real_speech.json"  # written by benchmarks/model_on_real.py for the model it measured
+REAL_SPEECH_HEADING = "## On real speech"
 
 
-def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
-    synthetic = "synth_" in str(hp.get("data_root", ""))
+def weights_key(model_dir: Path | str) -> str:
+    """The key a measurement of a model is kept under: the hash of its exported weights (every
+    ``.ckpt``: modules and label set). The softmax temperature is not in it (it never moves the
+    argmax, so a measured UAR holds for the calibrated and the raw model alike)."""
+    return content_hash(*sorted(Path(model_dir).glob("*.ckpt")))
+
+
+def real_speech_measurement(model_dir: Path | str) -> dict | None:
+    """The measurement file of exactly this model (its ``weights_key``), or None."""
+    path = Path(model_dir) / REAL_SPEECH_FILE
+    if not path.exists():
+        return None
+    m = json.loads(path.read_text())
+    return m if m.get("weights") == weights_key(model_dir) else None
+
+
+def real_speech_section(model_dir: Path | str) -> list:
+    """The card's lines on real speech: the measurement of this model when there is one, else that it
+    was not measured and how to measure it."""
+    m = real_speech_measurement(model_dir)
+    lines = [REAL_SPEECH_HEADING, ""]
+    if m is None:
+        return lines + ["Not measured on real speech. Measure it (real RAVDESS and URDU, each file through "
+                        "`ser-predict` as a user runs it): `python benchmarks/model_on_real.py --model <this folder> "
+                        "--real-root <folder holding RAVDESS/ and URDU/> --write-card`, which writes "
+                        f"`{REAL_SPEECH_FILE}` here (keyed by these weights) and this section.", ""]
+    return lines + [f"Measured on {m['date']} with `{m['command']}` (speechbrain_ser {m['version']}), on this "
+                    "model's weights:", ""] + m["lines"] + [""]
+
+
+def record_real_speech(model_dir: Path | str, lines: list, command: str, date: str | None = None):
+    """Store a real-speech measurement of the model in ``model_dir`` (``REAL_SPEECH_FILE``, keyed by its
+    weights) and put it in the card's real-speech section (atomically, the rest of the card kept)."""
+    import datetime
+
+    from .stage import write_json_atomic, write_text_atomic
+
+    model_dir = Path(model_dir)
+    write_json_atomic(model_dir / REAL_SPEECH_FILE, {
+        "weights": weights_key(model_dir), "date": date or datetime.date.today().isoformat(),
+        "command": command, "version": __version__, "lines": list(lines)})
+    card = model_dir / "README.md"
+    text = card.read_text() if card.exists() else ""
+    section = "\n".join(real_speech_section(model_dir))
+    if REAL_SPEECH_HEADING in text:
+        head, rest = text.split(REAL_SPEECH_HEADING, 1)
+        tail = rest[rest.index("\n## "):] if "\n## " in rest else "\n"
+        text = head + section.rstrip() + "\n" + tail
+    else:
+        text = text.rstrip() + "\n\n" + section
+    write_text_atomic(card, text)
+
+
+def model_card(meta: dict, hp: dict, modules: list, train_dir: Path, model_dir: Path | None = None) -> str:
+    from .synth.generate import record_for
+
+    record = record_for(hp.get("data_root", ""), [])  # the generator's marker: None = not the embedded data
     sets = _training_sets(hp)
     lines = [f"# {meta['recipe']} / {meta['system']} (speechbrain_ser {__version__})", ""]
-    if synthetic:
-        from .synth.generate import record_for
-
-        record = record_for(hp["data_root"], [])  # the generator's marker: which voices made the data
-        voices = record["options"].get("voices") if record else None
+    if record is not None:
+        voices = record["options"].get("voices")
         what = f" ({EMBEDDED_AUDIO[voices]})" if voices in EMBEDDED_AUDIO else ""
         lines += [f"**Trained on the project's embedded data{what}, not on real emotional speech. "
                   "It shows the pipeline works; it is not for real-world use.**", ""]
-        if voices == DEFAULT_VOICES:  # the numbers below are of the default model's kind of data
-            lines += [SYNTHETIC_MODEL_ON_REAL_SPEECH, ""]
+    if model_dir is not None:
+        lines += real_speech_section(model_dir)
     lines += ["## Use", "", "```python",
               "from speechbrain_ser.inference import EmotionRecognizer",
               "model = EmotionRecognizer.from_hparams(source=\"<this folder>\", savedir=\"<a cache folder>\")",
@@ -279,8 +325,7 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
               f"- recipe `{meta['recipe']}`, hparams `{meta['system']}.yaml`; checkpoint {meta['checkpoint']} "
               f"selected on dev {meta['selected_on']} = {meta['selection_value']}",
               f"- modules: {', '.join(modules)}",
-              f"- input: any audio soundfile reads, mixed to mono, resampled to 16 kHz; the first "
-              f"{hp.get('max_seconds')} s are used (as in training; null = whole file)"]
+              "- input: " + input_line(hp)]
     if "head" in modules:
         what = {"softmax": "probabilities (softmax; they sum to 1)",
                 "sigmoid": "independent per-class probabilities (sigmoid of a BCE-trained head; they need "
@@ -309,6 +354,21 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path) -> str:
               "Emotion labels are perceived emotion (annotators' judgements), not a person's felt state: "
               "do not use for decisions about individuals.", ""]
     return "\n".join(lines)
+
+
+def input_line(hp: dict) -> str:
+    """What the model does with a file (``inference.predict_files``), in one line for the card."""
+    text = "any audio soundfile reads, mixed to mono, resampled to 16 kHz"
+    if hp.get("trim_db") is not None:
+        text += f"; leading and trailing silence trimmed (frames more than {hp['trim_db']:g} dB below the loudest)"
+    if hp.get("level_db") is not None:
+        text += f"; speech level set to {hp['level_db']:g} dBFS"
+    m = hp.get("max_seconds")
+    if not m:
+        return text + "; the whole file is one utterance"
+    return (text + f"; a file of up to {m:g} s (as training cropped) is one utterance, a longer one is predicted "
+            f"from {m:g} s windows every {m / 2:g} s covering the whole file (the mean of the windows' outputs; "
+            "`crop=True` / `ser-predict --crop` takes the first " f"{m:g} s only)")
 
 
 def main(argv=None):

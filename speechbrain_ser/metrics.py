@@ -79,3 +79,63 @@ def mean_std(vals, digits: int = 3) -> str:
         return "-"
     sd = f"{vals.std(ddof=1):.{digits}f}" if len(vals) > 1 else "n/a"
     return f"{vals.mean():.{digits}f} ± {sd}"
+
+
+def confusion_by_cluster(refs, preds, labels, clusters=None) -> tuple[np.ndarray, str]:
+    """(K, C, C) confusion counts per cluster (rows: reference, columns: prediction, over ``labels``)
+    and the unit: clusters are the speakers (``clusters``, one id or None per utterance; None = an
+    utterance of an unknown speaker, its own cluster) or, with ``clusters`` None, the utterances."""
+    labels = list(labels)
+    index = {c: i for i, c in enumerate(labels)}
+    r = np.array([index[x] for x in np.asarray(refs).tolist()])
+    p = np.array([index.get(x, -1) for x in np.asarray(preds).tolist()])
+    if clusters is None:
+        keys, unit = list(range(len(r))), "utterance"
+    else:
+        keys = [c if c is not None else ("utt", i) for i, c in enumerate(clusters)]
+        unit = "speaker"
+    ids = {k: j for j, k in enumerate(dict.fromkeys(keys))}
+    k = np.array([ids[x] for x in keys])
+    conf = np.zeros((len(ids), len(labels), len(labels) + 1))  # last column: a prediction outside labels
+    np.add.at(conf, (k, r, np.where(p < 0, len(labels), p)), 1)
+    return conf, unit
+
+
+def from_confusion(conf: np.ndarray, metric: str) -> np.ndarray:
+    """``metric`` (uar, accuracy, macro_f1: ``DEFINITIONS``) of confusion matrices (..., C, C[+1])."""
+    c = conf.shape[-2]
+    diag = np.diagonal(conf[..., :c], axis1=-2, axis2=-1)
+    rows = conf.sum(-1)
+    present = rows > 0
+    if metric == "accuracy":
+        return diag.sum(-1) / np.maximum(rows.sum(-1), 1)
+    if metric == "uar":
+        return np.where(present, diag / np.maximum(rows, 1), 0).sum(-1) / np.maximum(present.sum(-1), 1)
+    if metric == "macro_f1":
+        cols = conf[..., :c].sum(-2)
+        f1 = np.where(present, 2 * diag / np.maximum(rows + cols, 1), 0)
+        return f1.sum(-1) / np.maximum(present.sum(-1), 1)
+    raise ValueError(f"unknown metric {metric!r} (uar, accuracy, macro_f1)")
+
+
+def bootstrap_values(refs, preds, labels, clusters=None, metric: str = "uar", n: int = 1000,
+                     seed: int = 0) -> tuple[np.ndarray, str]:
+    """(``n`` bootstrap values of ``metric``, unit). A cluster bootstrap: each resample draws as many
+    clusters as there are, with replacement, and keeps all utterances of each drawn cluster (speakers
+    when ``clusters`` gives them: a test set of 5 actors varies by actor, not by utterance)."""
+    conf, unit = confusion_by_cluster(refs, preds, labels, clusters)
+    rng = np.random.default_rng(seed)
+    k = conf.shape[0]
+    draws = rng.integers(0, k, size=(n, k))
+    weights = np.zeros((n, k))
+    np.add.at(weights, (np.repeat(np.arange(n), k), draws.ravel()), 1)
+    summed = (weights @ conf.reshape(k, -1)).reshape(n, *conf.shape[1:])
+    return from_confusion(summed, metric), unit
+
+
+def bootstrap_interval(refs, preds, labels, clusters=None, metric: str = "uar", n: int = 1000,
+                       seed: int = 0, level: float = 0.95) -> tuple[float, float, str]:
+    """(low, high, unit) of the percentile interval of ``bootstrap_values``."""
+    vals, unit = bootstrap_values(refs, preds, labels, clusters, metric, n, seed)
+    a = (1 - level) / 2 * 100
+    return float(np.percentile(vals, a)), float(np.percentile(vals, 100 - a)), unit

@@ -2,7 +2,12 @@
 ref, one column per class, arousal/valence/dominance) and ``outputs.json`` beside them,
 which says what the class columns are (``class_scores``: softmax probabilities, sigmoid
 scores or the raw scores of an MSE head). Read by the scoring of both recipes, the
-ensembles and the reports."""
+ensembles and the reports.
+
+Scoring modes (``MODES``): ``lone`` files (``predictions_<set>.csv``) hold what the model gives
+each file alone, as ``ser-predict FILE`` does; a speaker-normalised model also has ``speaker``
+files (``speaker/predictions_<set>.csv``), each file normalised with the statistics of all of its
+speaker's files in the set, itself included: transductive."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +16,27 @@ import numpy as np
 
 from .export import ATTRIBUTES
 from .stage import read_entries, write_csv_atomic, write_json_atomic
+
+
+MODES = {
+    "lone": "each file alone, as `ser-predict FILE` gives it (a speaker-normalised model uses its "
+            "training statistics)",
+    "speaker": "transductive: each file normalised with the statistics of all of its speaker's files in the "
+               "set, itself included (needs a batch of the speaker's audio spanning their emotions; "
+               "`ser-predict --groups`)",
+}
+
+
+def prediction_file(results: Path, name: str, mode: str = "lone") -> Path:
+    """Where stage 4 writes set ``name``'s predictions in ``mode`` (``MODES``)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown scoring mode {mode!r} (have {', '.join(MODES)})")
+    return Path(results) / f"predictions_{name}.csv" if mode == "lone" else Path(results) / mode / f"predictions_{name}.csv"
+
+
+def modes_of(model) -> list:
+    """The scoring modes of a loaded model: ``lone``, and ``speaker`` for a speaker-normalised one."""
+    return ["lone", "speaker"] if getattr(model, "speaker_normalised", False) else ["lone"]
 
 
 def write_predictions(path: Path, entries: dict, ids, classes, probs, attrs):

@@ -40,7 +40,29 @@ def markdown(rows: list, cols: list) -> str:
     return "\n".join(out)
 
 
+def mode_note(rows: list) -> str:
+    """One sentence per scoring mode present in ``rows`` (``predictions.MODES``), lone first."""
+    from .predictions import MODES
+
+    present = [m for m in MODES if any(r.get("mode", "lone") == m for r in rows)]
+    if present == ["lone"]:
+        return f"Scoring mode: lone ({MODES['lone']}).\n\n"
+    return ("Scoring modes (the `mode` column): " + "; ".join(f"**{m}**: {MODES[m]}" for m in present)
+            + ". Lone rows are what a user's single file gets; speaker rows use the other test files of "
+              "the same speaker, so they stand beside the lone rows, never instead of them.\n\n")
+
+
+def by_mode(rows: list, mode: str | None = None) -> list:
+    """``rows`` of one scoring mode (files written before modes existed are lone), or every row lone first."""
+    from .predictions import MODES
+
+    if mode is not None:
+        return [r for r in rows if r.get("mode", "lone") == mode]
+    return sorted(rows, key=lambda r: list(MODES).index(r.get("mode", "lone")))
+
+
 def zero_shot_table(rows: list) -> tuple[list, list]:
+    rows = by_mode(rows)
     z = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "corpus"]
     d = [r for r in rows if r["set"] == "test" and r["level"] in ("corpus", "all")]
     return z, d
@@ -146,16 +168,17 @@ def calibration_section(results: Path, out: Path) -> str:
         return ""
     from .calibration import DEFINITIONS
 
-    rows = read_csv(path)
-    cols = ["set", "n", "temperature"] + [c for c in rows[0] if c.endswith(("_before", "_after"))
-                                          and any(r[c] for r in rows)] + ["n_jsd"]
+    rows = by_mode(read_csv(path))
+    cols = ["mode", "set", "n", "temperature"] + [c for c in rows[0] if c.endswith(("_before", "_after"))
+                                                  and any(r[c] for r in rows)] + ["n_jsd"]
     if (results / "reliability.png").exists():
         import shutil
 
         shutil.copyfile(results / "reliability.png", out / "reliability.png")
     t = rows[0]["temperature"]
-    how = (f"One temperature T = {t}, fitted on the development set by minimising NLL (so dev is "
-           "in-sample), stored in the exported model and applied by default; it never changes the argmax."
+    how = (f"One temperature T = {t}, fitted on the development set's lone predictions (each file alone) by "
+           "minimising NLL (so lone dev is in-sample), stored in the exported model and applied by default in "
+           "every mode; it never changes the argmax."
            if t != "n/a" else "The head is sigmoid (BCE-trained): its one-vs-rest scores are measured after "
            "normalising them to sum 1; no temperature is fitted.")
     return ("\n## Calibration\n\n" + how + " Probabilities over the whole label space, before class "
@@ -214,18 +237,27 @@ def zero_shot_report(exp_dir: Path, command: str | None) -> str:
 
 def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
     rows = read_csv(results / "zero_shot.csv")
+    for r in rows:
+        if r.get("uar_ci_low", "") != "":
+            r["uar_95ci"] = f"[{float(r['uar_ci_low']):.3f}, {float(r['uar_ci_high']):.3f}]"
     z, d = zero_shot_table(rows)
-    cols = ["name", "n", "n_classes", "chance_uar"] + SHOW + ["majority_accuracy", "majority_uar"]
-    lang = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "language"]
-    text = ["## Zero-shot (held-out corpora, languages unseen in training)", "", markdown(z, cols), "",
-            "Per language:", "", markdown(lang, cols), "",
+    cols = ["mode", "name", "n", "n_classes", "chance_uar"] + SHOW[:3] + (["uar_95ci", "ci_unit"] if "uar_95ci" in
+                                                                        (rows[0] if rows else {}) else []) \
+        + SHOW[3:] + ["majority_accuracy", "majority_uar"]
+    lang = [r for r in by_mode(rows) if r["set"].startswith("zeroshot_") and r["level"] == "language"]
+    text = ["## Zero-shot (held-out corpora, languages unseen in training)", "", mode_note(rows).rstrip(), "",
+            markdown(z, cols), "", "Per language:", "", markdown(lang, cols), "",
             "## In-domain test", "", markdown(d, cols + ["speaker_dependent"]), "",
             "speaker_dependent = yes: the corpus's test speakers also speak in its training data (TESS's two "
-            "speakers, ESD's official split); those rows are not speaker-independent results.", ""]
+            "speakers, ESD's official split); those rows are not speaker-independent results. uar_95ci: 95 % "
+            "bootstrap interval of UAR resampling the unit ci_unit names (speakers, all utterances of each "
+            "drawn speaker kept; utterances only where the set has no speaker ids).", ""]
+    for mode in dict.fromkeys(r.get("mode", "lone") for r in z):
+        zm = by_mode(z, mode)
+        mean = {k: np.mean([float(r[k]) for r in zm]) for k in SHOW + ["chance_uar", "majority_accuracy"]}
+        text.append(f"Zero-shot mean over corpora ({mode}): " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
     if z:
-        mean = {k: np.mean([float(r[k]) for r in z]) for k in SHOW + ["chance_uar", "majority_accuracy"]}
-        text.append("Zero-shot mean over corpora: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
-        plot_bars(z, out / "zero_shot_bars.png")
+        plot_bars(by_mode(z, "lone"), out / "zero_shot_bars.png")
     balanced = results / "zero_shot_balanced.csv"
     if balanced.exists():
         bz, bd = zero_shot_table(read_csv(balanced))
@@ -234,7 +266,7 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
                  "corpus's evaluation utterances uniform (no labels used; `class_scores.balance_offsets`). "
                  "A decision then depends on the other utterances of the set, so these rows stand beside "
                  "the plain ones above, never instead of them.", "",
-                 markdown(bz + bd, ["set", "name", "n", "n_classes", "chance_uar"] + SHOW)]
+                 markdown(bz + bd, ["mode", "set", "name", "n", "n_classes", "chance_uar"] + SHOW)]
     soft = read_csv(results / "soft_scores.csv") if (results / "soft_scores.csv").exists() else []
     summary_path = results.parent.parent / "data" / "labels" / "summary.json"
     if summary_path.exists():
@@ -249,7 +281,8 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
                  "(e.g. boredom -> neutral 0.5 + sadness 0.5) are not in the hard-label metrics. "
                  "mean_mass: mean probability (renormalised over the corpus's classes) on the classes "
                  "of the label's mapping row; uniform_mass: the same for a uniform guess.", "",
-                 markdown(soft, ["set", "corpus", "native", "n", "classes", "mean_mass", "uniform_mass"])]
+                 markdown(by_mode(soft), ["mode", "set", "corpus", "native", "n", "classes", "mean_mass",
+                                          "uniform_mass"])]
     text += ["", "## Metric definitions", "",
              "Predictions are restricted to each corpus's class inventory (from the label mapping, "
              "not from the references); chance_uar = 1 / #classes of that inventory (chance for UAR only); "
@@ -257,9 +290,9 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
     text += [f"- {k}: {v}" for k, v in metrics.DEFINITIONS.items()]
     text.append(calibration_section(results, out))
     text.append(shift_section(results, out))
-    for r in z:
+    for r in by_mode(z, "lone"):
         plot_confusion(results / f"predictions_{r['set']}.csv", out / f"confusion_{r['name']}.png",
-                       f"{r['name']} (zero-shot)")
+                       f"{r['name']} (zero-shot, lone files)")
     md = "\n".join(text) + "\n"
     write_self_description(out, md, command)
     return md
@@ -285,7 +318,7 @@ def ablation_report(runs: Path, out: Path | None) -> str:
     table: dict = {}
     for res in sorted(runs.glob("*_seed*/train/results/zero_shot.csv")):
         variant = res.parts[-4].rsplit("_seed", 1)[0]
-        rows = read_csv(res)
+        rows = by_mode(read_csv(res), "lone")  # each file alone: what a user's ser-predict gives
         z = [r for r in rows if r["set"].startswith("zeroshot_") and r["level"] == "corpus"]
         d = [r for r in rows if r["set"] == "test" and r["level"] == "all"]
         rec = {f"zs_{k}": np.mean([float(r[k]) for r in z]) for k in ("micro_f1", "macro_f1")}
@@ -300,7 +333,7 @@ def ablation_report(runs: Path, out: Path | None) -> str:
             vals = [r[k] for r in recs if k in r]
             row[k] = metrics.mean_std(vals)
         rows.append(row)
-    md = ("Zero-shot (zs_: mean over held-out corpora) and in-domain test (id_) scores, "
+    md = ("Zero-shot (zs_: mean over held-out corpora) and in-domain test (id_) scores of lone files, "
           "mean ± sample std (n-1) over seeds; zs_pred_neutral / zs_ref_neutral: share of zero-shot "
           "predictions / references that are neutral\n\n" + markdown(rows, ["variant", "seeds"] + keys) + "\n")
     if out:

@@ -31,7 +31,13 @@ its own unlabelled utterances (``class_scores.balance_offsets``: the mean predic
 distribution over the set made uniform); transductive, so beside the plain rows, never
 instead of them.
 
-Writes ``zero_shot.csv`` (one row per set × corpus, set × language and set),
+Every row has a ``mode`` (``predictions.MODES``): ``lone`` (each file alone, what
+``ser-predict FILE`` gives) and, for a speaker-normalised model, ``speaker`` (each file
+normalised with its speaker's files in the set: transductive). UAR's 95 % interval
+resamples speakers (``metrics.bootstrap_interval``; ``ci_unit`` says the unit and how
+many: utterances only where a set has no speaker ids).
+
+Writes ``zero_shot.csv`` (one row per mode × set × corpus, set × language and set),
 ``soft_scores.csv`` and ``inventory.json`` (corpus → classes, for the report).
 """
 from __future__ import annotations
@@ -48,6 +54,7 @@ from .stage import write_csv_atomic, write_json_atomic
 
 METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
 BASELINE = ["majority_accuracy", "majority_macro_f1", "majority_uar"]
+CI = ["uar_ci_low", "uar_ci_high", "ci_unit"]  # 95 % interval of UAR resampling speakers (metrics.bootstrap_interval)
 
 
 def eval_sets(labels: Path) -> list:
@@ -118,9 +125,14 @@ def score_groups(entries: dict, ids, probs, classes, inventory: dict) -> list:
         preds = metrics.restrict(probs[[idx[u] for u in uids]], allowed)
         m = metrics.classification(refs, preds, allowed)
         base = metrics.majority_baseline(refs, allowed)
+        speakers = [entries[u].get("speaker") for u in uids]
+        lo, hi, unit = metrics.bootstrap_interval(refs, preds, allowed, speakers
+                                                  if any(x is not None for x in speakers) else None)
+        n_units = len({x if x is not None else u for x, u in zip(speakers, uids)}) if unit == "speaker" else len(uids)
         rows.append(dict(level=level, name=name, n_classes=len(allowed),
                          classes=" ".join(classes[c] for c in allowed),
                          chance_uar=round(1 / len(allowed), 4), **{k: round(m[k], 4) for k in METRICS},
+                         uar_ci_low=round(lo, 4), uar_ci_high=round(hi, 4), ci_unit=f"{unit} ({n_units})",
                          majority_accuracy=round(base["accuracy"], 4), majority_macro_f1=round(base["macro_f1"], 4),
                          majority_uar=round(base["uar"], 4), n=m["n"]))
     return rows
@@ -147,28 +159,29 @@ def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
 
 
 def score(results: Path, labels: Path, predictions: dict):
-    """``predictions``: {set: (ids, probs, attributes)} from stage 4's predict step."""
+    """``predictions``: {mode: {set: (ids, probs, attributes)}} from stage 4's predict step (modes:
+    ``predictions.MODES``); every row carries its ``mode``, lone rows first."""
     summary = read_entries(labels / "summary.json")
     classes = summary["space"]
     inventory = inventories(labels, classes)
     head_output = read_head_output(results)
     all_rows, soft_rows, balanced_rows = [], [], []
-    for name, (ids, probs, _) in predictions.items():
-        entries = read_entries(labels / f"{name}.json")
-        for r in score_groups(entries, ids, probs, classes, inventory):
-            seen = summary["corpora"].get(r["name"], {}).get("test_speakers_in_train") \
-                if name == "test" and r["level"] == "corpus" else None
-            all_rows.append({"set": name, **r, "speaker_dependent": "" if seen is None else
-                             ("yes" if seen > 0 else "no")})
-        dist = distribution(probs, head_output)
-        soft_rows += [{"set": name, **r} for r in soft_scores(entries, ids, dist, classes, inventory)]
-        balanced_rows += [{"set": name, **r} for r in
-                          score_groups(entries, ids, balanced_scores(entries, ids, dist, inventory), classes, inventory)]
+    for mode, sets in predictions.items():
+        for name, (ids, probs, _) in sets.items():
+            entries = read_entries(labels / f"{name}.json")
+            for r in score_groups(entries, ids, probs, classes, inventory):
+                seen = summary["corpora"].get(r["name"], {}).get("test_speakers_in_train") \
+                    if name == "test" and r["level"] == "corpus" else None
+                all_rows.append({"mode": mode, "set": name, **r, "speaker_dependent": "" if seen is None else
+                                 ("yes" if seen > 0 else "no")})
+            dist = distribution(probs, head_output)
+            soft_rows += [{"mode": mode, "set": name, **r} for r in soft_scores(entries, ids, dist, classes, inventory)]
+            balanced_rows += [{"mode": mode, "set": name, **r} for r in score_groups(
+                entries, ids, balanced_scores(entries, ids, dist, inventory), classes, inventory)]
     write_json_atomic(results / "inventory.json", {c: [classes[i] for i in v] for c, v in inventory.items()})
-    fields = ["set", "level", "name", "n", "n_classes", "classes", "chance_uar"] + METRICS + BASELINE
+    fields = ["mode", "set", "level", "name", "n", "n_classes", "classes", "chance_uar"] + METRICS + CI + BASELINE
     write_csv_atomic(results / "zero_shot_balanced.csv", fields, balanced_rows)
-    write_csv_atomic(results / "soft_scores.csv", ["set", "corpus", "native", "n", "classes", "mean_mass",
+    write_csv_atomic(results / "soft_scores.csv", ["mode", "set", "corpus", "native", "n", "classes", "mean_mass",
                                                    "uniform_mass"], soft_rows)
-    write_csv_atomic(results / "zero_shot.csv", ["set", "level", "name", "n", "n_classes", "classes", "chance_uar"]
-                     + METRICS + BASELINE + ["speaker_dependent"], all_rows)
+    write_csv_atomic(results / "zero_shot.csv", fields + ["speaker_dependent"], all_rows)
     return results / "zero_shot.csv"

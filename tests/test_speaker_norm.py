@@ -88,10 +88,10 @@ def test_speaker_norm_falls_back_to_training_statistics_and_floors_the_std():
 
 @pytest.fixture(scope="module")
 def normed(tmp_path_factory):
-    """Stages 0-4 of the recipe's default (real voices, the frozen speaker-normalised system) on the
+    """Stages 0-5 of the recipe's default (real voices, the frozen speaker-normalised system) on the
     tiny data (1 epoch, 3 s)."""
     exp = tmp_path_factory.mktemp("speaker_norm") / "exp"
-    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp), "--",
+    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "5", "--exp-dir", str(exp), "--",
              "--number_of_epochs", "1", "--max_seconds", "3.0", "--speaker_norm", "True"])
     assert r.returncode == 0, r.stderr[-3000:]
     return exp
@@ -183,16 +183,31 @@ def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(nor
     results = normed / "train" / "results"
     name = next(n for n in ("test", "zeroshot_emodb") if (results / f"predictions_{n}.csv").exists())
     entries = _entries(normed, name)
-    rows = {r["id"]: r for r in csv.DictReader(open(results / f"predictions_{name}.csv"))}
     ids = list(entries)
-    got = {}
-    for i, r in model.predict_files([_path(entries[u]) for u in ids], 8, groups=[entries[u]["speaker"] for u in ids]):
-        got[ids[i]] = r["probs"]
-    # every file, also those longer than the 3 s crop (the mean of their windows' calibrated
-    # outputs, as the loaded model gives them; stage 4 once scaled the mean instead: ~2e-4 apart)
-    assert sum(entries[u]["duration"] > 3.0 for u in ids) >= 2
-    diff = max(abs(float(rows[u][f"p_{c}"]) - got[u][c]) for u in ids for c in model.classes)
-    assert diff < 2e-5, f"stage 4's {name} predictions are not what the loaded model gives ({diff})"
+    # both scoring modes: lone (each file alone, no groups: what ser-predict FILE gives) in
+    # predictions_<set>.csv, speaker (grouped by the manifest's speaker) in speaker/predictions_<set>.csv
+    for path, groups in ((results / f"predictions_{name}.csv", None),
+                         (results / "speaker" / f"predictions_{name}.csv", [entries[u]["speaker"] for u in ids])):
+        rows = {r["id"]: r for r in csv.DictReader(open(path))}
+        got = {}
+        for i, r in model.predict_files([_path(entries[u]) for u in ids], 8, groups=groups):
+            got[ids[i]] = r["probs"]
+        # every file, also those longer than the 3 s crop (the mean of their windows' calibrated
+        # outputs, as the loaded model gives them; stage 4 once scaled the mean instead: ~2e-4 apart)
+        assert sum(entries[u]["duration"] > 3.0 for u in ids) >= 2
+        diff = max(abs(float(rows[u][f"p_{c}"]) - got[u][c]) for u in ids for c in model.classes)
+        assert diff < 2e-5, f"stage 4's {path} predictions are not what the loaded model gives ({diff})"
+    lone = {r["id"]: r for r in csv.DictReader(open(results / f"predictions_{name}.csv"))}
+    grouped = {r["id"]: r for r in csv.DictReader(open(results / "speaker" / f"predictions_{name}.csv"))}
+    assert max(abs(float(lone[u][f"p_{c}"]) - float(grouped[u][f"p_{c}"])) for u in ids for c in model.classes) > 1e-4
+    # every score table says its mode; lone rows first; the report says what transductive means
+    table = list(csv.DictReader(open(results / "zero_shot.csv")))
+    assert [r["mode"] for r in table] == sorted((r["mode"] for r in table), key=["lone", "speaker"].index)
+    assert {r["mode"] for r in table} == {"lone", "speaker"}
+    assert {r["mode"] for r in csv.DictReader(open(results / "calibration.csv"))} == {"lone", "speaker"}
+    assert all(r["fitted_on"].startswith("lone dev") for r in csv.DictReader(open(results / "calibration.csv")))
+    report = (normed / "report" / "report.md").read_text()
+    assert "transductive" in report and "| lone |" in report and "| speaker |" in report
     # ONNX: the graph normalises with the training statistics = torch without groups
     onnx = OnnxRecognizer(normed / "model")
     wavs = [model.load_audio(_path(entries[u])) for u in ids[:4]]

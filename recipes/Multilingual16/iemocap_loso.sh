@@ -28,7 +28,8 @@ from pathlib import Path
 out, rows = Path(sys.argv[1]), []
 for s in sys.argv[2:]:
     with open(out / f"session{s}" / "train" / "results" / "zero_shot.csv") as f:
-        rows += [r for r in csv.DictReader(f) if r["set"] == "test" and r["name"] == "iemocap_4class"]
+        rows += [r for r in csv.DictReader(f) if r["set"] == "test" and r["name"] == "iemocap_4class"
+                 and r.get("mode", "lone") == "lone"]  # each file alone
 for k in ("accuracy", "uar", "macro_f1"):
     v = [float(r[k]) for r in rows]
     sd = f"{statistics.stdev(v):.3f}" if len(v) > 1 else "n/a"

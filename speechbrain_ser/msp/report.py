@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..report import calibration_section, markdown, read_csv, report_stage, shift_section, write_self_description
+from ..report import calibration_section, markdown, mode_note, read_csv, report_stage, shift_section, write_self_description
 from ..stage import save_figure_atomic
 from . import CAT, CLASSES
 from .scoring import read_predictions
@@ -16,15 +16,15 @@ def report(exp_dir: Path, command: str | None) -> str:
 
 def _report(results: Path, out: Path, command: str | None) -> str:
     rows = read_csv(results / "msp_metrics.csv")
-    cols = ["set", "thresholds", "n"] + [c for c in CAT + ["ccc_a", "ccc_v", "ccc_d", "ccc_mean"]
-                                         if any(r.get(c) for r in rows)]
-    md = "## MSP-Podcast\n\n" + markdown(rows, cols) + "\n"
-    dev = [r for r in rows if r["set"] == "dev"]
+    cols = ["mode", "set", "thresholds", "n"] + [c for c in CAT + ["ccc_a", "ccc_v", "ccc_d", "ccc_mean"]
+                                                 if any(r.get(c) for r in rows)]
+    md = "## MSP-Podcast\n\n" + mode_note(rows) + markdown(rows, cols) + "\n"
+    dev = [r for r in rows if r["set"] == "dev" and r.get("mode", "lone") == "lone"]
     if dev:
         by = {r["thresholds"]: r for r in dev}
         f1 = {k: by[k]["macro_f1"] for k in ("argmax", "tuned on dev") if k in by and by[k].get("macro_f1")}
         ccc = next((r["ccc_mean"] for r in dev if r.get("ccc_mean")), "-")
-        md += ("\nDevelopment: macro-F1 " + ", ".join(f"{v} ({k})" for k, v in f1.items())
+        md += ("\nDevelopment (lone): macro-F1 " + ", ".join(f"{v} ({k})" for k, v in f1.items())
                + f"; mean CCC {ccc}. Thresholds tuned on Development make its tuned score in-sample; "
                  "the test sets use the same thresholds unchanged.\n")
     md += calibration_section(results, out)

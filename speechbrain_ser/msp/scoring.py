@@ -1,7 +1,8 @@
 """Stage 4's MSP-Podcast scoring of the predictions the exported model made.
 
-For every ``predictions_<set>.csv`` in the results folder: thresholds tuned on
-Development (``thresholds.json``), metrics with argmax and with the tuned
+For every ``predictions_<set>.csv`` in the results folder (and, for a speaker-normalised model,
+every ``speaker/predictions_<set>.csv``: each row of ``msp_metrics.csv`` names its ``mode``):
+thresholds tuned on Development (``thresholds.json``), metrics with argmax and with the tuned
 thresholds (``msp_metrics.csv``: macro/micro/weighted F1, accuracy, UAR over the
 8 classes; CCC per attribute on the 1-7 scale and their mean, the references
 mapped from each corpus's own scale), and the challenge
@@ -17,7 +18,7 @@ import numpy as np
 from .. import metrics
 from ..export import ATTRIBUTE_SCALE
 from ..data import read_entries
-from ..predictions import read_head_output, read_predictions as read
+from ..predictions import MODES, prediction_file, read_head_output, read_predictions as read
 from ..stage import write_csv_atomic, write_json_atomic
 from . import CAT, CLASSES, SETS
 from .postprocess import apply_offsets, tune_offsets
@@ -57,37 +58,45 @@ def read_predictions(path: Path):
 
 
 def metrics_rows(results: Path, labels: Path) -> list:
-    """Score every predictions file in ``results`` (raw and with tuned thresholds)."""
+    """Score every predictions file in ``results`` (raw and with thresholds tuned on dev), per scoring
+    mode (``predictions.MODES``: thresholds are tuned on the same mode's dev predictions,
+    ``thresholds.json`` for lone, ``thresholds_<mode>.json`` otherwise). The challenge submission
+    files are made from the lone predictions (each file alone)."""
 
-    rows, offsets = [], None
+    rows = []
     head_output = read_head_output(results)
-    dev_path = results / "predictions_dev.csv"
-    if dev_path.exists():
-        ids, probs, _ = read_predictions(dev_path)
-        refs = labelled(read_entries(labels / "dev.json"), ids)
-        if probs is not None and (refs >= 0).any():
-            offsets = tune_offsets(probs[refs >= 0], refs[refs >= 0], head_output)
-            write_json_atomic(results / "thresholds.json", dict(zip(CLASSES, offsets.tolist())))
-    for name in SETS:
-        p = results / f"predictions_{name}.csv"
-        if not p.exists():
-            continue
-        ids, probs, avd = read_predictions(p)
-        entries = read_entries(labels / f"{name}.json")
-        for tuned in (False, True):
-            if tuned and (offsets is None or probs is None):
+    for mode in MODES:
+        offsets = None
+        dev_path = prediction_file(results, "dev", mode)
+        if dev_path.exists():
+            ids, probs, _ = read_predictions(dev_path)
+            refs = labelled(read_entries(labels / "dev.json"), ids)
+            if probs is not None and (refs >= 0).any():
+                offsets = tune_offsets(probs[refs >= 0], refs[refs >= 0], head_output)
+                write_json_atomic(results / ("thresholds.json" if mode == "lone" else f"thresholds_{mode}.json"),
+                                  dict(zip(CLASSES, offsets.tolist())))
+        for name in SETS:
+            p = prediction_file(results, name, mode)
+            if not p.exists():
                 continue
-            s = score_set(entries, ids, probs, avd if not tuned else None, offsets if tuned else None, head_output)
-            if s:
-                rows.append({"set": name, "thresholds": "tuned on dev" if tuned else "argmax",
-                             **{k: round(v, 4) for k, v in s.items() if k != "n"}, "n": s.get("n", len(ids))})
-        write_submissions(results, name, ids, probs, avd, offsets if offsets is not None else np.zeros(8),
-                          head_output)
+            ids, probs, avd = read_predictions(p)
+            entries = read_entries(labels / f"{name}.json")
+            for tuned in (False, True):
+                if tuned and (offsets is None or probs is None):
+                    continue
+                s = score_set(entries, ids, probs, avd if not tuned else None, offsets if tuned else None,
+                              head_output)
+                if s:
+                    rows.append({"mode": mode, "set": name, "thresholds": "tuned on dev" if tuned else "argmax",
+                                 **{k: round(v, 4) for k, v in s.items() if k != "n"}, "n": s.get("n", len(ids))})
+            if mode == "lone":
+                write_submissions(results, name, ids, probs, avd, offsets if offsets is not None else np.zeros(8),
+                                  head_output)
     return rows
 
 
 def write_metrics(results: Path, rows: list):
-    fields = ["set", "thresholds", "n"] + CAT + ["ccc_a", "ccc_v", "ccc_d", "ccc_mean"]
+    fields = ["mode", "set", "thresholds", "n"] + CAT + ["ccc_a", "ccc_v", "ccc_d", "ccc_mean"]
     write_csv_atomic(results / "msp_metrics.csv", fields, [{k: r.get(k, "") for k in fields} for r in rows])
 
 
