@@ -68,9 +68,10 @@ def read_head_output(results: Path) -> str:
 
 def read_predictions(path: Path):
     """(rows, classes, probs or None, attributes or None) of a predictions file."""
-    from .report import read_csv
+    import csv
 
-    rows = read_csv(path)
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
     cols = list(rows[0]) if rows else []
     classes = [k[2:] for k in cols if k.startswith("p_")]
     probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows]) if classes else None

@@ -1,7 +1,11 @@
 """Crash anywhere, rerun, same result (issue 21), and two seeds side by side.
 
-The long check (./tests/run.sh --long tests/test_crash_anywhere.py -s) runs the tiny default
-pipeline three ways, all on embedded data made by the runs themselves (SER_DATA_DIR):
+The long checks (./tests/run.sh --long tests/test_crash_anywhere.py -s) run the tiny pipeline of
+the espeak-ng data and the fine-tuned Whisper system three ways, all on embedded data made by the
+runs themselves (SER_DATA_DIR), and the recipe's default system (real voices, frozen Whisper with
+the feature cache and speaker normalisation) killed at its own points (a feature cache mid-write,
+the speaker statistics, export, the speaker-mode predictions, ONNX), its rerun compared with a
+clean run:
 
 * A: seed 0, uninterrupted; B: seed 1 on another --exp-dir, started while A trains. Both finish,
   B's data goes to its own folder and A's audio is not touched.
@@ -31,9 +35,11 @@ from conftest import ESPEAK_WHISPER, ROOT, run
 CMD = ["./run.sh", "--size", "tiny", *ESPEAK_WHISPER]
 
 
-def _start(exp, env, seed=0):
+def _start(exp, env, seed=0, cmd=None):
     log = open(exp.parent / f"{exp.name}.log", "a")
-    return subprocess.Popen(CMD + ["--exp-dir", str(exp), "--seed", str(seed)], cwd=ROOT,
+    cmd = cmd or CMD
+    split = cmd.index("--") if "--" in cmd else len(cmd)  # run.sh options, then -- training overrides
+    return subprocess.Popen(cmd[:split] + ["--exp-dir", str(exp), "--seed", str(seed)] + cmd[split:], cwd=ROOT,
                             env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -97,13 +103,13 @@ def _stage_of(log_path, offset=0):
     return f"stage {stages[-1]}" if stages else "set-up"
 
 
-def _compare(a, c):
+def _compare(a, c, extra=()):
     """C's outputs equal A's: results, report and exported model (less what names the checkpoint's time
     or the experiment folder: hyperparams.yaml's first line, the card's checkpoint name, export.json's
     checkpoint, train_dir and hash of the training hyperparams, which hold the paths)."""
     checked = 0
     for rel in ["train/results/zero_shot.csv", "train/results/calibration.csv", "train/results/shift_scores.csv",
-                "report/report.md"] + [f"model/{p.name}" for p in sorted((a / "model").iterdir())]:
+                "report/report.md", *extra] + [f"model/{p.name}" for p in sorted((a / "model").iterdir())]:
         x, y = (a / rel).read_bytes(), (c / rel).read_bytes()
         if rel == "model/hyperparams.yaml":
             x, y = x.split(b"\n", 1)[1], y.split(b"\n", 1)[1]
@@ -139,18 +145,76 @@ def test_crash_anywhere_rerun_same_result_and_a_concurrent_seed(tmp_path):
     assert _digest(data_ac / "synth_tiny") == audio_a            # B never rewrote A's audio
     assert (a / "train/results/zero_shot.csv").read_bytes() != (b / "train/results/zero_shot.csv").read_bytes()
 
-    # C: killed at every point of KILLS, rerun after each. A point is armed once the one before it has
-    # fired; a point whose stage the running run has already left is passed over (not reached)
-    env = {"SER_DATA_DIR": str(data_c)}
-    bases = {"data": data_c, "exp": c}
-    log = c.parent / "c.log"
-    kills, missed = [], []
+    # C: killed at every point of KILLS, rerun after each
     t0 = time.time()
+    kills, missed = _kill_and_rerun(c, {"SER_DATA_DIR": str(data_c)}, data_c, KILLS, rng)
+    took_c = time.time() - t0
+
+    print(f"\nA + B side by side: {took_ab:.0f} s; C with {len(kills)} kills and reruns: {took_c:.0f} s")
+    for what, stage, s in kills:
+        print(f"  killed in {stage:8s} after {s:5.1f} s: {what}")
+    for what in missed:
+        print(f"  not reached (the run had finished that part): {what}")
+    assert len(kills) >= 20, (kills, missed)
+    assert {s for _, s, _ in kills} >= {"stage 0", "stage 1", "stage 2", "stage 3", "stage 4", "stage 5"}, kills
+    assert not list(c.rglob("*.tmp")) and not list(data_c.rglob(".tmp_*"))   # no temporary left behind
+    print(f"  outputs equal to the uninterrupted run: {_compare(a, c)} files")
+
+
+# The recipe's default system (real voices, frozen Whisper with the feature cache, speaker
+# normalisation): its own kill points on top of the stages every system has.
+DEFAULT_CMD = ["./run.sh", "--size", "tiny", "--", "--number_of_epochs", "2"]
+DEFAULT_KILLS = [
+    ("stage 0: a corpus's temporary folder appears", "new", ("data", "synth_tiny_real/.tmp_*")),
+    ("stage 0: 3 s into generation", "delay", 3.0),
+    ("stage 1: a manifest written", "new", ("exp", "data/manifests/*.json")),
+    ("stage 3: a feature cache file appears (mid-write)", "new", ("exp", "train/features/*/feats.ark")),
+    ("stage 3: 4 s into feature extraction", "delay", 4.0),
+    ("stage 3: a feature set finished", "new", ("exp", "train/features/*/.done.json")),
+    ("stage 3: a checkpoint's speaker statistics written", "new", ("exp", "train/save/CKPT+*/feature_norm.ckpt")),
+    ("stage 3: 5 s after restart", "delay", 5.0),
+    ("stage 4: the model's temporary folder appears (export)", "new", ("exp", "model.tmp")),
+    ("stage 4: speaker-mode predictions written", "new", ("exp", "train/results/speaker/predictions_*.csv")),
+    ("stage 4: a temporary ONNX file appears", "new", ("exp", "model/.model.onnx.tmp")),
+    ("stage 5: the report folder appears", "new", ("exp", "report")),
+]
+
+
+@pytest.mark.long
+def test_crash_anywhere_in_the_default_system_rerun_same_result(tmp_path):
+    """As above for the default system: killed mid feature extraction, after the speaker statistics,
+    in export, in the speaker-mode predictions and the ONNX export; the rerun equals a clean run."""
+    rng = np.random.default_rng(28)
+    a, c = tmp_path / "a", tmp_path / "c"
+    r = subprocess.run(DEFAULT_CMD[:3] + ["--exp-dir", str(a)] + DEFAULT_CMD[3:], cwd=ROOT, capture_output=True,
+                       text=True, env={**os.environ, "SER_DATA_DIR": str(tmp_path / "data_a")})
+    assert r.returncode == 0, r.stderr[-3000:]
+    kills, missed = _kill_and_rerun(c, {"SER_DATA_DIR": str(tmp_path / "data_c")}, tmp_path / "data_c",
+                                    DEFAULT_KILLS, rng, DEFAULT_CMD)
+    print(f"\ndefault system: {len(kills)} kills and reruns")
+    for what, stage, s in kills:
+        print(f"  killed in {stage:8s} after {s:5.1f} s: {what}")
+    for what in missed:
+        print(f"  not reached (the run had finished that part): {what}")
+    assert len(kills) >= 8, (kills, missed)
+    assert any("feature" in w for w, _, _ in kills) and any("speaker-mode" in w or "ONNX" in w for w, _, _ in kills)
+    assert not list(c.rglob("*.tmp")) and not list((tmp_path / "data_c").rglob(".tmp_*"))
+    n = _compare(a, c, extra=["train/results/speaker/predictions_test.csv", "train/results/predictions_test.csv"])
+    print(f"  outputs equal to the uninterrupted run: {n} files")
+
+
+def _kill_and_rerun(c, env, data, kills_list, rng, cmd=None):
+    """Run ``cmd`` on ``c``, SIGKILL it at every point of ``kills_list`` and rerun after each; a point
+    is armed once the one before it has fired, and one whose stage the running run has already left
+    is passed over (not reached). Returns (kills, missed) after the last rerun finished."""
+    bases = {"data": data, "exp": c}
+    log = c.parent / f"{c.name}.log"
+    kills, missed = [], []
     p = None
-    for what, kind, arg in KILLS:
+    for what, kind, arg in kills_list:
         if p is None:
             offset = log.stat().st_size if log.exists() else 0  # this run's part of the shared log
-            p, start = _start(c, env), time.time()
+            p, start = _start(c, env, cmd=cmd), time.time()
         before = {str(q) for base in bases.values() if base.exists() for q in base.rglob("*")}
         delay = arg * float(rng.uniform(0.8, 1.2)) if kind == "delay" else None
         while True:
@@ -170,19 +234,9 @@ def test_crash_anywhere_rerun_same_result_and_a_concurrent_seed(tmp_path):
                 missed.append(what)
                 break
             time.sleep(0.02)
-    p = p or _start(c, env)
+    p = p or _start(c, env, cmd=cmd)
     assert p.wait(timeout=1200) == 0, log.read_text()[-3000:]
-    took_c = time.time() - t0
-
-    print(f"\nA + B side by side: {took_ab:.0f} s; C with {len(kills)} kills and reruns: {took_c:.0f} s")
-    for what, stage, s in kills:
-        print(f"  killed in {stage:8s} after {s:5.1f} s: {what}")
-    for what in missed:
-        print(f"  not reached (the run had finished that part): {what}")
-    assert len(kills) >= 20, (kills, missed)
-    assert {s for _, s, _ in kills} >= {"stage 0", "stage 1", "stage 2", "stage 3", "stage 4", "stage 5"}, kills
-    assert not list(c.rglob("*.tmp")) and not list(data_c.rglob(".tmp_*"))   # no temporary left behind
-    print(f"  outputs equal to the uninterrupted run: {_compare(a, c)} files")
+    return kills, missed
 
 
 @pytest.fixture(scope="module")

@@ -227,7 +227,7 @@ def test_a_corpus_added_as_the_guide_says_is_scored_on_every_class(tmp_path):
     r = subprocess.run([sys.executable, "-c", "import sys, json, numpy as np; from pathlib import Path; "
                         "from speechbrain_ser.zero_shot import score; "
                         "ids = json.loads(sys.argv[1]); p = np.array(json.loads(sys.argv[2])); "
-                        "score(Path(sys.argv[3]), Path(sys.argv[4]), {'zeroshot_turev_db': (ids, p, None)})",
+                        "score(Path(sys.argv[3]), Path(sys.argv[4]), {'lone': {'zeroshot_turev_db': (ids, p, None)}})",
                         json.dumps(ids), json.dumps(probs.tolist()), str(results), str(tmp_path / "l")],
                        capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -235,6 +235,7 @@ def test_a_corpus_added_as_the_guide_says_is_scored_on_every_class(tmp_path):
 
     row = next(x for x in csv.DictReader(open(results / "zero_shot.csv")) if x["level"] == "corpus")
     assert row["name"] == "turev_db" and row["n"] == "16" and row["n_classes"] == "4" and float(row["uar"]) == 1.0
+    assert row["mode"] == "lone"
 
 
 def test_a_full_disk_leaves_no_partial_file_and_says_so(tmp_path, monkeypatch):

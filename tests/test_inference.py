@@ -79,7 +79,9 @@ def test_export_is_self_contained(trained, tmp_path):
     assert "'neutral' => 0" in (model / "label_encoder.ckpt").read_text()
     card = (model / "README.md").read_text()
     assert "espeak-ng voices" in card and "not for real-world use" in card and "| emodb |" not in card
-    assert "On real speech" not in card  # the measured real-speech figures are the default model's (real voices)
+    assert "Not measured on real speech" in card and "model_on_real.py" in card  # no measurement of these weights
+    assert "UAR" not in card.split("## On real speech")[1].split("\n## ")[0]
+    assert "longer one is predicted from" in card  # what the model does with a long file, not "the first N s"
     assert "Results (stage 5" not in card  # stage 5 has not run
     # moved away from the experiment, the experiment hidden: it still loads and predicts
     moved = tmp_path / "moved"

@@ -105,12 +105,28 @@ def _path(e):
     return e["wav"].replace("{data_root}", str(ROOT / "data" / "synth_tiny_real"))
 
 
-def test_the_default_models_card_says_what_it_was_trained_on(normed):
-    """The recipe's default (real voices): the card names the data, says it is not for real-world
-    use and gives the default model's figures measured on real speech."""
+def test_the_default_models_card_says_what_was_measured_on_it(normed, tmp_path):
+    """The recipe's default (real voices): the card names the data (from the generator's marker) and
+    says it is not for real-world use. A fresh 1-epoch model claims no real-speech figure; a
+    measurement of its own weights enters the card and survives a re-export of the same checkpoint;
+    a measurement of other weights does not."""
+    import shutil
+
+    from speechbrain_ser.export import export, real_speech_measurement, record_real_speech, weights_key
+
     card = (normed / "model" / "README.md").read_text()
     assert "real human voices from Debian packages" in card and "not for real-world use" in card
-    assert "On real speech" in card and "speaker normalisation" in card
+    assert "speaker normalisation" in card and "Not measured on real speech" in card and "0.194" not in card
+    model = tmp_path / "model"
+    shutil.copytree(normed / "model", model)
+    record_real_speech(model, ["- lone, ravdess: UAR 0.321 [0.300, 0.340]"], "python benchmarks/model_on_real.py")
+    card = (model / "README.md").read_text()
+    assert "UAR 0.321" in card and "Not measured" not in card and "## Results (stage 5" in card
+    assert json.loads((model / "real_speech.json").read_text())["weights"] == weights_key(model)
+    export(normed / "train", model, force=True)  # same weights: the measurement is kept
+    assert "UAR 0.321" in (model / "README.md").read_text()
+    (model / "head.ckpt").write_bytes((model / "head.ckpt").read_bytes() + b"\0")  # other weights
+    assert real_speech_measurement(model) is None
 
 
 def test_training_statistics_are_what_inference_computes(normed):
