@@ -257,8 +257,8 @@ def test_ablate_sh_tiny_two_variants_from_a_clean_checkout(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert [p.name for p in data.iterdir() if not p.name.startswith(".")] == ["synth_tiny_real"]
     for v in ("full", "no_adversarial"):
-        hp = (tmp_path / "abl" / f"{v}_seed0" / "train" / "hyperparams.yaml").read_text()
-        assert f"data_root: {data / 'synth_tiny_real'}" in hp
-    assert "domain_weight" in (tmp_path / "abl" / "no_adversarial_seed0" / "train" / "hyperparams.yaml").read_text()
+        options = json.loads((tmp_path / "abl" / f"{v}_seed0" / "train" / ".train_options.json").read_text())
+        assert options["overrides"]["data_root"] == str(data / "synth_tiny_real"), options
+    assert "domain_weight: 0.0 " in (tmp_path / "abl" / "no_adversarial_seed0" / "train" / "hyperparams.yaml").read_text()
     table = (tmp_path / "abl" / "ablation.md").read_text()
     assert "| full | 1 |" in table and "| no_adversarial | 1 |" in table
