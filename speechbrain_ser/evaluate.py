@@ -228,7 +228,7 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
             for mode in modes:
                 raw[mode][name] = predict_set(model, entries[name], data_root, batch_size, mode)
                 print(f"stage 4: predicted {len(raw[mode][name][0])} utterances of {name} with {model_dir} "
-                      f"({mode}: {MODES[mode]})")
+                      f"({'lone: each file alone' if mode == 'lone' else mode + ' mode: transductive'})")
         write_head_output(results, model.hparams.head_output)
         t = calibrate(model_dir, labels, raw, model.classes, results, model.hparams.head_output) \
             if model.classes else None

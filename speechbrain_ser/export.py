@@ -213,8 +213,8 @@ def set_temperature(model_dir: Path, temperature: float):
     from .stage import write_text_atomic
 
     path = Path(model_dir) / "hyperparams.yaml"
-    text, n = re.subn(r"^temperature: .*$", f"temperature: {temperature:.6g}  # fitted on the development set "
-                      "(min NLL); 1 = raw softmax", path.read_text(), count=1, flags=re.M)
+    text, n = re.subn(r"^temperature: .*$", f"temperature: {temperature:.6g}  # fitted on the development set's "
+                      "lone-file predictions (min NLL); 1 = raw softmax", path.read_text(), count=1, flags=re.M)
     if n != 1:
         raise SystemExit(f"{path}: no 'temperature:' line (exported by an older speechbrain_ser?)")
     write_text_atomic(path, text)
@@ -330,7 +330,10 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path, model_dir: 
         what = {"softmax": "probabilities (softmax; they sum to 1)",
                 "sigmoid": "independent per-class probabilities (sigmoid of a BCE-trained head; they need "
                            "not sum to 1)", "identity": "raw scores of an MSE-trained head"}[meta["head_output"]]
-        lines.append(f"- classes: {', '.join(hp['classes'])}; class scores are {what}; the label is their argmax")
+        lines.append(f"- classes: {', '.join(hp['classes'])}; class scores are {what}; the label is their argmax"
+                     + ("; the softmax is calibrated by the temperature stage 4 fits (minimum NLL) on the development "
+                        "set's lone-file predictions (each file alone), the `temperature` in hyperparams.yaml"
+                        if meta["head_output"] == "softmax" else ""))
     if "feature_norm" in modules:
         lines.append(f"- speaker normalisation: trained on features standardised per `{hp.get('norm_group') or 'speaker'}`. "
                      "Give each file its speaker (`predict_files(paths, groups=[...])`, `ser-predict "
