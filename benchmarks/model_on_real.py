@@ -120,7 +120,8 @@ def main(argv=None):
 
         command = "python benchmarks/model_on_real.py " + " ".join(shlex.quote(x) for x in
                                                                    (sys.argv[1:] if argv is None else argv))
-        record_real_speech(a.model, lines, command.replace(str(real), "<real corpora>"))
+        command = command.replace(shlex.quote(a.model), "<this folder>").replace(str(real), "<real corpora>")
+        record_real_speech(a.model, lines, command.replace(shlex.quote(a.real_root), "<real corpora>"))
         print(f"wrote {Path(a.model) / 'real_speech.json'} and the card's real-speech section")
 
 
