@@ -151,10 +151,7 @@ def test_crash_anywhere_rerun_same_result_and_a_concurrent_seed(tmp_path):
     took_c = time.time() - t0
 
     print(f"\nA + B side by side: {took_ab:.0f} s; C with {len(kills)} kills and reruns: {took_c:.0f} s")
-    for what, stage, s in kills:
-        print(f"  killed in {stage:8s} after {s:5.1f} s: {what}")
-    for what in missed:
-        print(f"  not reached (the run had finished that part): {what}")
+    _print_kills(kills, missed)
     assert len(kills) >= 20, (kills, missed)
     assert {s for _, s, _ in kills} >= {"stage 0", "stage 1", "stage 2", "stage 3", "stage 4", "stage 5"}, kills
     assert not list(c.rglob("*.tmp")) and not list(data_c.rglob(".tmp_*"))   # no temporary left behind
@@ -192,15 +189,19 @@ def test_crash_anywhere_in_the_default_system_rerun_same_result(tmp_path):
     kills, missed = _kill_and_rerun(c, {"SER_DATA_DIR": str(tmp_path / "data_c")}, tmp_path / "data_c",
                                     DEFAULT_KILLS, rng, DEFAULT_CMD)
     print(f"\ndefault system: {len(kills)} kills and reruns")
-    for what, stage, s in kills:
-        print(f"  killed in {stage:8s} after {s:5.1f} s: {what}")
-    for what in missed:
-        print(f"  not reached (the run had finished that part): {what}")
+    _print_kills(kills, missed)
     assert len(kills) >= 8, (kills, missed)
     assert any("feature" in w for w, _, _ in kills) and any("speaker-mode" in w or "ONNX" in w for w, _, _ in kills)
     assert not list(c.rglob("*.tmp")) and not list((tmp_path / "data_c").rglob(".tmp_*"))
     n = _compare(a, c, extra=["train/results/speaker/predictions_test.csv", "train/results/predictions_test.csv"])
     print(f"  outputs equal to the uninterrupted run: {n} files")
+
+
+def _print_kills(kills, missed):
+    for what, stage, s in kills:
+        print(f"  killed in {stage:8s} after {s:5.1f} s: {what}")
+    for what in missed:
+        print(f"  not reached (the run had finished that part): {what}")
 
 
 def _kill_and_rerun(c, env, data, kills_list, rng, cmd=None):
