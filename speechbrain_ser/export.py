@@ -196,9 +196,8 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
         (tmp / "custom_interface.py").write_text(
             '"""Entry point for speechbrain.inference.interfaces.foreign_class (needs speechbrain_ser installed)."""\n'
             f"from speechbrain_ser.inference import {INTERFACE}  # noqa: F401\n")
-        kept = out / REAL_SPEECH_FILE  # a measurement of these very weights survives a re-export
-        if kept.exists() and json.loads(kept.read_text()).get("weights") == weights_key(tmp):
-            shutil.copyfile(kept, tmp / REAL_SPEECH_FILE)
+        if real_speech_measurement(out, weights_key(tmp)):  # a measurement of these weights survives a re-export
+            shutil.copyfile(out / REAL_SPEECH_FILE, tmp / REAL_SPEECH_FILE)
         (tmp / "README.md").write_text(model_card(meta, hp, modules, train_dir, tmp))
         (tmp / "export.json").write_text(json.dumps({"source": source, **meta, "train_dir": str(train_dir)},
                                                     indent=1))
@@ -253,13 +252,14 @@ def weights_key(model_dir: Path | str) -> str:
     return content_hash(*sorted(Path(model_dir).glob("*.ckpt")))
 
 
-def real_speech_measurement(model_dir: Path | str) -> dict | None:
-    """The measurement file of exactly this model (its ``weights_key``), or None."""
+def real_speech_measurement(model_dir: Path | str, weights: str | None = None) -> dict | None:
+    """The measurement file in ``model_dir`` if it was made on ``weights`` (default: the folder's own
+    ``weights_key``), else None."""
     path = Path(model_dir) / REAL_SPEECH_FILE
     if not path.exists():
         return None
     m = json.loads(path.read_text())
-    return m if m.get("weights") == weights_key(model_dir) else None
+    return m if m.get("weights") == (weights or weights_key(model_dir)) else None
 
 
 def real_speech_section(model_dir: Path | str) -> list:
