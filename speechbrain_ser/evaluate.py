@@ -60,10 +60,11 @@ def task_sets(task: str, labels: Path) -> list:
     return [s for s in SETS if (labels / f"{s}.json").exists()]
 
 
-def predict_set(model, entries: dict, data_root: str, batch_size: int = 8, mode: str = "lone"):
+def predict_set(model, entries: dict, data_root: str, batch_size: int = 8, mode: str = "lone", hidden=None):
     """(ids in manifest order, probs (N, C) or None, attributes (N, 3) or None, {row: (W, C) window
     probabilities} of the files longer than the crop, predicted from windows) through the model, in
-    scoring mode ``mode`` (``predictions.MODES``: ``lone``, or ``speaker`` for a speaker-normalised model)."""
+    scoring mode ``mode`` (``predictions.MODES``: ``lone``, or ``speaker`` for a speaker-normalised model);
+    ``hidden``: the upstream's cached hidden states of the files (``features.cached_hidden``) or None."""
     ids = list(entries)
     paths = [entries[u]["wav"].replace("{data_root}", str(data_root)) for u in ids]
     texts = [entries[u].get("transcript") or "" for u in ids] \
@@ -75,7 +76,7 @@ def predict_set(model, entries: dict, data_root: str, batch_size: int = 8, mode:
         key = getattr(model.hparams, "norm_group", "speaker")
         groups = [entries[u].get(key) for u in ids]
     results = [None] * len(ids)
-    for i, r in model.predict_files(paths, batch_size, texts, groups=groups):
+    for i, r in model.predict_files(paths, batch_size, texts, groups=groups, hidden=hidden):
         if isinstance(r, Exception):
             raise SystemExit(f"stage 4: {r} (utterance {ids[i]})")
         results[i] = r
@@ -206,7 +207,8 @@ def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Pat
 def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Path | None = None,
         results: Path | None = None, batch_size: int = 8):
     from .calibration import scale
-    from .export import export
+    from .export import export, read_training
+    from .features import cached_hidden
     from .inference import load
 
     train_dir = Path(train_dir)
@@ -222,11 +224,15 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         scored_sets = task_sets(task, labels)
         names = scored_sets if "dev" in scored_sets or not (labels / "dev.json").exists() else ["dev"] + scored_sets
         modes = modes_of(model)  # lone; and speaker (transductive) for a speaker-normalised model
+        training = read_training(train_dir)[1]
         raw, entries = {m: {} for m in modes}, {}
         for name in names:
             entries[name] = read_entries(labels / f"{name}.json")
+            # a cached frozen upstream: its hidden states of these files, extracted once for every run
+            hidden = cached_hidden(model, training, name, labels / f"{name}.json", data_root) \
+                if training.get("cache_features") is True else None
             for mode in modes:
-                raw[mode][name] = predict_set(model, entries[name], data_root, batch_size, mode)
+                raw[mode][name] = predict_set(model, entries[name], data_root, batch_size, mode, hidden)
                 print(f"stage 4: predicted {len(raw[mode][name][0])} utterances of {name} with {model_dir} "
                       f"({'lone: each file alone' if mode == 'lone' else mode + ' mode: transductive'})")
         write_head_output(results, model.hparams.head_output)

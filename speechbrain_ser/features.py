@@ -2,8 +2,7 @@
 
 With ``cache_features: True`` (and a frozen upstream, no augmentation) the
 upstream runs once per utterance; training and scoring then read its hidden
-states from ``<feature_folder>/<set>/feats.ark`` / ``feats.scp`` and only the
-layer weights, pooling and heads run each epoch.
+states from the cache and only the layer weights, pooling and heads run each epoch.
 
 * Each utterance is encoded alone (batch of one), so its features do not
   depend on which other utterances share its batch (Whisper has no padding
@@ -11,13 +10,17 @@ layer weights, pooling and heads run each epoch.
 * A matrix per utterance, ``(frames, layers * dim)``; the layers kept are the
   ``upstream_layers`` subset (all when null). ``feature_compression`` is
   Kaldi's compression method (null = float32; 3 = two bytes per value).
-* Each set's folder is a ``Stage`` (``stage.py``) whose options are the
-  upstream's fingerprint (class, weights, input length, layers, compression)
-  and the manifest's hash: another upstream or a changed manifest re-extracts
-  the set, and a crash mid-set (no completion marker) starts it clean.
+* The cache is kept per upstream and per corpus, utterance by utterance:
+  ``<feature_folder>/<upstream fingerprint>/<corpus>/part-<hash>/feats.{ark,scp}``,
+  where the fingerprint covers the upstream's class, weights, input length, layers,
+  compression and the data root, and an utterance is known by its id and audio path. A
+  run extracts only the utterances no earlier run extracted (a new part), so runs that share
+  one ``feature_folder`` (folds, seeds, ablations, stage 3 and stage 4) compute each
+  corpus once. A set's scp (``sets/<hash>.scp``) lists the parts' matrices. Each part is a
+  ``Stage`` (``stage.py``): a crash mid-part (no completion marker) starts that part clean.
 * Runs may share one ``feature_folder``: extraction holds the folder's lock
-  (``stage.folder_lock``), so a run never cleans a set another run is writing; it
-  waits, naming the holder, and then finds the set made.
+  (``stage.folder_lock``), so a run never cleans a part another run is writing; it
+  waits, naming the holder, and then finds the part made.
 """
 from __future__ import annotations
 
@@ -53,7 +56,8 @@ def upstream_fingerprint(hp: dict) -> str:
     up = hp["upstream"]
     meta = {"class": type(up).__qualname__, "max_seconds": hp.get("max_seconds"), "trim_db": hp.get("trim_db"),
             "level_db": hp.get("level_db"),
-            "layers": hp.get("upstream_layers"), "compression": hp.get("feature_compression")}
+            "layers": hp.get("upstream_layers"), "compression": hp.get("feature_compression"),
+            "feature_set": getattr(up, "feature_set", None)}  # an upstream without weights (eGeMAPS)
     h.update(json.dumps(meta, sort_keys=True).encode())
     for name, t in sorted(up.state_dict().items()):
         h.update(name.encode())
@@ -62,25 +66,20 @@ def upstream_fingerprint(hp: dict) -> str:
     return h.hexdigest()[:16]
 
 
-def _manifest_hash(path: Path, data_root) -> str:
-    return hashlib.sha1(Path(path).read_bytes() + str(data_root).encode()).hexdigest()[:16]
-
-
 @torch.no_grad()
-def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
+def _extract(hp: dict, entries: dict, ark: Path, scp: Path, device: str):
+    """Write the upstream's hidden states of ``entries`` ({uid: wav path}) to ``ark`` / ``scp``."""
     from .audio import load_audio
-    from .stage import read_entries
 
     up = hp["upstream"].to(device)
     was_training = up.training
     up.eval()
     layers = hp.get("upstream_layers")
-    entries = read_entries(manifest)
     try:
         with kaldiio.WriteHelper(f"ark,scp:{ark},{scp}",
                                  compression_method=hp.get("feature_compression")) as writer:
-            for uid, e in tqdm(entries.items(), desc=f"features {manifest.stem}", leave=False):
-                wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
+            for uid, wav in tqdm(entries.items(), desc=f"features {ark.parent.parent.name}", leave=False):
+                wav = load_audio(wav.replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
                                  hp.get("trim_db"), hp.get("level_db"))
                 hid = up(wav[None].to(device), torch.ones(1, device=device))  # (L, 1, T, D)
                 if layers:
@@ -91,31 +90,80 @@ def _extract(hp: dict, manifest: Path, ark: Path, scp: Path, device: str):
         up.train(was_training)
 
 
+def _digest(obj) -> str:
+    return hashlib.sha1(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _known(corpus_dir: Path) -> dict:
+    """{uid: (wav, scp line)} of a corpus's finished parts."""
+    known = {}
+    for part in sorted(corpus_dir.glob("part-*")):
+        if not (part / ".done.json").exists() or not (part / "entries.json").exists():
+            continue
+        wavs = json.loads((part / "entries.json").read_text())
+        for line in (part / "feats.scp").read_text().splitlines():
+            uid = line.split(" ", 1)[0]
+            known[uid] = (wavs.get(uid), line)
+    return known
+
+
 def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
-    """Extract the sets that are missing or stale; returns {set name: scp path}."""
-    folder = Path(hp["feature_folder"])
-    fp = upstream_fingerprint(hp)
+    """Extract the utterances of ``sets`` ({name: manifest}) no earlier run extracted with this
+    upstream; returns {set name: scp path} (the set's utterances, in manifest order)."""
+    from .stage import read_entries
+
+    root = Path(hp["feature_folder"]) / _digest({"upstream": upstream_fingerprint(hp), "data_root": str(hp["data_root"])})
     out = {}
-    with folder_lock(folder, "features"):  # runs sharing the cache never clean a set another is writing
+    with folder_lock(Path(hp["feature_folder"]), "features"):  # runs sharing the cache never clean a part another is writing
         for name, manifest in sets.items():
-            options = {"upstream": fp, "manifest": _manifest_hash(manifest, hp["data_root"])}
-            with Stage(folder / name, options, f"features {name}") as st:
-                if not st.done:
-                    _extract(hp, Path(manifest), st.dir / "feats.ark", st.dir / "feats.scp", device)
-            out[name] = scp_path(hp, name)
+            entries = read_entries(manifest)
+            lines = {}
+            by_corpus: dict = {}
+            for uid, e in entries.items():
+                by_corpus.setdefault(e.get("corpus") or "_", {})[uid] = e["wav"]
+            for corpus, wavs in sorted(by_corpus.items()):
+                known = _known(root / corpus)
+                missing = {u: w for u, w in wavs.items() if known.get(u, (None,))[0] != w}
+                if missing:
+                    part = root / corpus / f"part-{_digest(missing)}"
+                    with Stage(part, {"entries": _digest(missing)}, f"features {corpus} ({len(missing)} utterances)") as st:
+                        if not st.done:
+                            _extract(hp, missing, st.dir / "feats.ark", st.dir / "feats.scp", device)
+                            (st.dir / "entries.json").write_text(json.dumps(missing))
+                    known = _known(root / corpus)
+                lines.update({u: known[u][1] for u in wavs})
+            text = "".join(lines[u] + "\n" for u in entries)
+            scp = root / "sets" / f"{hashlib.sha1(text.encode()).hexdigest()[:16]}.scp"
+            if not scp.exists():
+                scp.parent.mkdir(parents=True, exist_ok=True)
+                tmp = scp.with_suffix(".tmp")
+                tmp.write_text(text)
+                tmp.replace(scp)
+            out[name] = scp
     return out
 
 
-def scp_path(hp: dict, name: str) -> Path:
-    return Path(hp["feature_folder"]) / name / "feats.scp"
-
-
 def scp_for(hp: dict, sets: dict, device: str = "cpu") -> dict:
-    """``ensure`` on the main process (DDP: the others wait), then every process reads the same cache."""
+    """``ensure`` on the main process (DDP: the others wait for it, then run it to find the scps made)."""
     if not hp.get("cache_features"):
         return {}
     sb.utils.distributed.run_on_main(ensure, args=[hp, sets, device])
-    return {name: scp_path(hp, name) for name in sets}
+    return ensure(hp, sets, device)
+
+
+def _ark_bytes(scp: Path) -> int:
+    """Bytes of the matrices an scp names (each ark's size times the share of its matrices listed)."""
+    listed: dict = {}
+    for line in Path(scp).read_text().splitlines():
+        ark = line.split(" ", 1)[1].rsplit(":", 1)[0]
+        listed[ark] = listed.get(ark, 0) + 1
+    total = 0
+    for ark, n in listed.items():
+        own = Path(ark).with_name("feats.scp")
+        size = Path(ark).stat().st_size if Path(ark).exists() else 0
+        lines = sum(1 for _ in open(own)) if own.exists() else n
+        total += size * n // max(lines, 1)
+    return total
 
 
 def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
@@ -127,8 +175,7 @@ def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
     read from the ark on demand. float16 keeps ~3 decimal digits: the heads then see features
     rounded to float16 (``feature_memory_gb: 0`` for the exact float32 path)."""
     table = kaldiio.load_scp(str(scp))
-    ark_bytes = sum(p.stat().st_size for p in {Path(str(scp)).with_name("feats.ark")} if p.exists())
-    if memory_gb and ark_bytes / 2 <= memory_gb * 2**30:
+    if memory_gb and _ark_bytes(scp) / 2 <= memory_gb * 2**30:
         mem = {uid: torch.from_numpy(np.asarray(m, dtype=np.float16))
                for uid, m in kaldiio.load_scp_sequential(str(scp))}
 
@@ -147,3 +194,28 @@ def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
         return torch.from_numpy(m).view(m.shape[0], -1, dim)
 
     return load
+
+
+def cached_hidden(model, training: dict, name: str, manifest: Path, data_root, device: str = "cpu"):
+    """path → (T, L, D) hidden states of an exported ``model``'s upstream for the files of ``manifest``
+    (stage 4 of a ``cache_features`` run; ``training``: the training hparams as plain values). The
+    cache is keyed by the exported upstream's own weights and input reading, so a match is this
+    model's upstream output for that file; files not in the manifest give None."""
+    from .stage import read_entries
+
+    hp = {"upstream": model.mods.upstream, "max_seconds": model.max_seconds, "trim_db": model.trim_db,
+          "level_db": model.level_db, "upstream_layers": training.get("upstream_layers"),
+          "feature_compression": training.get("feature_compression"),
+          "feature_folder": training["feature_folder"], "data_root": str(data_root)}
+    table = kaldiio.load_scp(str(ensure(hp, {name: manifest}, device)[name]))
+    dim = int(training["encoder_dim"])
+    uid_of = {e["wav"].replace("{data_root}", str(data_root)): uid for uid, e in read_entries(manifest).items()}
+
+    def hidden(path):
+        uid = uid_of.get(str(path))
+        if uid is None:
+            return None
+        m = np.asarray(table[uid], dtype=np.float32)
+        return m.reshape(m.shape[0], -1, dim)
+
+    return hidden

@@ -92,9 +92,9 @@ def variant_changes(hparams: Path | str, train_args: list, labels_config: Path |
         if _tagged(old) or new != old:
             changes.append(f"{key}: {old} -> {new}")
     if label_overrides:
-        from .prepare import apply_overrides
+        from .prepare import apply_overrides, load_label_config
 
-        cfg = yaml.safe_load(Path(labels_config).read_text())
+        cfg = load_label_config(Path(labels_config))
         new_cfg = apply_overrides(copy.deepcopy(cfg), label_overrides)
         changes += [f"{k}: {cfg.get(k)} -> {new_cfg.get(k)}" for k in sorted(new_cfg) if new_cfg.get(k) != cfg.get(k)]
     return changes

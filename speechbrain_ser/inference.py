@@ -76,16 +76,21 @@ class EmotionRecognizer(Pretrained):
 
     # ---- the model -------------------------------------------------------------
     @torch.no_grad()
-    def group_stats(self, paths: list) -> torch.Tensor:
+    def group_stats(self, paths: list, hidden=None) -> torch.Tensor:
         """(2, L, D): the mean and standard deviation of the upstream's frames over ``paths`` (one
         speaker's files, read as the model reads them; unreadable ones left out), for a
-        speaker-normalised model."""
+        speaker-normalised model. ``hidden``: path → the upstream's cached (T, L, D) hidden states
+        of that file or None (``predict_files``)."""
         from .speaker_norm import FrameStats
 
         if not self.speaker_normalised:
             raise ValueError("this model was not trained with speaker normalisation (speaker_norm: False)")
         acc, layers, unreadable = FrameStats(), self.mods.layer_sum.layers, []
         for p in paths:
+            cached = hidden(p) if hidden is not None else None
+            if cached is not None:
+                acc.add(np.asarray(cached, dtype=np.float32))
+                continue
             try:
                 wav = self.load_audio(p)
             except AudioError as e:  # that file's own prediction reports it; the others give the statistics
@@ -112,7 +117,18 @@ class EmotionRecognizer(Pretrained):
         wavs, wav_lens = wavs.to(self.device).float(), wav_lens.to(self.device)
         if norm is not None:
             norm = norm.to(self.device).float()
-        emb = utterance_embedding(self.mods, wavs, wav_lens, texts, norm=norm)
+        return self._outputs(utterance_embedding(self.mods, wavs, wav_lens, texts, norm=norm))
+
+    @torch.no_grad()
+    def forward_hidden(self, feats: torch.Tensor, lens: torch.Tensor, norm: torch.Tensor | None = None) -> dict:
+        """As ``forward_batch`` from the upstream's hidden states (B, T, L, D) (``features.py``'s cache of
+        this upstream, each utterance encoded alone) instead of audio: the modules after the upstream."""
+        if norm is not None:
+            norm = norm.to(self.device).float()
+        return self._outputs(utterance_embedding(self.mods, None, lens.to(self.device), None,
+                                                 feats=feats.to(self.device).float(), norm=norm))
+
+    def _outputs(self, emb: torch.Tensor) -> dict:
         out = {"probs": None, "attributes": None}
         if "head" in self.mods:
             logits = self.mods.head(emb)
@@ -148,8 +164,12 @@ class EmotionRecognizer(Pretrained):
         # borrowed by other backends (onnx_export) whose forward_batch may not take norm
         out = self.forward_batch(wavs, wav_lens, texts) if norm is None else \
             self.forward_batch(wavs, wav_lens, texts, norm=norm)
+        return self.named(out, wavs.shape[0])
+
+    def named(self, out: dict, n: int) -> list:
+        """``forward_batch``'s tensors as one dict per utterance."""
         results = []
-        for i in range(wavs.shape[0]):
+        for i in range(n):
             r = {}
             if out["probs"] is not None:
                 p = out["probs"][i].tolist()
@@ -169,9 +189,9 @@ class EmotionRecognizer(Pretrained):
             return r
 
     def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
-                      crop: bool = False, classes: list | None = None, groups: list | None = None):
+                      crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
         """Yield (index, result or AudioError) for ``paths``; see ``predict_files``."""
-        return predict_files(self, paths, batch_size, texts, progress, crop, classes, groups)
+        return predict_files(self, paths, batch_size, texts, progress, crop, classes, groups, hidden)
 
     def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
                          batch_size: int = 16, classes: list | None = None, norm=None) -> dict:
@@ -205,7 +225,7 @@ def windowed(model, path, classes: list | None = None, batch_size: int = 16, nor
 
 
 def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
-                  crop: bool = False, classes: list | None = None, groups: list | None = None):
+                  crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
     """Yield (index, result or AudioError) for ``paths``, batched by duration (longest first,
     so padding is small); each failing file is reported, the others go on.
 
@@ -216,7 +236,11 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     ``seconds`` is the audio the prediction used, ``windows`` how many windows (1 = one
     utterance). ``classes`` restricts each ``label`` to those classes. ``groups`` (one key or None
     per path; speaker-normalised models): each file is normalised with the statistics of the
-    files sharing its key (``group_stats``; None: the training statistics)."""
+    files sharing its key (``group_stats``; None: the training statistics). ``hidden`` (stage 4):
+    path → the upstream's hidden states (T, L, D) of that file as the model reads it, from the
+    feature cache of this very upstream (``features.cached_hidden``), or None: a file no longer
+    than the crop that has them skips the upstream (the same result as from its audio: the
+    cache encodes each utterance alone, as a batch here computes each one over its own samples)."""
     unknown = sorted(set(classes or []) - set(model.classes))
     if unknown:
         raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
@@ -230,7 +254,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         for p, g in zip(paths, groups):
             if g is not None:
                 members.setdefault(g, []).append(p)
-        stats = {g: model.group_stats(ps) for g, ps in members.items()}
+        stats = {g: model.group_stats(ps, hidden) for g, ps in members.items()}
     missing = torch.full_like(next(iter(stats.values())), float("nan")) if stats else None  # no group: training stats
     norm_of = lambda i: stats.get(groups[i], missing) if groups is not None else None  # noqa: E731
     # the audio as the model reads it decides on windowing: a trimmed model's speech, not the file's silence
@@ -238,11 +262,15 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     order = sorted(range(len(paths)), key=lambda i: -durs[i])
     limit = model.max_seconds if (model.max_seconds and not crop and texts is None) else None
     for start in range(0, len(order), batch_size):
-        idx, wavs, errors, done = [], [], [], []
+        idx, wavs, errors, done, cached = [], [], [], [], []
         for i in order[start:start + batch_size]:
             try:
                 if limit and durs[i] > limit + 1e-3:
                     done.append((i, windowed(model, paths[i], classes, batch_size, norm_of(i))))
+                    continue
+                h = hidden(paths[i]) if hidden is not None and texts is None else None
+                if h is not None:
+                    cached.append((i, torch.as_tensor(np.asarray(h, dtype=np.float32))))
                     continue
                 wavs.append(model.load_audio(paths[i]))
                 idx.append(i)
@@ -250,6 +278,14 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
                 errors.append((i, e))
         yield from errors
         yield from done
+        if cached:
+            feats = torch.nn.utils.rnn.pad_sequence([h for _, h in cached], batch_first=True)
+            lens = torch.tensor([len(h) / feats.shape[1] for _, h in cached])
+            norm = torch.stack([norm_of(i) for i, _ in cached]) if stats else None
+            for (i, h), r in zip(cached, model.named(model.forward_hidden(feats, lens, norm), len(cached))):
+                r["seconds"] = round(durs[i], 3)
+                r["windows"] = 1
+                yield i, restrict_label(r, classes)
         if wavs:
             batch, lens = pad(wavs)
             tx = [texts[i] for i in idx] if texts is not None else None
@@ -262,7 +298,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
                 r["windows"] = 1
                 yield i, restrict_label(r, classes)
         if progress is not None:
-            progress.update(len(idx) + len(errors) + len(done))
+            progress.update(len(idx) + len(errors) + len(done) + len(cached))
 
 
 def _heard_seconds(model, path) -> float:

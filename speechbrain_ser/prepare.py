@@ -186,6 +186,22 @@ def _bare_keys(value, where: str):
             _bare_keys(v, where)
 
 
+def load_label_config(path: Path) -> dict:
+    """A stage-2 label config; ``extends: other.yaml`` (relative to the file) starts from that
+    config, whose keys this file's own override (mappings merged key by key)."""
+    path = Path(path)
+    try:
+        cfg = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise LabelConfigError(f"{path}: {e}") from None
+    base = cfg.pop("extends", None)
+    if base is None:
+        return cfg
+    out = load_label_config(path.parent / base)
+    _merge(out, cfg)
+    return out
+
+
 def _merge(old: dict, new: dict):
     for k, v in new.items():
         if isinstance(old.get(k), dict) and isinstance(v, dict) and v:
@@ -291,7 +307,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         if a.cmd == "corpora":
-            cfg = apply_overrides(yaml.safe_load(a.config.read_text()),
+            cfg = apply_overrides(load_label_config(a.config),
                                   a.overrides[0] if len(a.overrides) == 1 else a.overrides)
             unknown = [n for n in cfg["corpora"] if n not in corpora.NAMES]
             if unknown:
@@ -303,7 +319,7 @@ def main(argv=None):
             stage_manifests(a.data_root, a.out, a.corpora.split(","), strict=a.strict,
                             max_reject=a.max_reject, reader_options=parse_reader_options(a.reader_option))
         else:
-            cfg = apply_overrides(yaml.safe_load(a.config.read_text()),
+            cfg = apply_overrides(load_label_config(a.config),
                                   a.overrides[0] if len(a.overrides) == 1 else a.overrides)
             stage_labels(cfg, a.manifests, a.out)
     except (CorpusError, LabelConfigError) as e:

@@ -189,8 +189,8 @@ def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     hp, brain, domains, lab = _brain(labels, tmp_path / "run", *FROZEN, "--upstream_layers", "[1, 4]")
     sets = {"dev": lab / "dev.json"}
     cached = make_datasets(hp, brain, sets, domains)["dev"]
-    scp = tmp_path / "run" / "feats" / "dev" / "feats.scp"
     entries = read_entries(lab / "dev.json")
+    scp = features.ensure(hp, sets)["dev"]  # the set's scp, made by make_datasets: nothing extracted again
     load = features.feature_loader(scp, hp["encoder_dim"])
     uid, e = next(iter(entries.items()))
     wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), 2.0)
@@ -223,25 +223,38 @@ def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
     hp, _, _, lab = _brain(labels, tmp_path / "run", *FROZEN, "--feature_compression", "3")
     man = tmp_path / "dev.json"
     shutil.copy(lab / "dev.json", man)
+    entries = json.loads(man.read_text())
     scp = features.ensure(hp, {"dev": man})["dev"]
-    ark = scp.with_suffix(".ark")
-    stamp = ark.stat().st_mtime_ns
-    assert features.ensure(hp, {"dev": man})["dev"] == scp and ark.stat().st_mtime_ns == stamp  # reused
-    # a crash while extracting (no completion marker): the set is extracted again, cleanly
-    (scp.parent / MARKER).unlink()
+    assert [line.split()[0] for line in scp.read_text().splitlines()] == list(entries)  # manifest order
+    parts = sorted(scp.parent.parent.glob("*/part-*"))
+    assert {p.parent.name for p in parts} == {e["corpus"] for e in entries.values()}  # one part per corpus
+    arks = {p: (p / "feats.ark").stat().st_mtime_ns for p in parts}
+    # another run asking for the same utterances (a fold, a seed): nothing extracted again
+    assert features.ensure(hp, {"dev": man})["dev"] == scp and \
+        {p: (p / "feats.ark").stat().st_mtime_ns for p in parts} == arks
+    # a crash while extracting a part (no completion marker): that part is extracted again, cleanly
+    (parts[0] / MARKER).unlink()
     features.ensure(hp, {"dev": man})
-    assert scp.exists() and ark.stat().st_mtime_ns != stamp
-    # a changed manifest re-extracts that set only; the new scp lists exactly its utterances
-    keep = dict(list(json.loads(man.read_text()).items())[:3])
+    assert (parts[0] / MARKER).exists() and (parts[0] / "feats.ark").stat().st_mtime_ns != arks[parts[0]]
+    assert (parts[-1] / "feats.ark").stat().st_mtime_ns == arks[parts[-1]] or len(parts) == 1
+    # a subset of the utterances: served from the parts made, its scp lists exactly them
+    keep = dict(list(entries.items())[:3])
+    man.write_text(json.dumps(keep))
+    sub = features.ensure(hp, {"dev": man})["dev"]
+    assert [line.split()[0] for line in sub.read_text().splitlines()] == list(keep)
+    assert sorted(scp.parent.parent.glob("*/part-*")) == parts
+    # an utterance whose audio path changed is extracted anew (a new part); the others are not
+    uid = next(iter(keep))
+    keep[uid] = {**keep[uid], "wav": entries[list(entries)[3]]["wav"]}
     man.write_text(json.dumps(keep))
     features.ensure(hp, {"dev": man})
-    assert sorted(line.split()[0] for line in scp.read_text().splitlines()) == sorted(keep)
-    # another upstream (changed weights) empties the set's folder and extracts again
-    (scp.parent / "stale.txt").write_text("x")
+    new = sorted(set(scp.parent.parent.glob("*/part-*")) - set(parts))
+    assert len(new) == 1 and (new[0] / "feats.scp").read_text().split()[0] == uid
+    # another upstream (changed weights): another cache folder, extracted from scratch
     with torch.no_grad():
         next(hp["upstream"].parameters()).add_(0.01)
-    features.ensure(hp, {"dev": man})
-    assert not (scp.parent / "stale.txt").exists() and scp.exists()
+    other = features.ensure(hp, {"dev": man})["dev"]
+    assert other.parent.parent != scp.parent.parent and other.exists()
 
 
 def test_feature_cache_refuses_a_changing_upstream(labels, tmp_path):
@@ -256,7 +269,10 @@ def test_training_with_the_feature_cache(labels, tmp_path):
     r = _train(RECIPE / "hparams" / "whisper_tiny.yaml", labels, out, *FROZEN)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "epoch: 2" in (out / "train_log.txt").read_text()
-    assert {p.parent.name for p in (out / "features").glob("*/feats.scp")} == {"train", "dev"}
+    # one cache part per corpus (train and dev together), one scp per set
+    corpora = {e["corpus"] for n in ("train", "dev") for e in json.loads((labels / "data" / "labels" / f"{n}.json").read_text()).values()}
+    assert {p.parent.parent.name for p in (out / "features").glob("*/*/part-*/feats.scp")} == corpora
+    assert len(list((out / "features").glob("*/sets/*.scp"))) == 2
     # the frozen upstream is written once; each checkpoint links to it, with its weights
     import torch
 

@@ -129,6 +129,14 @@ def test_the_default_models_card_says_what_was_measured_on_it(normed, tmp_path):
     assert real_speech_measurement(model) is None
 
 
+def _set_scp(feature_folder, entries):
+    """The feature cache's scp of the set holding exactly ``entries`` (features.ensure)."""
+    found = [p for p in feature_folder.glob("*/sets/*.scp")
+             if {line.split(" ", 1)[0] for line in p.read_text().splitlines()} == set(entries)]
+    assert len(found) == 1, found
+    return found[0]
+
+
 def test_training_statistics_are_what_inference_computes(normed):
     """The model's fallback = the statistics of all training frames; a speaker's statistics from
     the training cache = ``group_stats`` on that speaker's audio through the exported model."""
@@ -138,7 +146,7 @@ def test_training_statistics_are_what_inference_computes(normed):
     model = load(normed / "model")
     assert model.speaker_normalised and model.hparams.norm_group == "speaker"
     train = _entries(normed, "train")
-    scp = normed / "train" / "features" / "train" / "feats.scp"
+    scp = _set_scp(normed / "train" / "features", train)
     per, overall = stats_from_cache(scp, 384, {u: e["speaker"] for u, e in train.items()})
     fallback = model.mods.feature_norm.train_stats
     assert fallback.shape == (2, 5, 384) and torch.allclose(fallback, overall, atol=1e-5)

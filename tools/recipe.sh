@@ -35,7 +35,9 @@ hparams=${hparams:-$default_hparams}
 [[ $hparams = /* ]] || hparams="$here/$hparams"
 # the recipe's corpora, after --label-overrides (e.g. "corpora=[...,nemo] held_out=[emodb,nemo]")
 # (one argument: prepare.split_overrides splits it, so quoted and bracketed values keep their spaces)
-corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$here/conf/labels.yaml" "$label_overrides")
+label_config=${label_config:-conf/labels.yaml}
+[[ $label_config = /* ]] || label_config="$here/$label_config"
+corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$label_config" "$label_overrides")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: data (${synth:+embedded synthetic $synth data in }$data_root)"
@@ -51,8 +53,8 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
     $([ "$strict" = true ] && echo --strict)
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  log "Stage 2: labels ($here/conf/labels.yaml) -> $exp_dir/data/labels"
-  "$python" -m speechbrain_ser.prepare labels --config "$here/conf/labels.yaml" \
+  log "Stage 2: labels ($label_config) -> $exp_dir/data/labels"
+  "$python" -m speechbrain_ser.prepare labels --config "$label_config" \
     --manifests "$exp_dir/data/manifests" --out "$exp_dir/data/labels" "$label_overrides"
 fi
 train_args=(--labels_folder "$exp_dir/data/labels" --data_root "$data_root" --output_folder "$exp_dir/train"

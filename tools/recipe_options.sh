@@ -10,7 +10,8 @@ seed=0                  # data-generation and training seed
 synth_voices=""         # embedded data audio; empty = the recipe's default (Multilingual16: real, MSP-Podcast: espeak): real (real voices, rendered emotion, espeak-ng for the languages they do not speak), espeak (espeak-ng prosody prototypes only), neutral (real voices for neutral only)
 hparams=""              # training hparams yaml (relative to the recipe folder); empty = the recipe's CPU default
 nproc=1                 # stage 3 processes (>1: torchrun DDP; gloo backend on CPU)
-label_overrides=""      # conf/labels.yaml overrides, e.g. "corpora=[ravdess,urdu] held_out=[urdu] score_as.urdu.Sad=sadness" (corpora= also picks what stages 0-1 read; dotted keys merge)
+label_config=""         # stage-2 label config (relative to the recipe folder); empty = conf/labels.yaml (Multilingual16 on the real corpora of ../shared/real: conf/labels_real.yaml)
+label_overrides=""      # label config overrides, e.g. "corpora=[ravdess,urdu] held_out=[urdu] score_as.urdu.Sad=sadness" (corpora= also picks what stages 0-1 read; dotted keys merge)
 strict=false            # stage 1: true = any rejected file (odd name, unreadable audio) is an error
 max_reject=0.05         # stage 1: share of a corpus's files that may be rejected before the corpus is an error
 reader_options=""       # stage 1 reader options, e.g. "iemocap.self_evaluations=true"

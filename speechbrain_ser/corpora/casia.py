@@ -22,6 +22,7 @@ LABELS = {"angry", "fear", "happy", "neutral", "sad", "surprise"}
 GENDER = {"liuchanhg": "F", "wangzhe": "M", "zhaoquanyin": "F", "ZhaoZuoxiang": "M"}
 CANONICAL = {k.lower(): k for k in GENDER}
 LAYOUTS = [r"(?P<spk>[A-Za-z]+)/(?P<emo>[A-Za-z]+)/(?P<num>\d{3})"]
+RECORDING_KEY_PARTS = 3  # a recording is speaker/emotion/number: the numbers repeat across folders
 
 
 def _row(f: Path, m) -> Row:

@@ -66,7 +66,7 @@ def assign_splits(entries: dict, dev: float, test: float, seed: int, unit: str =
 
     units = sorted({e.get(unit) for e in entries.values() if e.get(unit) is not None}, key=lambda s: _h(seed, s))
     if len(units) >= 3:
-        n_test = max(1, round(test * len(units)))
+        n_test = max(1, round(test * len(units))) if test > 0 else 0
         n_dev = max(1, round(dev * len(units)))
         role = {s: "test" for s in units[:n_test]}
         role.update({s: "dev" for s in units[n_test:n_test + n_dev]})
@@ -77,6 +77,31 @@ def assign_splits(entries: dict, dev: float, test: float, seed: int, unit: str =
     for uid, e in entries.items():
         e["split"] = e["split"] or by_id(uid)
     return "utterance"
+
+
+def apply_split_source(cfg: dict, corpus: str, rest: dict, entries: dict) -> str:
+    """``splits: emobox:<dir>`` (with ``fold: k``): EmoBox's fold lists set train / test of ``rest``
+    (``labels/emobox.py``); utterances in neither list leave ``entries`` (and ``rest``); dev is
+    then drawn from the train list's speakers by ``assign_splits`` (no further test). Returns a
+    note for the summary ('' when the config names no split source)."""
+    source = cfg.get("splits")
+    if not source:
+        return ""
+    kind, _, where = str(source).partition(":")
+    if kind != "emobox" or not where:
+        raise LabelConfigError(f"splits: expected 'emobox:<folder of EmoBox data/>', got {source!r}")
+    from .emobox import fold_splits
+
+    roles, note = fold_splits(where, corpus, int(cfg.get("fold", 1)), rest)
+    for uid in list(rest):
+        if uid not in roles:
+            del rest[uid]
+            del entries[uid]
+        else:
+            rest[uid]["split"] = "test" if roles[uid] == "test" else ""
+    train = {uid: e for uid, e in rest.items() if not e["split"]}  # dev: speakers of the train list only
+    assign_splits(train, cfg.get("dev_fraction", 0.15), 0.0, cfg.get("seed", 0), split_unit(corpus))
+    return "; " + note
 
 
 def speakers_seen(entries: dict):
@@ -127,11 +152,19 @@ def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
             if corpus in held_out or e["language"] in held_languages:
                 e["split"] = "zeroshot"
         rest = {k: e for k, e in entries.items() if e["split"] != "zeroshot"}
-        how = "zeroshot" if not rest else assign_splits(
-            rest, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2), cfg.get("seed", 0),
-            split_unit(corpus))
+        fold_note = apply_split_source(cfg, corpus, rest, entries)
+        if not rest:
+            how = "zeroshot"
+        elif corpus in (cfg.get("training_only") or []):  # too few speakers for a speaker-disjoint test
+            for e in rest.values():
+                e["split"] = "train"
+            how = "training only"
+        else:
+            how = assign_splits(rest, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2),
+                                cfg.get("seed", 0), split_unit(corpus))
         if rest and len(rest) < len(entries):
             how += f"; {len(entries) - len(rest)} utterances in held-out languages are zero-shot"
+        how += fold_note
         hard_of = {n: scoring_class(mapping, corpus, n, score_as) for n in mapping.corpora[corpus].rows}
         excluded, unscored, from_votes = {}, {}, 0
         for uid, e in entries.items():
@@ -231,8 +264,9 @@ def native_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
                 e["split"] = "zeroshot"
             how = "zeroshot"
         else:
+            how = apply_split_source(cfg, corpus, entries, entries)
             how = assign_splits(entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2),
-                                cfg.get("seed", 0), split_unit(corpus))
+                                cfg.get("seed", 0), split_unit(corpus)) + how
         for e in entries.values():
             e["split"] = MSP_SPLITS.get(e["split"], e["split"])
             hard = e["native"] if e["native"] in classes else None

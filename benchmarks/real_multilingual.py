@@ -1,0 +1,254 @@
+"""Multilingual16 on real speech: leave-one-language-out over the five real corpora, ingredient
+ablations, and EmoBox's in-domain folds.
+
+    .venv/bin/python benchmarks/real_multilingual.py lolo --real-root ../shared/real
+        [--languages en it zh ur] [--seeds 0 1 2] [--variants full] [--out exp/real_multilingual]
+    .venv/bin/python benchmarks/real_multilingual.py emobox --real-root ../shared/real
+        --emobox ../shared/emobox/data [--corpora ravdess emovo casia urdu tess] [--folds N]
+    .venv/bin/python benchmarks/real_multilingual.py table --out exp/real_multilingual   (print only)
+
+``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU) and each
+seed, ``./run.sh --data-root REAL --label-config conf/labels_real.yaml --label-overrides
+"held_out_languages=[L]" --seed S`` (stages 0-4, the recipe's default system, frozen Whisper
+tiny.en): train on every corpus of the other three languages (TESS training-only, every other
+corpus split by speaker, dev from held-in speakers), then score each corpus of L zero-shot
+through the exported model. Every run points at one ``--feature_folder``: the upstream's hidden
+states of each corpus are computed once and reused by every fold, seed and variant
+(``features.py``), stage 4 included.
+
+Per held-out corpus: UAR with a 95 % interval resampling speakers (1,000 resamples), accuracy,
+macro-F1, binary arousal UAR, the majority-class accuracy and chance; lone-file mode (each file
+alone, as ``ser-predict FILE``) first, stage 4's speaker mode (each file normalised with all of
+its speaker's files: transductive) beside it. A language's UAR is the mean over its corpora; the
+LOLO mean is the mean over the languages. Dev UAR (held-in speakers: the only figure choices are
+made on) is printed beside. Seeds: mean ± sample std.
+
+``--variants`` (each a full LOLO; the names below):
+full (the recipe's real config as it is), hard (one-hot targets), no_smoothing (neutral
+smoothing off), no_adversarial (domain weight 0), adv_language (language as the adversarial
+domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
+no_speaker_norm, one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
+eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), fusion (eGeMAPS + Whisper pooled).
+
+``emobox``: EmoBox's speaker-independent folds (``splits=emobox:<dir> fold=k``), each corpus alone
+in its own label set (policy native, as EmoBox scores it), UA / WA / macro-F1 averaged over the
+folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``).
+
+The real corpora and EmoBox's lists are not part of the project; without them the script stops
+with a message.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_corpora import fmt, read_rows, restricted, scores, uar  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "recipes" / "Multilingual16"
+LANGUAGES = {"en": ["ravdess", "tess"], "it": ["emovo"], "zh": ["casia"], "ur": ["urdu"]}
+FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CASIA", "urdu": "URDU"}
+# variant → (label overrides, training overrides, hparams or None for the recipe default)
+VARIANTS = {
+    "full": ("", [], None),
+    "hard": ("", ["--hard_targets", "True"], None),
+    "no_smoothing": ("neutral_smoothing=false", [], None),
+    "no_adversarial": ("", ["--domain_weight", "0.0"], None),
+    "adv_language": ("", ["--domain_key", "language"], None),
+    "adv_0.1": ("", ["--domain_weight", "0.1"], None),
+    "adv_0.001": ("", ["--domain_weight", "0.001"], None),
+    "balanced": ("", ["--train_sampler", "!name:speechbrain_ser.samplers.class_balanced"], None),
+    "no_speaker_norm": ("", ["--speaker_norm", "False"], None),
+    "one_corpus": ("corpora=[ravdess,{held}]", [], None),
+    "egemaps": ("", [], "hparams/egemaps.yaml"),
+    "fusion": ("", [], "hparams/whisper_tiny_egemaps.yaml"),
+}
+# EmoBox Table 4, Whisper-large-v3 (UA / WA / macro-F1, %), from ../shared/emobox/README.md
+EMOBOX_WHISPER_LARGE_V3 = {"ravdess": (75.32, 75.87, 75.19), "urdu": (82.52, 82.52, 82.41),
+                           "emovo": (57.82, 57.82, 56.06), "casia": (59.58, 59.58, 56.27),
+                           "tess": (99.96, None, None)}
+
+
+def run(cmd: list, log: Path) -> float:
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(" ".join(cmd) + "\n" + r.stdout + r.stderr)
+    if r.returncode:
+        sys.exit(f"failed (log: {log}):\n{r.stderr[-3000:]}")
+    return time.perf_counter() - t0
+
+
+def dev_uar(results: Path) -> float:
+    rows = read_rows(results / "predictions_dev.csv")
+    classes = [k[2:] for k in rows[0] if k.startswith("p_")]
+    refs, preds = restricted(rows, classes)
+    return uar(refs, preds)
+
+
+def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
+    labels, train, hparams = VARIANTS[variant]
+    held = LANGUAGES[lang]
+    if variant == "one_corpus" and "ravdess" in held:
+        return None
+    exp = Path(a.out) / variant / f"{lang}_seed{seed}"
+    overrides = f"held_out_languages=[{lang}] {labels.format(held=','.join(held))}".strip()
+    cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
+           "--label-config", "conf/labels_real.yaml", "--label-overrides", overrides, "--seed", str(seed),
+           "--stop-stage", "4", *(["--hparams", hparams] if hparams else []),
+           "--", "--feature_folder", str(Path(a.out) / "features"), *train, *a.extra]
+    wall = run(cmd, exp / "benchmark_run.log")
+    results = exp / "train" / "results"
+    out = {"variant": variant, "lang": lang, "seed": seed, "wall": wall, "dev_uar": dev_uar(results), "corpora": {}}
+    for corpus in held:
+        out["corpora"][corpus] = {mode: scores(results, f"zeroshot_{corpus}", corpus, mode)
+                                  for mode in ("lone", "speaker")
+                                  if (results / ("speaker" if mode == "speaker" else "") /
+                                      f"predictions_zeroshot_{corpus}.csv").exists()}
+    (exp / "benchmark.json").write_text(json.dumps(out, default=list))
+    return out
+
+
+def lolo_table(runs: list, variant: str) -> list:
+    """Markdown lines: per held-out language and corpus, mean ± std over seeds, lone then speaker mode."""
+    lines = [f"### {variant}", "",
+             "| held out | corpus | n / speakers | UAR lone [95% CI by speaker] | acc | macro-F1 | arousal UAR "
+             "| majority acc / chance | UAR speaker mode (transductive) [95% CI] | dev UAR | seeds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    per_lang: dict = {}
+    for lang, corpora in LANGUAGES.items():
+        rs = [r for r in runs if r["lang"] == lang]
+        if not rs:
+            continue
+        for corpus in corpora:
+            lone = [r["corpora"][corpus]["lone"] for r in rs]
+            spk = [r["corpora"][corpus].get("speaker") for r in rs if r["corpora"][corpus].get("speaker")]
+            ci = lone[0]["uar_ci"]
+            s_text = (f"{fmt([s['uar'] for s in spk])} [{spk[0]['uar_ci'][0]:.3f}, {spk[0]['uar_ci'][1]:.3f}]"
+                      if spk else "n/a (no speaker normalisation)")
+            lines.append(
+                f"| {lang} | {corpus} | {lone[0]['n']} / {lone[0]['speakers']} | {fmt([x['uar'] for x in lone])} "
+                f"[{ci[0]:.3f}, {ci[1]:.3f}] | {fmt([x['accuracy'] for x in lone])} | {fmt([x['macro_f1'] for x in lone])} "
+                f"| {fmt([x['arousal_uar'] for x in lone])} | {lone[0]['majority_accuracy']:.3f} / {lone[0]['chance_uar']:.3f} "
+                f"| {s_text} | {fmt([r['dev_uar'] for r in rs])} | {', '.join(str(r['seed']) for r in rs)} |")
+            per_lang.setdefault(lang, {}).setdefault("lone", []).append([x["uar"] for x in lone])
+            if spk:
+                per_lang[lang].setdefault("speaker", []).append([s["uar"] for s in spk])
+    if per_lang:
+        # per seed: the language's UAR = mean over its corpora; LOLO mean = mean over languages
+        for mode in ("lone", "speaker"):
+            langs = [np.mean(v[mode], axis=0) for v in per_lang.values() if mode in v]
+            if len(langs) == len(per_lang) and len({len(x) for x in langs}) == 1:
+                lolo = np.mean(langs, axis=0)
+                lines.append(f"| **LOLO mean ({mode}{', transductive' if mode == 'speaker' else ''})** | "
+                             f"{' '.join(per_lang)} | | **{fmt(lolo)}** | | | | | | | |")
+    secs = [r["wall"] for r in runs]
+    lines += ["", f"{len(runs)} runs, wall {sum(secs) / 60:.1f} min in all ({fmt(secs)} s a run; the first run of "
+              "each corpus extracts its features)", ""]
+    return lines
+
+
+def emobox_run(a, corpus: str, fold: int, seed: int) -> dict:
+    from speechbrain_ser import corpora
+
+    classes = sorted(corpora.get(corpus).LABELS)
+    exp = Path(a.out) / "emobox" / f"{corpus}_fold{fold}_seed{seed}"
+    emobox = Path(a.emobox).resolve()
+    cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
+           "--label-config", "conf/labels_real.yaml",
+           "--label-overrides", f"corpora=[{corpus}] held_out=[] held_out_languages=[] training_only=[] "
+                                f"policy=native splits=emobox:{emobox} fold={fold}",
+           "--seed", str(seed), "--stop-stage", "4",
+           "--", "--feature_folder", str(Path(a.out) / "features"), "--classes", f"[{', '.join(classes)}]",
+           "--n_classes", str(len(classes)), *a.extra]
+    wall = run(cmd, exp / "benchmark_run.log")
+    results = exp / "train" / "results"
+    out = {"corpus": corpus, "fold": fold, "seed": seed, "wall": wall,
+           "lone": scores(results, "test", corpus, "lone")}
+    if (results / "speaker" / "predictions_test.csv").exists():
+        out["speaker"] = scores(results, "test", corpus, "speaker")
+    (exp / "benchmark.json").write_text(json.dumps(out, default=list))
+    return out
+
+
+def emobox_table(runs: list) -> list:
+    lines = ["| corpus (classes) | folds | UA lone | WA lone | macro-F1 lone | UA speaker mode (transductive) "
+             "| EmoBox Whisper-large-v3 UA / WA / F1 | wall |", "|---|---|---|---|---|---|---|---|"]
+    for corpus in EMOBOX_WHISPER_LARGE_V3:
+        rs = [r for r in runs if r["corpus"] == corpus]
+        if not rs:
+            continue
+        pub = " / ".join("—" if x is None else f"{x:.2f}" for x in EMOBOX_WHISPER_LARGE_V3[corpus])
+        spk = [r["speaker"]["uar"] * 100 for r in rs if "speaker" in r]
+        lines.append(f"| {corpus} ({rs[0]['lone']['classes']}) | {len({r['fold'] for r in rs})} "
+                     f"| {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} "
+                     f"| {np.mean([r['lone']['accuracy'] for r in rs]) * 100:.2f} "
+                     f"| {np.mean([r['lone']['macro_f1'] for r in rs]) * 100:.2f} "
+                     f"| {np.mean(spk):.2f} | {pub} | {sum(r['wall'] for r in rs) / 60:.1f} min |"
+                     if spk else f"| {corpus} | {len(rs)} | {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} | | | | {pub} | |")
+    return lines
+
+
+def load_runs(out: Path, kind: str) -> list:
+    pattern = "emobox/*/benchmark.json" if kind == "emobox" else "*/*_seed*/benchmark.json"
+    return [json.loads(p.read_text()) for p in sorted(Path(out).glob(pattern))]
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("what", choices=["lolo", "emobox", "table"])
+    ap.add_argument("--real-root", default=str(ROOT.parent / "shared" / "real"))
+    ap.add_argument("--emobox", default=None, help="EmoBox's data/ folder of fold lists")
+    ap.add_argument("--languages", nargs="+", default=list(LANGUAGES))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--variants", nargs="+", default=["full"], choices=list(VARIANTS))
+    ap.add_argument("--corpora", nargs="+", default=["ravdess", "emovo", "casia", "urdu", "tess"])
+    ap.add_argument("--folds", type=int, default=None, help="the first N folds of each corpus (default: all)")
+    ap.add_argument("--out", default=str(ROOT / "exp" / "real_multilingual"))
+    a = ap.parse_args(argv)
+    a.extra = extra
+    if a.what == "table":
+        runs = load_runs(Path(a.out), "lolo")
+        for v in dict.fromkeys(r["variant"] for r in runs):
+            print("\n".join(lolo_table([r for r in runs if r["variant"] == v], v)))
+        if load_runs(Path(a.out), "emobox"):
+            print("\n".join(emobox_table(load_runs(Path(a.out), "emobox"))))
+        return
+    need = {c for lang in a.languages for c in LANGUAGES[lang]} if a.what == "lolo" else set(a.corpora)
+    for c in sorted(need | ({"ravdess", "tess", "emovo", "casia", "urdu"} if a.what == "lolo" else set())):
+        if not (Path(a.real_root) / FOLDERS[c]).is_dir():
+            sys.exit(f"{Path(a.real_root) / FOLDERS[c]}: not found; this benchmark needs the real corpora "
+                     "(see its docstring)")
+    t0 = time.perf_counter()
+    if a.what == "lolo":
+        for v in a.variants:
+            runs = [r for s in a.seeds for lang in a.languages if (r := lolo_run(a, v, lang, s))]
+            print("\n".join(lolo_table(runs, v)), flush=True)
+    else:
+        if not a.emobox or not Path(a.emobox).is_dir():
+            sys.exit(f"--emobox {a.emobox}: EmoBox's data/ folder of fold lists not found")
+        runs = []
+        for corpus in a.corpora:
+            folds = sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*"))
+            for k in folds[:a.folds] if a.folds else folds:
+                for s in a.seeds:
+                    runs.append(emobox_run(a, corpus, k, s))
+        print("\n".join(emobox_table(runs)))
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"total {(time.perf_counter() - t0) / 60:.1f} min; peak RSS of a child process {peak:.0f} MB; "
+          f"results in {a.out}")
+
+
+if __name__ == "__main__":
+    main()
