@@ -259,3 +259,38 @@ def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(nor
     r = run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(normed / "model"), str(folder),
              "--groups", "folder", "--backend", "onnx"])
     assert r.returncode != 0 and "--groups is for speaker-normalised models" in r.stderr
+
+
+def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(normed):
+    """Stage 4 reads a cached frozen upstream's hidden states instead of running it again: every
+    prediction (lone and grouped by speaker) is the exported model's on the audio, to 1e-4."""
+    from speechbrain_ser.export import read_training
+    from speechbrain_ser.features import cached_hidden
+    from speechbrain_ser.inference import load
+
+    model = load(normed / "model")
+    model.calibrated = False
+    manifest = normed / "data" / "labels" / "test.json"
+    entries = _entries(normed, "test")
+    data_root = ROOT / "data" / "synth_tiny_real"
+    training = read_training(normed / "train")[1]
+    lookup = cached_hidden(model, training, "test", manifest, data_root)
+    hits = []
+
+    def hidden(path):
+        h = lookup(path)
+        hits.append(h is not None)
+        return h
+
+    assert lookup("/not/in/the/set.wav") is None
+    paths = [_path(e) for e in entries.values()]
+    groups = [e["speaker"] for e in entries.values()]
+    for g in (None, groups):
+        audio = dict(model.predict_files(paths, 4, groups=g))
+        cached = dict(model.predict_files(paths, 4, groups=g, hidden=hidden))
+        assert sorted(audio) == sorted(cached) == list(range(len(paths)))
+        for i in audio:
+            a, c = audio[i]["probs"], cached[i]["probs"]
+            assert max(abs(a[k] - c[k]) for k in a) < 1e-4, (paths[i], a, c)
+            assert audio[i]["label"] == cached[i]["label"]
+    assert sum(hits) > 0  # the cache served files (those no longer than the crop)

@@ -95,8 +95,8 @@ def apply_split_source(cfg: dict, corpus: str, rest: dict, entries: dict) -> str
     roles, note = fold_splits(where, corpus, int(cfg.get("fold", 1)), rest)
     for uid in list(rest):
         if uid not in roles:
-            del rest[uid]
-            del entries[uid]
+            rest.pop(uid, None)
+            entries.pop(uid, None)
         else:
             rest[uid]["split"] = "test" if roles[uid] == "test" else ""
     train = {uid: e for uid, e in rest.items() if not e["split"]}  # dev: speakers of the train list only

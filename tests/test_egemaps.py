@@ -1,0 +1,43 @@
+"""The eGeMAPS upstream (speechbrain_ser/models/egemaps.py, optional extra `egemaps`): 88
+functionals per utterance, each over its own samples, and the baseline trained end to end on the
+tiny data with a linear head and per-speaker standardisation."""
+import numpy as np
+import pytest
+import torch
+
+from conftest import run
+
+pytest.importorskip("opensmile", reason="the egemaps extra (opensmile) is not installed")
+
+
+def _harmonic(f0, seconds):
+    t = np.arange(int(16000 * seconds)) / 16000
+    return torch.tensor(sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 15)) * 0.1, dtype=torch.float32)
+
+
+def test_functionals_measure_the_pitch_and_ignore_the_padding():
+    from speechbrain_ser.audio import pad
+    from speechbrain_ser.models.egemaps import N_FUNCTIONALS, EgemapsUpstream
+
+    up = EgemapsUpstream()
+    a, b = _harmonic(220, 2.0), _harmonic(110, 1.0)
+    batch, lens = pad([a, b])
+    out = up(batch, lens)
+    assert out.shape == (1, 2, 1, N_FUNCTIONALS) == (1, 2, 1, 88)
+    # functional 0 is the mean F0 in semitones above 27.5 Hz: hand values 12 log2(220 / 27.5) = 36, 24
+    assert abs(out[0, 0, 0, 0] - 36.0) < 0.1 and abs(out[0, 1, 0, 0] - 24.0) < 0.1
+    alone = up(b[None])
+    assert torch.allclose(out[0, 1], alone[0, 0], atol=1e-5)  # the padded zeros are not in b's functionals
+
+
+def test_the_egemaps_baseline_trains_exports_and_predicts(tmp_path):
+    exp = tmp_path / "exp"
+    r = run(["recipes/Multilingual16/run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp),
+             "--hparams", "hparams/egemaps.yaml", "--", "--number_of_epochs", "2"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    from speechbrain_ser.inference import load
+
+    model = load(exp / "model")
+    assert model.speaker_normalised and model.mods.feature_norm.train_stats.shape == (2, 1, 88)
+    rows = (exp / "train" / "results" / "predictions_test.csv").read_text().splitlines()
+    assert len(rows) > 1

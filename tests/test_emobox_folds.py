@@ -1,0 +1,88 @@
+"""EmoBox's fold lists as a split source (speechbrain_ser/labels/emobox.py): fixtures in EmoBox's
+own line format with the releases' file names (its download layout: other folders, .wav, CASIA's
+lower-case speaker folders and numbers repeated across folders)."""
+import json
+
+import pytest
+
+
+def _line(wav, emo):
+    return json.dumps({"key": wav.rsplit("/", 1)[-1], "dataset": "x", "wav": wav, "type": "raw",
+                       "sample_rate": 16000, "length": 2.0, "emo": emo, "channel": 1})
+
+
+def _fold(root, corpus, k, train, test):
+    d = root / corpus / f"fold_{k}"
+    d.mkdir(parents=True)
+    (d / f"{corpus}_train_fold_{k}.jsonl").write_text("".join(_line(w, e) + "\n" for w, e in train))
+    (d / f"{corpus}_test_fold_{k}.jsonl").write_text("".join(_line(w, e) + "\n" for w, e in test))
+
+
+def _casia(spk, emo, num):
+    return {"wav": f"{{data_root}}/CASIA/{spk}/{emo}/{num}.flac", "speaker": f"casia_{spk}", "split": None,
+            "native": emo, "corpus": "casia"}
+
+
+def test_casia_recordings_are_matched_by_speaker_emotion_and_number(tmp_path):
+    from speechbrain_ser.labels.emobox import fold_splits
+
+    _fold(tmp_path, "casia", 1,
+          [("downloads/casia/zhaozuoxiang/neutral/239.wav", "neutral"), ("downloads/casia/wangzhe/neutral/239.wav", "neutral"),
+           ("downloads/casia/liuchanhg/angry/201.wav", "angry")],
+          [("downloads/casia/zhaoquanyin/neutral/239.wav", "neutral"), ("downloads/casia/zhaoquanyin/sad/250.wav", "sad")])
+    entries = {"a": _casia("ZhaoZuoxiang", "neutral", 239), "b": _casia("wangzhe", "neutral", 239),
+               "c": _casia("zhaoquanyin", "neutral", 239), "d": _casia("liuchanhg", "happy", 239)}
+    roles, note = fold_splits(tmp_path, "casia", 1, entries)
+    # the same number 239 is three recordings; liuchanhg/happy/239 is in no list
+    assert roles == {"a": "train", "b": "train", "c": "test"}
+    assert "2 listed files not on disk" in note and "1 utterances in no list" in note
+
+
+def test_file_names_identify_recordings_of_the_other_corpora(tmp_path):
+    from speechbrain_ser.labels.emobox import fold_splits, recording_key
+
+    assert recording_key("ravdess", "downloads/ravdess/audio/Audio_Speech_Actors_01-24/Actor_11/03-01-07-02-02-02-11.wav") \
+        == recording_key("ravdess", "{data_root}/RAVDESS/Actor_11/03-01-07-02-02-02-11.flac") == "03-01-07-02-02-02-11"
+    _fold(tmp_path, "tess", 1, [("downloads/tess/OAF_back_angry.wav", "angry"), ("downloads/tess/YAF_raid_fear.wav", "fear")],
+          [("downloads/tess/OAF_should_fear.wav", "fear")])
+    entries = {"t1": {"wav": "{data_root}/TESS/YAF_fear/YAF_raid_fear.flac"},
+               "t2": {"wav": "{data_root}/TESS/OAF_Fear/OAF_should_fear.flac"}}
+    roles, note = fold_splits(tmp_path, "tess", 1, entries)
+    assert roles == {"t1": "train", "t2": "test"} and "1 listed files not on disk (e.g. oaf_back_angry)" in note
+
+
+def test_bad_fold_lists_are_errors_naming_file_and_line(tmp_path):
+    from speechbrain_ser.labels.emobox import read_fold
+    from speechbrain_ser.labels.harmonise import LabelConfigError
+
+    with pytest.raises(LabelConfigError, match="no such EmoBox fold list"):
+        read_fold(tmp_path, "emovo", 1)
+    _fold(tmp_path, "emovo", 1, [("downloads/emovo/f1/dis-f1-b1.wav", "dis")], [("downloads/emovo/f1/dis-f1-b1.wav", "dis")])
+    with pytest.raises(LabelConfigError, match=r"emovo_test_fold_1.jsonl:1: .* both the train and the test list"):
+        read_fold(tmp_path, "emovo", 1)
+    (tmp_path / "emovo" / "fold_1" / "emovo_test_fold_1.jsonl").write_text(_line("x/a.wav", "neu") + "\n{oops\n")
+    with pytest.raises(LabelConfigError, match=r"emovo_test_fold_1.jsonl:2: not an EmoBox list line"):
+        read_fold(tmp_path, "emovo", 1)
+
+
+def test_stage_2_takes_train_and_test_from_the_fold_and_dev_from_train_speakers(tmp_path):
+    """policy native (EmoBox scores each corpus in its own label set): test = the fold's test list,
+    dev = whole speakers of its train list, utterances in no list left out."""
+    from speechbrain_ser.labels.targets import native_targets
+
+    spk = ["liuchanhg", "wangzhe", "zhaoquanyin", "ZhaoZuoxiang"]
+    entries, train, test = {}, [], []
+    for s in spk:
+        for n in range(201, 205):
+            entries[f"{s}{n}"] = {**_casia(s, "angry", n), "language": "zh", "intensity": None}
+            (test if s == "wangzhe" else train).append((f"downloads/casia/{s.lower()}/angry/{n}.wav", "angry"))
+    entries["extra"] = {**_casia("wangzhe", "sad", 210), "language": "zh", "intensity": None}
+    _fold(tmp_path, "casia", 2, train, test)
+    out, summary = native_targets({"casia": entries}, {"splits": f"emobox:{tmp_path}", "fold": 2, "dev_fraction": 0.3})
+    got = out["casia"]
+    assert "extra" not in got
+    assert {e["speaker"] for e in got.values() if e["split"] == "test"} == {"casia_wangzhe"}
+    dev = {e["speaker"] for e in got.values() if e["split"] == "dev"}
+    train_spk = {e["speaker"] for e in got.values() if e["split"] == "train"}
+    assert len(dev) == 1 and not dev & train_spk and "casia_wangzhe" not in dev | train_spk
+    assert "EmoBox fold 2: 12 train, 4 test" in summary["corpora"]["casia"]["split_by"]
