@@ -28,7 +28,8 @@ full (the recipe's real config as it is), hard (one-hot targets), no_smoothing (
 smoothing off), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
 no_speaker_norm, one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
-eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), fusion (eGeMAPS + Whisper pooled).
+eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``). The frozen, cached upstream sees each
+utterance once, so the recipe's waveform augmentation is off in every variant.
 
 ``emobox``: EmoBox's speaker-independent folds (``splits=emobox:<dir> fold=k``), each corpus alone
 in its own label set (policy native, as EmoBox scores it), UA / WA / macro-F1 averaged over the
@@ -69,7 +70,6 @@ VARIANTS = {
     "no_speaker_norm": ("", ["--speaker_norm", "False"], None),
     "one_corpus": ("corpora=[ravdess,{held}]", [], None),
     "egemaps": ("", [], "hparams/egemaps.yaml"),
-    "fusion": ("", [], "hparams/whisper_tiny_egemaps.yaml"),
 }
 # EmoBox Table 4, Whisper-large-v3 (UA / WA / macro-F1, %), from ../shared/emobox/README.md
 EMOBOX_WHISPER_LARGE_V3 = {"ravdess": (75.32, 75.87, 75.19), "urdu": (82.52, 82.52, 82.41),

@@ -166,7 +166,7 @@ def test_trim_db_models_trim_long_files_before_deciding_on_windows(tmp_path):
 # ---- a shared feature cache is locked while a run writes it ---------------------------------------
 
 def test_shared_feature_cache_waits_for_the_run_writing_it(tmp_path, monkeypatch, caplog):
-    """Run A (another process) holds the cache and is writing set 'train' (no completion marker yet);
+    """Run A (another process) holds the cache and is writing corpus c's part (no completion marker yet);
     run B's extraction waits, naming A, and does not clean A's unfinished set meanwhile; once A is done
     B finds the set made and extracts nothing."""
     import subprocess
@@ -179,9 +179,11 @@ def test_shared_feature_cache_waits_for_the_run_writing_it(tmp_path, monkeypatch
 
     cache = tmp_path / "features"
     manifest = tmp_path / "train.json"
-    manifest.write_text("{}")
-    (cache / "train").mkdir(parents=True)
-    (cache / "train" / "feats.ark").write_text("being written by run A")
+    wavs = {"u1": "{data_root}/c/u1.wav"}
+    manifest.write_text(json.dumps({u: {"wav": w, "corpus": "c"} for u, w in wavs.items()}))
+    part = cache / features._digest({"upstream": "fp", "data_root": "/data"}) / "c" / f"part-{features._digest(wavs)}"
+    part.mkdir(parents=True)
+    (part / "feats.ark").write_text("being written by run A")
     release = tmp_path / "release"
     holder = subprocess.Popen([sys.executable, "-c", f"""
 import pathlib, time
@@ -201,18 +203,19 @@ with folder_lock({str(cache)!r}):
         t.start()
         time.sleep(1.0)
         assert t.is_alive(), "run B did not wait for the lock"
-        assert (cache / "train" / "feats.ark").read_text() == "being written by run A"
+        assert (part / "feats.ark").read_text() == "being written by run A"
         assert f"pid {holder.pid}" in caplog.text and "in use by another run" in caplog.text
-        # run A finishes its set the way a Stage does (marker with the same options), then releases
+        # run A finishes its part the way ensure does (scp, entries, marker), then releases
         from speechbrain_ser.stage import write_json_atomic
 
-        write_json_atomic(cache / "train" / MARKER, {"options": {
-            "upstream": "fp", "manifest": features._manifest_hash(manifest, "/data")}})
+        (part / "feats.scp").write_text(f"u1 {part / 'feats.ark'}:0\n")
+        (part / "entries.json").write_text(json.dumps(wavs))
+        write_json_atomic(part / MARKER, {"options": {"entries": features._digest(wavs)}})
         release.write_text("")
         t.join(10)
     holder.wait(10)
     assert not t.is_alive() and extracted == []
-    assert (cache / "train" / "feats.ark").read_text() == "being written by run A"
+    assert (part / "feats.ark").read_text() == "being written by run A"
 
 
 # ---- ablate.sh and seeds.sh train on the data stage 0 makes; a variant that changes nothing stops ----
