@@ -215,7 +215,7 @@ def cached_hidden(model, training: dict, name: str, manifest: Path, data_root, d
         uid = uid_of.get(str(path))
         if uid is None:
             return None
-        m = np.asarray(table[uid], dtype=np.float32)
+        m = np.array(table[uid], dtype=np.float32)  # a writable copy
         return m.reshape(m.shape[0], -1, dim)
 
     return hidden
