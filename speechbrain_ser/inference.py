@@ -164,21 +164,7 @@ class EmotionRecognizer(Pretrained):
         # borrowed by other backends (onnx_export) whose forward_batch may not take norm
         out = self.forward_batch(wavs, wav_lens, texts) if norm is None else \
             self.forward_batch(wavs, wav_lens, texts, norm=norm)
-        return self.named(out, wavs.shape[0])
-
-    def named(self, out: dict, n: int) -> list:
-        """``forward_batch``'s tensors as one dict per utterance."""
-        results = []
-        for i in range(n):
-            r = {}
-            if out["probs"] is not None:
-                p = out["probs"][i].tolist()
-                r["label"] = self.classes[int(np.argmax(p))]
-                r["probs"] = dict(zip(self.classes, p))
-            if out["attributes"] is not None:
-                r.update(zip(self.attributes, out["attributes"][i].tolist()))
-            results.append(r)
-        return results
+        return named_results(self, out, wavs.shape[0])
 
     def predict_file(self, path, text=None, crop: bool = False, classes: list | None = None) -> dict:
         """One file's prediction (see ``predict_files``: a file longer than the model's crop is
@@ -197,6 +183,22 @@ class EmotionRecognizer(Pretrained):
                          batch_size: int = 16, classes: list | None = None, norm=None) -> dict:
         """Emotion over time on (long) audio: per-window rows and merged segments (``timeline``)."""
         return predict_timeline(self, path, window, hop, min_segment, batch_size, classes, norm)
+
+
+def named_results(model, out: dict, n: int) -> list:
+    """``forward_batch``'s tensors as one dict per utterance: label, probs {class: p}, and
+    arousal/valence/dominance if the model has them (any backend with ``classes``/``attributes``)."""
+    results = []
+    for i in range(n):
+        r = {}
+        if out["probs"] is not None:
+            p = out["probs"][i].tolist()
+            r["label"] = model.classes[int(np.argmax(p))]
+            r["probs"] = dict(zip(model.classes, p))
+        if out["attributes"] is not None:
+            r.update(zip(model.attributes, out["attributes"][i].tolist()))
+        results.append(r)
+    return results
 
 
 def restrict_label(r: dict, classes: list | None) -> dict:
@@ -282,7 +284,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
             feats = torch.nn.utils.rnn.pad_sequence([h for _, h in cached], batch_first=True)
             lens = torch.tensor([len(h) / feats.shape[1] for _, h in cached])
             norm = torch.stack([norm_of(i) for i, _ in cached]) if stats else None
-            for (i, h), r in zip(cached, model.named(model.forward_hidden(feats, lens, norm), len(cached))):
+            for (i, h), r in zip(cached, named_results(model, model.forward_hidden(feats, lens, norm), len(cached))):
                 r["seconds"] = round(durs[i], 3)
                 r["windows"] = 1
                 yield i, restrict_label(r, classes)

@@ -23,7 +23,7 @@ def test_functionals_measure_the_pitch_and_ignore_the_padding():
     a, b = _harmonic(220, 2.0), _harmonic(110, 1.0)
     batch, lens = pad([a, b])
     out = up(batch, lens)
-    assert out.shape == (1, 2, 1, N_FUNCTIONALS) == (1, 2, 1, 88)
+    assert out.shape == (1, 2, 2, N_FUNCTIONALS) == (1, 2, 2, 88) and torch.equal(out[:, :, 0], out[:, :, 1])
     # functional 0 is the mean F0 in semitones above 27.5 Hz: hand values 12 log2(220 / 27.5) = 36, 24
     assert abs(out[0, 0, 0, 0] - 36.0) < 0.1 and abs(out[0, 1, 0, 0] - 24.0) < 0.1
     alone = up(b[None])
