@@ -164,7 +164,8 @@ def unified_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
                                 cfg.get("seed", 0), split_unit(corpus))
         if rest and len(rest) < len(entries):
             how += f"; {len(entries) - len(rest)} utterances in held-out languages are zero-shot"
-        how += fold_note
+        if fold_note:  # the fold lists set every split: they, not an official partition
+            how = fold_note[2:] + how.removeprefix("official")
         hard_of = {n: scoring_class(mapping, corpus, n, score_as) for n in mapping.corpora[corpus].rows}
         excluded, unscored, from_votes = {}, {}, 0
         for uid, e in entries.items():
@@ -264,9 +265,9 @@ def native_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
                 e["split"] = "zeroshot"
             how = "zeroshot"
         else:
-            how = apply_split_source(cfg, corpus, entries, entries)
-            how = assign_splits(entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2),
-                                cfg.get("seed", 0), split_unit(corpus)) + how
+            how = apply_split_source(cfg, corpus, entries, entries)[2:] or assign_splits(
+                entries, cfg.get("dev_fraction", 0.15), cfg.get("test_fraction", 0.2), cfg.get("seed", 0),
+                split_unit(corpus))
         for e in entries.values():
             e["split"] = MSP_SPLITS.get(e["split"], e["split"])
             hard = e["native"] if e["native"] in classes else None
