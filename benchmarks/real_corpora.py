@@ -96,6 +96,8 @@ def interval(metric: str, refs, preds, speakers=None) -> tuple:
 
 def arousal_uar(refs, preds) -> float:
     keep = np.array([r in HIGH | LOW for r in refs])
+    if not keep.any():  # a label set the arousal grouping does not name (a corpus's native labels)
+        return NAN
     return uar(np.array([r in HIGH for r in refs[keep]]), np.array([p in HIGH for p in preds[keep]]))
 
 

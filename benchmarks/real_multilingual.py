@@ -202,7 +202,8 @@ def emobox_table(runs: list) -> list:
 
 def load_runs(out: Path, kind: str) -> list:
     pattern = "emobox/*/benchmark.json" if kind == "emobox" else "*/*_seed*/benchmark.json"
-    return [json.loads(p.read_text()) for p in sorted(Path(out).glob(pattern))]
+    runs = [json.loads(p.read_text()) for p in sorted(Path(out).glob(pattern))]
+    return [r for r in runs if ("variant" in r) == (kind == "lolo")]
 
 
 def main(argv=None):
