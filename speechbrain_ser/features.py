@@ -34,7 +34,7 @@ import speechbrain as sb
 import torch
 from tqdm import tqdm
 
-from .stage import Stage, folder_lock
+from .stage import MARKER, Stage, folder_lock, write_text_atomic
 
 def check_cacheable(hp: dict):
     """Caching is only sound when the upstream's output never changes during training."""
@@ -98,7 +98,7 @@ def _known(corpus_dir: Path) -> dict:
     """{uid: (wav, scp line)} of a corpus's finished parts."""
     known = {}
     for part in sorted(corpus_dir.glob("part-*")):
-        if not (part / ".done.json").exists() or not (part / "entries.json").exists():
+        if not (part / MARKER).exists() or not (part / "entries.json").exists():
             continue
         wavs = json.loads((part / "entries.json").read_text())
         for line in (part / "feats.scp").read_text().splitlines():
@@ -135,10 +135,7 @@ def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
             text = "".join(lines[u] + "\n" for u in entries)
             scp = root / "sets" / f"{hashlib.sha1(text.encode()).hexdigest()[:16]}.scp"
             if not scp.exists():
-                scp.parent.mkdir(parents=True, exist_ok=True)
-                tmp = scp.with_suffix(".tmp")
-                tmp.write_text(text)
-                tmp.replace(scp)
+                write_text_atomic(scp, text)
             out[name] = scp
     return out
 
