@@ -27,11 +27,12 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from speechbrain_ser.synth.render import SAMPLE_RATE, identity_params, load_clip, render_emotion, sample_params  # noqa: E402
+from speechbrain_ser.synth.emotion_rendering import SAMPLE_RATE, identity_params, load_clip, render_emotion, sample_params  # noqa: E402
+from speechbrain_ser.labels.harmonise import load_space  # noqa: E402
 from speechbrain_ser.synth.voices import find_voices  # noqa: E402
 
 CLASSES = ["anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise"]
-HIGH = {"anger", "happiness", "fear", "surprise"}
+HIGH = [c for c, g in load_space("unified").arousal.items() if g == "high"]
 
 
 def main(argv=None):
@@ -59,7 +60,7 @@ def main(argv=None):
                     truth[str(path)] = emo
         lst, out = Path(tmp) / "files.csv", Path(tmp) / "pred.csv"
         lst.write_text("path\n" + "".join(f"{p}\n" for p in truth))
-        groups = ["--groups", "folder"] if (Path(a.judge) / "feature_norm.ckpt").exists() else []
+        groups = ["--groups", "folder"] if (Path(a.judge) / "speaker_norm_layer.ckpt").exists() else []
         r = subprocess.run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", a.judge, str(lst), "--out",
                             str(out), "--classes", ",".join(CLASSES), *groups], capture_output=True, text=True)
         if r.returncode:

@@ -7,7 +7,7 @@ runs it: real RAVDESS (7 classes of the unified space; calm scored as neutral) a
 Printed per corpus: UAR with a 95 % bootstrap interval resampling speakers (the corpus readers'
 speaker ids: RAVDESS's 24 actors, URDU's speakers; all utterances of each drawn speaker kept), the
 utterance-level interval beside it, accuracy, the majority-class baseline, chance for UAR, per-class
-recall, binary arousal UAR (high: anger, happiness, fear, surprise; low: neutral, sadness), and each
+recall, binary arousal UAR (``labels/spaces.yaml``), and each
 class's one-vs-rest ROC AUC of its probability (scikit-learn: does the model rank the class's files
 above the others, whatever it decides?).
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import shlex
 import subprocess
 import sys
@@ -37,33 +36,33 @@ sys.path.insert(0, str(Path(__file__).parent))
 from real_corpora import arousal_uar, interval, uar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RAVDESS = {"01": "neutral", "02": "neutral", "03": "happiness", "04": "sadness", "05": "anger", "06": "fear",
-           "07": "disgust", "08": "surprise"}  # calm (02) scored as neutral, as the recipe's score_as does
-URDU = {"Angry": "anger", "Happy": "happiness", "Neutral": "neutral", "Sad": "sadness"}
+CORPORA = ("ravdess", "urdu")
+LABEL_CONFIG = ROOT / "recipes" / "Multilingual16" / "conf" / "labels.yaml"
 
 
-def speakers_of(real: Path) -> dict:
-    """path -> speaker id, from the corpus readers (the ids stage 1 gives)."""
+def references(real: Path) -> tuple[dict, dict]:
+    """({corpus: {path: the class it is scored as}}, {path: speaker}) through the corpus readers (the
+    manifests stage 1 writes) and the mapping rows with the recipe's ``score_as`` (RAVDESS calm scored
+    as neutral), as stage 2 labels them."""
     from speechbrain_ser import corpora
+    from speechbrain_ser.labels.harmonise import load_mapping, scoring_class
     from speechbrain_ser.manifest import build_manifest
+    from speechbrain_ser.prepare import load_label_config
 
-    out = {}
-    for name, folder in (("ravdess", "RAVDESS"), ("urdu", "URDU")):
-        m, _ = build_manifest(corpora.get(name), real / folder, real, max_reject=1.0)
-        out.update({str(real / e["wav"].replace("{data_root}/", "")): e["speaker"] for e in m.values()})
-    return out
-
-
-def references(real: Path) -> dict:
-    out = {"ravdess": {}, "urdu": {}}
-    for p in sorted((real / "RAVDESS").rglob("*")):
-        m = re.fullmatch(r"03-01-(\d\d)-\d\d-\d\d-\d\d-\d\d", p.stem)
-        if m and p.is_file():
-            out["ravdess"][str(p)] = RAVDESS[m[1]]
-    for p in sorted((real / "URDU").rglob("*")):
-        if p.is_file() and p.parent.name in URDU:
-            out["urdu"][str(p)] = URDU[p.parent.name]
-    return out
+    score_as, mapping = load_label_config(LABEL_CONFIG).get("score_as"), load_mapping()
+    refs, speakers = {c: {} for c in CORPORA}, {}
+    for name in CORPORA:
+        mod = corpora.get(name)
+        if not (real / mod.DIRNAME).is_dir():
+            continue
+        m, _ = build_manifest(mod, real / mod.DIRNAME, real, max_reject=1.0)
+        for e in m.values():
+            path = e["wav"].replace("{data_root}", str(real))
+            scored = scoring_class(mapping, name, e["native"], score_as)
+            if scored is not None:
+                refs[name][path] = scored
+                speakers[path] = e["speaker"]
+    return refs, speakers
 
 
 def measure(model: str, corpus: str, ref: dict, speakers: dict, batch_size: int, groups: str | None) -> str:
@@ -88,7 +87,7 @@ def measure(model: str, corpus: str, ref: dict, speakers: dict, batch_size: int,
     return (f"{corpus}: {len(y)} files, {len(set(spk))} speakers, {len(classes)} classes; UAR {uar(y, p):.3f} "
             f"[{lo:.3f}, {hi:.3f}] (95 % CI resampling speakers; resampling utterances [{ulo:.3f}, {uhi:.3f}]), "
             f"accuracy {(y == p).mean():.3f}, majority-class accuracy {counts.max() / counts.sum():.3f}, "
-            f"chance UAR {1 / len(classes):.3f}, arousal UAR {arousal_uar(y, p):.3f}; recall: {recall}; "
+            f"chance UAR {1 / len(classes):.3f}, arousal UAR {arousal_uar(y, p, corpus):.3f}; recall: {recall}; "
             f"AUC: " + ", ".join(f"{c} {v:.2f}" for c, v in auc.items()) + f" (mean {np.mean(list(auc.values())):.3f})")
 
 
@@ -101,12 +100,11 @@ def main(argv=None):
                     help="store the measurement in the model folder (real_speech.json) and its card")
     a = ap.parse_args(argv)
     real = Path(a.real_root).resolve()
-    refs = references(real)
+    refs, speakers = references(real)
     if not refs["ravdess"] or not refs["urdu"]:
         sys.exit(f"{a.real_root}: RAVDESS/ and URDU/ not found")
-    speakers = speakers_of(real)
     modes = [("lone (each file alone, as `ser-predict FILE`)", None)]
-    if (Path(a.model) / "feature_norm.ckpt").exists():  # speaker-normalised: the grouped mode beside
+    if (Path(a.model) / "speaker_norm_layer.ckpt").exists():  # speaker-normalised: the grouped mode beside
         modes.append(("speaker-grouped (transductive: RAVDESS by actor folder, URDU as one group)", "grouped"))
     lines = []
     for what, groups in modes:

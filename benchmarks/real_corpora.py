@@ -46,9 +46,6 @@ import numpy as np
 from speechbrain_ser import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
-# binary arousal, in the unified space and in RAVDESS's native one (calm is low)
-HIGH = {"anger", "happiness", "fear", "surprise", "angry", "happy", "fearful", "surprised"}
-LOW = {"neutral", "sadness", "sad", "calm"}
 NAN = float("nan")
 NOT_RUN = {"n": 0, "classes": 0, "uar": NAN, "accuracy": NAN, "macro_f1": NAN, "balanced_uar": NAN, "arousal_uar": NAN,
            "majority_accuracy": NAN, "chance_uar": NAN, "uar_ci": (NAN, NAN), "per_class_recall": {}}
@@ -63,14 +60,12 @@ def read_rows(path: Path) -> list:
 def restricted(rows: list, allowed: list, balanced: bool = False):
     """(reference class names, predicted class names) with predictions restricted to ``allowed``;
     ``balanced``: decisions after ``class_scores.balance_offsets`` fitted on all the set's utterances."""
-    from speechbrain_ser.class_scores import balance_offsets
+    from speechbrain_ser.class_scores import restricted_decisions
 
     p = np.array([[float(r[f"p_{c}"]) for c in allowed] for r in rows])
-    logp = np.log(np.clip(p / p.sum(1, keepdims=True), 1e-12, None))
-    if balanced:
-        logp = logp + balance_offsets(logp)
+    decided = restricted_decisions(p, list(range(len(allowed))), balanced)
     keep = [i for i, r in enumerate(rows) if r["ref"]]
-    return np.array([rows[i]["ref"] for i in keep]), np.array([allowed[k] for k in logp[keep].argmax(1)])
+    return np.array([rows[i]["ref"] for i in keep]), np.array([allowed[decided[i]] for i in keep])
 
 
 def _metrics(refs, preds) -> dict:
@@ -94,18 +89,23 @@ def interval(metric: str, refs, preds, speakers=None) -> tuple:
     return metrics.bootstrap_interval(refs, preds, labels, speakers, metric)[:2]
 
 
-def arousal_uar(refs, preds) -> float:
-    keep = np.array([r in HIGH | LOW for r in refs])
-    if not keep.any():  # a label set the arousal grouping does not name (a corpus's native labels)
+def arousal_uar(refs, preds, corpus: str | None = None) -> float:
+    """Binary arousal UAR (high vs low, ``labels/spaces.yaml``; a corpus's native labels through its
+    mapping rows): utterances whose reference is in neither group are left out; NaN if none is left."""
+    from speechbrain_ser.labels.harmonise import arousal_groups
+
+    group = arousal_groups(set(refs.tolist()) | set(preds.tolist()), corpus)
+    keep = np.array([group[r] is not None for r in refs])
+    if not keep.any():
         return NAN
-    return uar(np.array([r in HIGH for r in refs[keep]]), np.array([p in HIGH for p in preds[keep]]))
+    return uar(np.array([group[r] == "high" for r in refs[keep]]), np.array([group[p] == "high" for p in preds[keep]]))
 
 
 def scores(results: Path, set_name: str, corpus: str, mode: str = "lone") -> dict:
     """Stage 4's predictions of ``set_name`` in scoring ``mode`` (lone: each file alone; speaker: grouped
     by speaker, transductive), restricted to the corpus's classes; intervals resample speakers."""
-    from speechbrain_ser.data import read_entries
-    from speechbrain_ser.predictions import prediction_file
+    from speechbrain_ser.stage import read_entries
+    from speechbrain_ser.prediction_files import prediction_file
 
     inventory = json.loads((results / "inventory.json").read_text())[corpus]
     rows = read_rows(prediction_file(results, set_name, mode))
@@ -117,7 +117,7 @@ def scores(results: Path, set_name: str, corpus: str, mode: str = "lone") -> dic
     out = {"n": len(refs), "classes": len(inventory), "uar": uar(refs, preds), "accuracy": float((refs == preds).mean()),
            "balanced_uar": uar(b_refs, b_preds),
            "macro_f1": macro_f1(refs, preds), "majority_accuracy": float(counts.max() / counts.sum()),
-           "chance_uar": 1 / len(inventory), "arousal_uar": arousal_uar(refs, preds),
+           "chance_uar": 1 / len(inventory), "arousal_uar": arousal_uar(refs, preds, corpus),
            "per_class_recall": {c: float((preds[refs == c] == c).mean()) for c in values}}
     for k in ("uar", "accuracy", "macro_f1"):
         out[f"{k}_ci"] = interval(k, refs, preds, speakers)
@@ -130,7 +130,7 @@ def regrouped(exp: Path, real_root: str, set_name: str, corpus: str, group_by: s
     """A speaker-normalised model's scores on ``set_name`` with other groups than stage 4's
     (``group_by``: a manifest field, e.g. ``corpus`` = the whole corpus one group; None = no
     groups, i.e. the training statistics, as for a lone file), through the exported model."""
-    from speechbrain_ser.data import read_entries
+    from speechbrain_ser.stage import read_entries
     from speechbrain_ser.inference import load
 
     results = exp / "train" / "results"
@@ -149,11 +149,11 @@ def regrouped(exp: Path, real_root: str, set_name: str, corpus: str, group_by: s
     refs, preds = restricted(new, inventory)
     speakers = [entries[r["id"]].get("speaker") for r in new if r["ref"]]
     return {"uar": uar(refs, preds), "uar_ci": interval("uar", refs, preds, speakers),
-            "arousal_uar": arousal_uar(refs, preds)}
+            "arousal_uar": arousal_uar(refs, preds, corpus)}
 
 
 def speaker_normalised(exp: Path) -> bool:
-    return (exp / "model" / "feature_norm.ckpt").exists()
+    return (exp / "model" / "speaker_norm_layer.ckpt").exists()
 
 
 def run_seed(a, seed: int, extra: list) -> dict:

@@ -1,4 +1,4 @@
-"""Judge-in-the-loop tuning of the emotion rendering (``speechbrain_ser/synth/render.py``).
+"""Judge-in-the-loop tuning of the emotion rendering (``speechbrain_ser/synth/emotion_rendering.py``).
 
     .venv/bin/python benchmarks/tune_rendering.py --judge /tmp/rb/snclean/seed0/model --out /tmp/tune
 
@@ -18,7 +18,7 @@ only. After each round the voices' statistics are recomputed from the current be
 
 Measured (README, "The judge"): the judge's diagonal rose from 0.344 to 0.431 on the report clips,
 but a model trained on data rendered with the tuned ranges did worse on real RAVDESS and URDU than
-with the rule tables' ranges, so ``render.EMOTIONS`` keeps the rule tables. A judge's approval is
+with the rule tables' ranges, so ``emotion_rendering.EMOTIONS`` keeps the rule tables. A judge's approval is
 necessary, not sufficient: check any tuned table with a training run and ``model_on_real.py``.
 
 Clips: the voices' reserved clips (never in the generated data, ``generate.RESERVED_CLIPS``);
@@ -27,7 +27,7 @@ for the final confusion matrices (before and after), which the tuning never sees
 rendering is judged through ``ser-predict`` by ``judge_rendering.py`` once the table is in the code.
 
 Printed: the objective per emotion and round, the confusion matrices before/after on the report
-clips, and the tuned table as Python (for ``render.EMOTIONS``); ``--out`` keeps it as JSON.
+clips, and the tuned table as Python (for ``emotion_rendering.EMOTIONS``); ``--out`` keeps it as JSON.
 """
 from __future__ import annotations
 
@@ -46,13 +46,13 @@ sys.path.insert(0, str(ROOT))
 from speechbrain_ser.brains.emotion import utterance_embedding  # noqa: E402
 from speechbrain_ser.inference import load  # noqa: E402
 from speechbrain_ser.speaker_norm import FrameStats  # noqa: E402
-from speechbrain_ser.synth import render  # noqa: E402
+from speechbrain_ser.synth import emotion_rendering  # noqa: E402
 from speechbrain_ser.synth.generate import MAX_SOURCE_SECONDS, RESERVED_CLIPS  # noqa: E402
 from speechbrain_ser.synth.voices import find_voices  # noqa: E402
 
 CLASSES = ["anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise"]
 TUNED = [c for c in CLASSES if c != "neutral"]
-# centre bounds and mutation step per parameter (log-domain for render.LOG_PARAMS)
+# centre bounds and mutation step per parameter (log-domain for emotion_rendering.LOG_PARAMS)
 BOUNDS = dict(formant=(0.90, 1.15), f0_st=(-6.0, 10.0), range=(0.3, 2.6), slope_st=(-6.0, 6.0), rate=(0.7, 1.4),
               pause=(0.5, 2.0), gain_db=(-12.0, 12.0), tilt_db=(-14.0, 14.0), dyn=(0.5, 2.0), jitter=(0.0, 0.05),
               breath_db=(-60.0, -12.0), vib_st=(-0.5, 1.5), creak=(-0.2, 0.5))
@@ -65,13 +65,13 @@ FLOOR = dict(jitter=0.0, vib_st=0.0, creak=0.0)
 
 def centres(spec: dict) -> dict:
     """{param: (centre, half-width)} of an emotion's ranges (None = off)."""
-    full = {**render.NEUTRAL, **spec}
+    full = {**emotion_rendering.NEUTRAL, **spec}
     out = {}
     for k in BOUNDS:
         r = full[k]
         if r is None:
             out[k] = (BOUNDS[k][0], OPTIONAL[k][1])
-        elif k in render.LOG_PARAMS:
+        elif k in emotion_rendering.LOG_PARAMS:
             out[k] = (float(np.exp(np.mean(np.log(r)))), float(np.log(r[1] / r[0]) / 2))
         else:
             out[k] = (float(np.mean(r)), float((r[1] - r[0]) / 2))
@@ -84,7 +84,7 @@ def ranges(c: dict) -> dict:
     for k, (m, w) in c.items():
         if k in OPTIONAL and m <= OPTIONAL[k][0]:
             out[k] = None
-        elif k in render.LOG_PARAMS:
+        elif k in emotion_rendering.LOG_PARAMS:
             out[k] = (round(float(m * np.exp(-w)), 3), round(float(m * np.exp(w)), 3))
         else:
             lo, hi = m - w, m + w
@@ -99,7 +99,7 @@ def mutate(c: dict, rng: np.random.Generator, n: int = 3) -> dict:
     for k in rng.choice(sorted(BOUNDS), size=n, replace=False):
         m, w = c[k]
         lo, hi = BOUNDS[k]
-        if k in render.LOG_PARAMS:
+        if k in emotion_rendering.LOG_PARAMS:
             m = float(np.clip(m * np.exp(rng.normal() * STEP[k]), lo, hi))
         else:
             m = float(np.clip(m + rng.normal() * STEP[k], lo, hi))
@@ -129,7 +129,7 @@ class Judge:
     @torch.no_grad()
     def logp(self, h: torch.Tensor, stats: torch.Tensor) -> np.ndarray:
         """log P over CLASSES (renormalised over them) of one utterance's hidden states."""
-        emb = utterance_embedding(self.m.mods, None, torch.ones(1), feats=h[None], norm=stats[None])
+        emb = utterance_embedding(self.m.mods, None, torch.ones(1), feats=h[None], speaker_stats=stats[None])
         logits = self.m.mods.head(emb) / self.m.temperature
         p = torch.softmax(logits, -1)[0, self.idx].numpy()
         return np.log(p / p.sum() + 1e-12)
@@ -142,7 +142,7 @@ def render_all(sources: dict, table: dict, emotions: list, seed: int) -> dict:
         for ci, x in enumerate(clips):
             for e in emotions:
                 rng = np.random.default_rng([seed, vi, ci, CLASSES.index(e)])
-                out[(v, ci, e)] = render.render_emotion(x, render.sample_params({e: 1.0}, rng, table=table), rng)
+                out[(v, ci, e)] = emotion_rendering.render_emotion(x, emotion_rendering.sample_params({e: 1.0}, rng, table=table), rng)
     return out
 
 
@@ -190,11 +190,11 @@ def main(argv=None):
     def sources(sl):
         out = {}
         for name, v in voices.items():
-            out[name] = [render.load_clip(c)[: int(MAX_SOURCE_SECONDS * 16000)] for c in v.clips[-RESERVED_CLIPS:][sl]]
+            out[name] = [emotion_rendering.load_clip(c)[: int(MAX_SOURCE_SECONDS * 16000)] for c in v.clips[-RESERVED_CLIPS:][sl]]
         return out
 
     tune, report = sources(slice(0, a.tune_clips)), sources(slice(RESERVED_CLIPS - a.report_clips, None))
-    table = copy.deepcopy(render.EMOTIONS)
+    table = copy.deepcopy(emotion_rendering.EMOTIONS)
     if a.start:
         table.update({e: {k: None if v is None else tuple(v) for k, v in spec.items()}
                       for e, spec in json.loads(a.start.read_text()).items()})
@@ -225,7 +225,7 @@ def main(argv=None):
     show("before (report clips, the starting table):", before)
     show("after (report clips, the tuned table):", after)
     print("\nEMOTIONS = {\n    \"neutral\": {},")
-    for e in sorted(TUNED, key=list(render.EMOTIONS).index):
+    for e in sorted(TUNED, key=list(emotion_rendering.EMOTIONS).index):
         print(f"    {e!r}: dict(" + ", ".join(f"{k}={v!r}" for k, v in table[e].items()) + "),")
     print("}")
     if a.out:

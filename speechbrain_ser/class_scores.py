@@ -34,6 +34,12 @@ Two views of those outputs are used downstream, and nothing else re-derives them
     logit-adjustment idea used for cross-corpus SER evaluation by Osman et al. (2024,
     "SER Evals", arXiv 2408.07851), with the target's class prior assumed uniform. The
     decision for one utterance then depends on the others of its set.
+
+``restricted_log_probs`` / ``restricted_decisions``
+    A corpus scored on fewer classes than the model has (class restriction: a zero-shot corpus's
+    inventory): the distribution renormalised over its classes, and each utterance's decision
+    among them, plainly or after ``balance_offsets``. Stage 4 (``zero_shot.py``) and the
+    benchmarks use these, nothing else.
 """
 from __future__ import annotations
 
@@ -80,6 +86,22 @@ def balance_offsets(log_p: np.ndarray, iterations: int = 500, tol: float = 1e-9)
         if np.abs(step).max() < tol:
             break
     return b - b.mean()
+
+
+def restricted_log_probs(dist: np.ndarray, allowed: list) -> np.ndarray:
+    """(N, len(allowed)): the log of each row of ``dist`` (N, C) renormalised over the class
+    indices ``allowed``."""
+    logp = np.log(np.clip(np.asarray(dist, float)[:, allowed], 1e-12, None))
+    return logp - np.log(np.exp(logp).sum(1, keepdims=True))
+
+
+def restricted_decisions(dist: np.ndarray, allowed: list, balanced: bool = False) -> np.ndarray:
+    """(N,): the class index (a column of ``dist``) each row is decided as among ``allowed``: the
+    argmax, or with ``balanced`` after ``balance_offsets`` fitted on all the rows (transductive)."""
+    logp = restricted_log_probs(dist, allowed)
+    if balanced:
+        logp = logp + balance_offsets(logp)
+    return np.asarray(allowed)[logp.argmax(1)]
 
 
 def distribution(outputs: np.ndarray, head_output: str) -> np.ndarray:

@@ -21,8 +21,8 @@ import numpy as np
 import speechbrain as sb
 import torch
 
-from .audio import SAMPLE_RATE, load_audio  # noqa: F401  (SAMPLE_RATE: public here too)
-from .stage import read_entries  # noqa: F401  (public here too)
+from .audio import load_audio
+from .stage import read_entries
 
 GENDERS = ["F", "M"]
 
@@ -71,7 +71,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
                  keep_all: bool = False, feats_scp: Path | None = None, norm_stats: dict | None = None):
     """The dataset of a stage-2 label file; ``feats_scp``: read the cached upstream features
     instead of the audio; ``norm_stats`` {group: (2, L, D)}: each item's group statistics as
-    ``norm`` (``speaker_norm.py``; an item whose group has none gets ``norm_stats[None]``, NaN:
+    ``speaker_stats`` (``speaker_norm.py``; an item whose group has none gets ``norm_stats[None]``, NaN:
     the training statistics)."""
     classes = hp["classes"]
     key = hp.get("target_key", "target")
@@ -81,7 +81,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     entries = read_entries(path)
     keep = {k: v for k, v in entries.items() if keep_all or trains_on(v, hp)}
     for e in keep.values():
-        for k in ("avd01", "gender", "transcript", key, domain_key, hp.get("norm_group") or "speaker"):
+        for k in ("avd01", "gender", "transcript", key, domain_key, hp.get("speaker_norm_group") or "speaker"):
             e.setdefault(k, None)
     ds = sb.dataio.dataset.DynamicItemDataset(keep)
 
@@ -115,12 +115,12 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
 
     items, signal = [audio, labels, extras], "sig"
     if norm_stats is not None:
-        @sb.utils.data_pipeline.takes(hp.get("norm_group") or "speaker")
-        @sb.utils.data_pipeline.provides("norm")
-        def norm(group):
+        @sb.utils.data_pipeline.takes(hp.get("speaker_norm_group") or "speaker")
+        @sb.utils.data_pipeline.provides("speaker_stats")
+        def speaker_stats(group):
             return norm_stats.get(group, norm_stats[None])
 
-        items.append(norm)
+        items.append(speaker_stats)
     if feats_scp is not None:
         from .features import feature_loader
 
@@ -130,5 +130,5 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     for item in items:
         sb.dataio.dataset.add_dynamic_item([ds], item)
     ds.set_output_keys(["id", signal, "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker", "y_text"]
-                       + (["norm"] if norm_stats is not None else []))
+                       + (["speaker_stats"] if norm_stats is not None else []))
     return ds

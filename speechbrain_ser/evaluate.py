@@ -3,8 +3,8 @@
     python -m speechbrain_ser.evaluate --task zero-shot|msp --train-dir E/train --labels E/data/labels \\
         --data-root D [--model-dir E/model] [--results E/train/results]
 
-1. ``export``: the selected checkpoint → ``--model-dir`` (default ``<train-dir>/../model``).
-2. Predict the development set and every evaluation set's utterances (all of them, labelled or not) with
+1. ``export_model``: the selected checkpoint → ``--model-dir`` (default ``<train-dir>/../model``).
+2. ``predict``: the development set and every evaluation set's utterances (all of them, labelled or not) with
    ``inference.EmotionRecognizer`` loaded from that folder: the same code path
    ``ser-predict`` and users take, so the reported numbers are those of the
    artifact users load. One file per set, ``predictions_<set>.csv``: id, corpus,
@@ -14,17 +14,17 @@
    ``ser-predict FILE`` gives it. A speaker-normalised model is also scored in the
    ``speaker`` mode (``speaker/predictions_<set>.csv``): each file normalised with the
    statistics of all of its speaker's files in the set, itself included, which is
-   transductive (``predictions.MODES``). Every score table has a ``mode`` column.
-3. Calibration (softmax heads): one temperature fitted on the development set's lone
+   transductive (``prediction_files.MODES``). Every score table has a ``mode`` column.
+3. ``calibrate_and_write`` (softmax heads): one temperature fitted on the development set's lone
    predictions (minimum NLL, ``calibration.py``), stored in the model's ``hyperparams.yaml``;
    ``calibration.csv`` gives ECE, NLL, Brier and, where annotators' distributions
    exist, Jensen-Shannon divergence per mode and set before and after (the speaker
    mode with the same temperature); ``reliability.png`` (lone).
    The ``p_`` columns are the calibrated probabilities the exported model outputs.
-4. The task's scoring on those files: ``zero_shot.score`` (Multilingual16:
+4. ``score``: the task's scoring on those files: ``zero_shot.score`` (Multilingual16:
    class restriction, per corpus/language tables) or ``msp.scoring.score``
    (MSP-Podcast: thresholds, metrics, CCC, challenge submissions).
-5. Emotion over time: from each scored set's labelled utterances,
+5. ``extras``: the ONNX graphs (``onnx_export``), and emotion over time: from each scored set's labelled utterances,
    ``emotion_shift`` makes emotion-shift files (one speaker, 3 emotions of 4-6 s
    each, ``SHIFT["per_corpus"]`` files per corpus) in ``shift/``; the calibrated
    model's ``predict_timeline`` (3 s windows, 1 s hop, 2 s minimum segment;
@@ -45,12 +45,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import read_entries
-from .predictions import MODES, modes_of, prediction_file, read_predictions, write_head_output, write_predictions  # noqa: F401  (read_predictions: public here too)
-from .stage import Stage, fingerprint, write_csv_atomic, write_json_atomic
+from .prediction_files import modes_of, prediction_file, write_head_output, write_predictions
+from .stage import Stage, fingerprint, read_entries, write_csv_atomic, write_json_atomic
 
 
-def task_sets(task: str, labels: Path) -> list:
+def scored_sets(task: str, labels: Path) -> list:
+    """The evaluation sets the task scores (zero-shot: test and every held-out corpus; MSP-Podcast: its test sets)."""
     if task == "zero-shot":
         from .zero_shot import eval_sets
 
@@ -63,17 +63,17 @@ def task_sets(task: str, labels: Path) -> list:
 def predict_set(model, entries: dict, data_root: str, batch_size: int = 8, mode: str = "lone", hidden=None):
     """(ids in manifest order, probs (N, C) or None, attributes (N, 3) or None, {row: (W, C) window
     probabilities} of the files longer than the crop, predicted from windows) through the model, in
-    scoring mode ``mode`` (``predictions.MODES``: ``lone``, or ``speaker`` for a speaker-normalised model);
+    scoring mode ``mode`` (``prediction_files.MODES``: ``lone``, or ``speaker`` for a speaker-normalised model);
     ``hidden``: the upstream's cached hidden states of the files (``features.cached_hidden``) or None."""
     ids = list(entries)
     paths = [entries[u]["wav"].replace("{data_root}", str(data_root)) for u in ids]
     texts = [entries[u].get("transcript") or "" for u in ids] \
-        if getattr(model.hparams, "needs_transcript", False) else None
+        if model.needs_transcript else None
     if mode not in modes_of(model):
         raise ValueError(f"scoring mode {mode!r} is not one of this model's ({', '.join(modes_of(model))})")
     groups = None
     if mode == "speaker":  # each utterance normalised with its speaker's statistics (transductive)
-        key = getattr(model.hparams, "norm_group", "speaker")
+        key = model.speaker_norm_group
         groups = [entries[u].get(key) for u in ids]
     results = [None] * len(ids)
     for i, r in model.predict_files(paths, batch_size, texts, groups=groups, hidden=hidden):
@@ -206,11 +206,7 @@ def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Pat
 
 def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Path | None = None,
         results: Path | None = None, batch_size: int = 8):
-    from .calibration import scale
-    from .export import export, read_training
-    from .features import cached_hidden
-    from .inference import load
-
+    """Stage 4 as its steps (the module docstring says what each writes)."""
     train_dir = Path(train_dir)
     results = Path(results) if results else train_dir / "results"
     options = {"task": task, "train": fingerprint(train_dir), "labels": fingerprint(labels), "shift": SHIFT}
@@ -218,59 +214,110 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         if st.done:
             print(f"stage 4: {results} is up to date (same training run and labels); nothing to do")
             return
-        model_dir = export(train_dir, model_dir, force=True)  # temperature 1 until refitted below
-        model = load(model_dir)  # a local folder: SpeechBrain reads its files in place
-        model.calibrated = False  # raw softmax: the temperature is fitted on these
-        scored_sets = task_sets(task, labels)
-        names = scored_sets if "dev" in scored_sets or not (labels / "dev.json").exists() else ["dev"] + scored_sets
-        modes = modes_of(model)  # lone; and speaker (transductive) for a speaker-normalised model
-        training = read_training(train_dir)[1]
-        raw, entries = {m: {} for m in modes}, {}
-        for name in names:
-            entries[name] = read_entries(labels / f"{name}.json")
-            # a cached frozen upstream: its hidden states of these files, extracted once for every run
-            hidden = cached_hidden(model, training, name, labels / f"{name}.json", data_root) \
-                if training.get("cache_features") is True else None
-            for mode in modes:
-                raw[mode][name] = predict_set(model, entries[name], data_root, batch_size, mode, hidden)
-                print(f"stage 4: predicted {len(raw[mode][name][0])} utterances of {name} with {model_dir} "
-                      f"({'lone: each file alone' if mode == 'lone' else mode + ' mode: transductive'})")
-        write_head_output(results, model.hparams.head_output)
-        t = calibrate(model_dir, labels, raw, model.classes, results, model.hparams.head_output) \
-            if model.classes else None
-        predictions = {m: {} for m in modes}
-        for mode in modes:
-            for name in names:  # what the exported model outputs by default: calibrated probabilities
-                ids, probs, attrs, windows = raw[mode][name]
-                if t is not None:
-                    probs = scale(probs, t)
-                    for i, w in windows.items():  # a long file: the mean of its calibrated windows, as users get it
-                        probs[i] = scale(w, t).mean(0)
-                write_predictions(prediction_file(results, name, mode), entries[name], ids, model.classes, probs,
-                                  attrs)
-                if name in scored_sets:
-                    predictions[mode][name] = (ids, probs, attrs)
-        if t is not None:
-            print(f"stage 4: temperature {t:.3f} fitted on lone dev predictions (stored in "
-                  f"{model_dir / 'hyperparams.yaml'})")
-        if task == "zero-shot":
-            from .zero_shot import score
-        else:
-            from .msp.scoring import score
-        print(f"stage 4: wrote {score(results, labels, predictions)}")
-        _onnx(model_dir)
-        if model.classes:
-            model = load(model_dir)  # as users load it: with the stored temperature
-            allowed_of = None
-            if task == "zero-shot":
-                allowed_of = read_entries(results / "inventory.json")
-            rows = evaluate_shift(model, labels, [n for n in scored_sets if n != "dev"], data_root, results,
-                                  allowed_of)
-            overall = rows[-1] if rows else None
-            if overall:
-                print(f"stage 4: emotion-shift files: {overall['files']} files, frame accuracy "
-                      f"{overall['frame_accuracy']:.3f}, segment F1 {overall['segment_f1']:.3f} "
-                      f"-> {results / 'shift_scores.csv'}")
+        model_dir, model = export_model(train_dir, model_dir)
+        scored, entries = scored_sets(task, labels), {}
+        raw = predict(model, train_dir, labels, data_root, ["dev", *scored] if has_dev(labels, scored) else scored,
+                      batch_size, entries)
+        predictions = calibrate_and_write(model, model_dir, labels, raw, entries, results, scored)
+        score(task, results, labels, predictions)
+        extras(task, model_dir, labels, [n for n in scored if n != "dev"], data_root, results)
+
+
+def export_model(train_dir: Path, model_dir: Path | None):
+    """Step 1: the selected checkpoint → the model folder (temperature 1 until calibrated), and that
+    folder loaded as users load it, raw softmax (the temperature is fitted on its outputs)."""
+    from .export import export
+    from .inference import load
+
+    model_dir = export(train_dir, model_dir, force=True)
+    model = load(model_dir)  # a local folder: SpeechBrain reads its files in place
+    model.calibrated = False
+    return model_dir, model
+
+
+def has_dev(labels: Path, scored: list) -> bool:
+    """The development set is predicted too (the temperature is fitted on it) unless already scored or absent."""
+    return "dev" not in scored and (labels / "dev.json").exists()
+
+
+def predict(model, train_dir: Path, labels: Path, data_root: str, names: list, batch_size: int,
+            entries: dict) -> dict:
+    """Step 2: {mode: {set: predict_set(...)}} for every set of ``names`` in every scoring mode of the
+    model (lone; speaker too for a speaker-normalised model); fills ``entries`` {set: manifest}. A
+    training run with a cached frozen upstream lends its hidden states (``features.cached_hidden``)."""
+    from .export import read_training
+    from .features import cached_hidden
+
+    training = read_training(train_dir)[1]
+    raw = {m: {} for m in modes_of(model)}
+    for name in names:
+        entries[name] = read_entries(labels / f"{name}.json")
+        hidden = cached_hidden(model, training, name, labels / f"{name}.json", data_root) \
+            if training.get("cache_features") is True else None
+        for mode in raw:
+            raw[mode][name] = predict_set(model, entries[name], data_root, batch_size, mode, hidden)
+            print(f"stage 4: predicted {len(raw[mode][name][0])} utterances of {name} "
+                  f"({'lone: each file alone' if mode == 'lone' else mode + ' mode: transductive'})")
+    return raw
+
+
+def calibrated(probs, windows: dict, t: float | None):
+    """The probabilities the calibrated model outputs: each row scaled by temperature ``t`` (None: as
+    they are); a file predicted from windows (``windows`` {row: (W, C)}) is the mean of its scaled windows."""
+    from .calibration import scale
+
+    if t is None or probs is None:
+        return probs
+    probs = scale(probs, t)
+    for i, w in windows.items():
+        probs[i] = scale(w, t).mean(0)
+    return probs
+
+
+def calibrate_and_write(model, model_dir: Path, labels: Path, raw: dict, entries: dict, results: Path,
+                        scored: list) -> dict:
+    """Step 3: the temperature fitted on dev (``calibrate``, stored in the model folder), every set's
+    calibrated predictions written (``predictions_<set>.csv`` per mode); returns the scored sets'
+    {mode: {set: (ids, probs, attributes)}}."""
+    write_head_output(results, model.head_output)
+    t = calibrate(model_dir, labels, raw, model.classes, results, model.head_output) if model.classes else None
+    if t is not None:
+        print(f"stage 4: temperature {t:.3f} fitted on lone dev predictions (stored in {model_dir / 'hyperparams.yaml'})")
+    predictions = {m: {} for m in raw}
+    for mode, sets in raw.items():
+        for name, (ids, probs, attrs, windows) in sets.items():
+            probs = calibrated(probs, windows, t)
+            write_predictions(prediction_file(results, name, mode), entries[name], ids, model.classes, probs, attrs)
+            if name in scored:
+                predictions[mode][name] = (ids, probs, attrs)
+    return predictions
+
+
+def score(task: str, results: Path, labels: Path, predictions: dict):
+    """Step 4: the task's scoring of the written predictions (``zero_shot.score`` or ``msp.scoring.score``)."""
+    if task == "zero-shot":
+        from .zero_shot import score as task_score
+    else:
+        from .msp.scoring import score as task_score
+    print(f"stage 4: wrote {task_score(results, labels, predictions)}")
+
+
+def extras(task: str, model_dir: Path, labels: Path, sets: list, data_root: str, results: Path):
+    """Step 5: the ONNX graphs of the calibrated model, and emotion over time on emotion-shift files
+    made from ``sets`` (``evaluate_shift``) with the model as users load it."""
+    from .inference import load
+
+    _onnx(model_dir)
+    model = load(model_dir)
+    if not model.classes:
+        return
+    allowed_of = read_entries(results / "inventory.json") if task == "zero-shot" else None
+    rows = evaluate_shift(model, labels, sets, data_root, results, allowed_of)
+    if rows:
+        overall = rows[-1]
+        print(f"stage 4: emotion-shift files: {overall['files']} files, frame accuracy "
+              f"{overall['frame_accuracy']:.3f}, segment F1 {overall['segment_f1']:.3f} "
+              f"-> {results / 'shift_scores.csv'}")
 
 
 def _onnx(model_dir: Path):

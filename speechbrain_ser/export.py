@@ -45,7 +45,7 @@ from . import __version__
 from .losses import OUTPUTS
 from .stage import atomic_dir, content_hash
 
-INFERENCE_MODULES = ["upstream", "feature_norm", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
+INFERENCE_MODULES = ["upstream", "speaker_norm_layer", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
 ATTRIBUTES = ["arousal", "valence", "dominance"]
 ATTRIBUTE_SCALE = [1.0, 7.0]  # output scale of attribute heads (trained on [0, 1]: each corpus's scale mapped)
 INTERFACE = "EmotionRecognizer"
@@ -132,8 +132,8 @@ def inference_yaml(doc, hp: dict, modules: list, meta: dict) -> str:
         "attribute_scale": ATTRIBUTE_SCALE,
         "needs_transcript": "text_encoder" in modules,
     }
-    if "feature_norm" in modules:  # speaker normalisation: the field that grouped utterances in training
-        plain["norm_group"] = hp.get("norm_group") or "speaker"
+    if "speaker_norm_layer" in modules:  # speaker normalisation: the field that grouped utterances in training
+        plain["speaker_norm_group"] = hp.get("speaker_norm_group") or "speaker"
     y = ruamel.yaml.YAML()
     y.width = 100
     buf = StringIO()
@@ -334,8 +334,8 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path, model_dir: 
                      + ("; the softmax is calibrated by the temperature stage 4 fits (minimum NLL) on the development "
                         "set's lone-file predictions (each file alone), the `temperature` in hyperparams.yaml"
                         if meta["head_output"] == "softmax" else ""))
-    if "feature_norm" in modules:
-        lines.append(f"- speaker normalisation: trained on features standardised per `{hp.get('norm_group') or 'speaker'}`. "
+    if "speaker_norm_layer" in modules:
+        lines.append(f"- speaker normalisation: trained on features standardised per `{hp.get('speaker_norm_group') or 'speaker'}`. "
                      "Give each file its speaker (`predict_files(paths, groups=[...])`, `ser-predict "
                      "--groups folder|all`): a speaker's statistics come from all of that speaker's "
                      "files, which should span their emotions. A file without a group is normalised with the "

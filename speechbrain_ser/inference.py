@@ -41,13 +41,95 @@ import numpy as np
 import torch
 from speechbrain.inference.interfaces import Pretrained
 
-from .audio import AudioError, duration, pad, read_audio, speech_span  # noqa: F401  (AudioError, read_audio: public here too)
+from .audio import AudioError, duration, pad, read_audio, speech_span
 from .brains.emotion import utterance_embedding
 from .losses import OUTPUT_FUNCTIONS
 from .timeline import predict_timeline
 
 
-class EmotionRecognizer(Pretrained):
+class Recognizer:
+    """What every recogniser is: the PyTorch model (``EmotionRecognizer``), the ONNX backend
+    (``onnx_export.OnnxRecognizer``) and test stand-ins. A backend sets the attributes and implements
+    ``forward_batch``; the named-result API (``predict_batch``, ``predict_file(s)``,
+    ``predict_timeline``, ``classify_*``) is shared and written once, here.
+
+    ``speaker_stats`` is always accepted: (B, 2, L, D) per utterance (``forward_batch``), (2, L, D)
+    for a whole file (``predict_timeline``), None = the model's training statistics. A backend that
+    cannot apply it (not speaker-normalised, or ONNX) raises when given one."""
+
+    classes: list = []
+    attributes: list = []
+    sample_rate: int = 16000
+    max_seconds: float | None = None   # the training crop; a longer file is predicted from windows
+    trim_db: float | None = None       # audio read as in training (audio.read_audio)
+    level_db: float | None = None
+    head_output: str = "softmax"       # what ``probs`` are (softmax, sigmoid, ...)
+    needs_transcript: bool = False     # fuses a transcript embedding: texts=[...] needed
+    speaker_normalised: bool = False   # trained with speaker normalisation (speaker_norm.py)
+
+    def load_audio(self, path, savedir=None):  # noqa: ARG002 (SpeechBrain's signature)
+        return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
+
+    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None,
+                      speaker_stats: torch.Tensor | None = None) -> dict:
+        """{'probs': (B, C) or None, 'attributes': (B, 3) on the label scale or None}."""
+        raise NotImplementedError
+
+    def forward_hidden(self, feats: torch.Tensor, lens: torch.Tensor, speaker_stats: torch.Tensor | None = None) -> dict:
+        """As ``forward_batch`` from the upstream's cached hidden states (B, T, L, D)."""
+        raise NotImplementedError(f"{type(self).__name__} scores audio only")
+
+    def group_stats(self, paths: list, hidden=None) -> torch.Tensor:
+        """(2, L, D): a speaker group's statistics (speaker-normalised models)."""
+        raise ValueError("this model was not trained with speaker normalisation (speaker_norm: False)")
+
+    # ---- SpeechBrain's emotion interface -------------------------------------------
+    def classify_batch(self, wavs, wav_lens=None):
+        """(out_prob (B, C), score (B,), index (B,), text_lab [B]) as SpeechBrain's emotion interface."""
+        probs = self.forward_batch(wavs, wav_lens)["probs"]
+        if probs is None:
+            raise ValueError("this model has no categorical head (attributes only): use predict_batch")
+        score, index = probs.max(-1)
+        return probs, score, index, [self.classes[i] for i in index.tolist()]
+
+    def classify_file(self, path):
+        """As ``classify_batch`` for one file (a file longer than the crop: windows, see ``predict_files``)."""
+        if not self.classes:
+            raise ValueError("this model has no categorical head (attributes only): use predict_file")
+        r = self.predict_file(path)
+        probs = torch.tensor([[r["probs"][c] for c in self.classes]])
+        score, index = probs.max(-1)
+        return probs, score, index, [r["label"]]
+
+    # ---- named results -------------------------------------------------------------
+    def predict_batch(self, wavs, wav_lens=None, texts=None, speaker_stats=None) -> list:
+        """One dict per utterance: label, probs {class: p}, and arousal/valence/dominance if the model has them."""
+        return named_results(self, self.forward_batch(wavs, wav_lens, texts, speaker_stats), wavs.shape[0])
+
+    def predict_file(self, path, text=None, crop: bool = False, classes: list | None = None) -> dict:
+        """One file's prediction (see ``predict_files``: a file longer than the model's crop is
+        predicted from windows covering it unless ``crop``)."""
+        for _, r in self.predict_files([path], 1, None if text is None else [text], crop=crop, classes=classes):
+            if isinstance(r, Exception):
+                raise r
+            return r
+
+    def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
+                      crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
+        """Yield (index, result or AudioError) for ``paths``; see ``predict_files``."""
+        return predict_files(self, paths, batch_size, texts, progress, crop, classes, groups, hidden)
+
+    def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
+                         batch_size: int = 16, classes: list | None = None, speaker_stats=None) -> dict:
+        """Emotion over time on (long) audio: per-window rows and merged segments (``timeline``)."""
+        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes, speaker_stats)
+
+
+# the names an exported model folder used before speaker normalisation had one name: still loaded
+OLD_NAMES = {"module": ("feature_norm", "speaker_norm_layer"), "group": ("norm_group", "speaker_norm_group")}
+
+
+class EmotionRecognizer(Recognizer, Pretrained):
     """Utterance-level emotion (classes and/or arousal, valence, dominance) of an exported model."""
 
     MODULES_NEEDED = ["upstream", "layer_sum", "pooler"]
@@ -55,24 +137,30 @@ class EmotionRecognizer(Pretrained):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _check_version(getattr(self.hparams, "speechbrain_ser_requires", None))
-        self.classes = list(self.hparams.classes)
+        hp = self.hparams
+        _check_version(getattr(hp, "speechbrain_ser_requires", None))
+        self.classes = list(hp.classes)
         if self.classes:
-            decoded = [self.hparams.label_encoder.ind2lab[i] for i in range(len(self.classes))]
+            decoded = [hp.label_encoder.ind2lab[i] for i in range(len(self.classes))]
             if decoded != self.classes:
                 raise ValueError(f"label_encoder {decoded} disagrees with classes {self.classes}")
-        self.attributes = list(self.hparams.attributes)
-        self.sample_rate = int(self.hparams.sample_rate)
-        self.temperature = float(getattr(self.hparams, "temperature", 1.0) or 1.0)
+        self.attributes = list(hp.attributes)
+        self.sample_rate = int(hp.sample_rate)
+        self.head_output = hp.head_output
+        # optional keys of hyperparams.yaml (absent in a folder exported before they existed)
+        self.temperature = float(getattr(hp, "temperature", 1.0) or 1.0)
         self.calibrated = True  # apply the temperature (softmax heads)
-        self.max_seconds = getattr(self.hparams, "max_seconds", None)
-        self.trim_db = getattr(self.hparams, "trim_db", None)  # audio read as in training (audio.read_audio)
-        self.level_db = getattr(self.hparams, "level_db", None)
-        self.speaker_normalised = "feature_norm" in self.mods
-
-    # ---- audio ---------------------------------------------------------------
-    def load_audio(self, path, savedir=None):  # noqa: ARG002 (SpeechBrain's signature)
-        return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
+        self.max_seconds = getattr(hp, "max_seconds", None)
+        self.trim_db = getattr(hp, "trim_db", None)
+        self.level_db = getattr(hp, "level_db", None)
+        self.needs_transcript = bool(getattr(hp, "needs_transcript", False))
+        old, new = OLD_NAMES["module"]
+        if old in self.mods:
+            self.mods[new] = self.mods[old]
+            del self.mods[old]
+        self.speaker_normalised = new in self.mods
+        old_group, group = OLD_NAMES["group"]
+        self.speaker_norm_group = getattr(hp, group, None) or getattr(hp, old_group, None) or "speaker"
 
     # ---- the model -------------------------------------------------------------
     @torch.no_grad()
@@ -84,7 +172,7 @@ class EmotionRecognizer(Pretrained):
         from .speaker_norm import FrameStats
 
         if not self.speaker_normalised:
-            raise ValueError("this model was not trained with speaker normalisation (speaker_norm: False)")
+            return super().group_stats(paths, hidden)
         acc, layers, unreadable = FrameStats(), self.mods.layer_sum.layers, []
         for p in paths:
             cached = hidden(p) if hidden is not None else None
@@ -106,83 +194,44 @@ class EmotionRecognizer(Pretrained):
 
     @torch.no_grad()
     def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None,
-                      norm: torch.Tensor | None = None) -> dict:
+                      speaker_stats: torch.Tensor | None = None) -> dict:
         """{'probs': (B, C) or None, 'attributes': (B, 3) on the label scale or None}.
-        ``norm`` (B, 2, L, D): each utterance's speaker statistics (speaker-normalised models;
+        ``speaker_stats`` (B, 2, L, D): each utterance's speaker statistics (speaker-normalised models;
         None or NaN rows: the training statistics)."""
         if wav_lens is None:
             wav_lens = torch.ones(wavs.shape[0])
-        if getattr(self.hparams, "needs_transcript", False) and texts is None:
+        if self.needs_transcript and texts is None:
             raise ValueError("this model fuses a transcript embedding: pass texts=[...] (one per utterance)")
         wavs, wav_lens = wavs.to(self.device).float(), wav_lens.to(self.device)
-        if norm is not None:
-            norm = norm.to(self.device).float()
-        return self._outputs(utterance_embedding(self.mods, wavs, wav_lens, texts, norm=norm))
+        return self._outputs(utterance_embedding(self.mods, wavs, wav_lens, texts,
+                                                 speaker_stats=self._stats(speaker_stats)))
 
     @torch.no_grad()
-    def forward_hidden(self, feats: torch.Tensor, lens: torch.Tensor, norm: torch.Tensor | None = None) -> dict:
+    def forward_hidden(self, feats: torch.Tensor, lens: torch.Tensor, speaker_stats: torch.Tensor | None = None) -> dict:
         """As ``forward_batch`` from the upstream's hidden states (B, T, L, D) (``features.py``'s cache of
         this upstream, each utterance encoded alone) instead of audio: the modules after the upstream."""
-        if norm is not None:
-            norm = norm.to(self.device).float()
         return self._outputs(utterance_embedding(self.mods, None, lens.to(self.device), None,
-                                                 feats=feats.to(self.device).float(), norm=norm))
+                                                 feats=feats.to(self.device).float(),
+                                                 speaker_stats=self._stats(speaker_stats)))
+
+    def _stats(self, speaker_stats):
+        if speaker_stats is None:
+            return None
+        if not self.speaker_normalised:
+            raise ValueError("speaker statistics given, but this model was not trained with speaker normalisation")
+        return speaker_stats.to(self.device).float()
 
     def _outputs(self, emb: torch.Tensor) -> dict:
         out = {"probs": None, "attributes": None}
         if "head" in self.mods:
             logits = self.mods.head(emb)
-            if self.hparams.head_output == "softmax" and self.calibrated:
+            if self.head_output == "softmax" and self.calibrated:
                 logits = logits / self.temperature
-            out["probs"] = OUTPUT_FUNCTIONS[self.hparams.head_output](logits).cpu()
+            out["probs"] = OUTPUT_FUNCTIONS[self.head_output](logits).cpu()
         if "avd_heads" in self.mods:
             lo, hi = self.hparams.attribute_scale
             out["attributes"] = (lo + (hi - lo) * self.mods.avd_heads(emb)).cpu()
         return out
-
-    # ---- SpeechBrain's emotion interface -------------------------------------------
-    def classify_batch(self, wavs, wav_lens=None):
-        """(out_prob (B, C), score (B,), index (B,), text_lab [B]) as SpeechBrain's emotion interface."""
-        probs = self.forward_batch(wavs, wav_lens)["probs"]
-        if probs is None:
-            raise ValueError("this model has no categorical head (attributes only): use predict_batch")
-        score, index = probs.max(-1)
-        return probs, score, index, [self.classes[i] for i in index.tolist()]
-
-    def classify_file(self, path):
-        """As ``classify_batch`` for one file (a file longer than the crop: windows, see ``predict_files``)."""
-        if not self.classes:
-            raise ValueError("this model has no categorical head (attributes only): use predict_file")
-        r = self.predict_file(path)
-        probs = torch.tensor([[r["probs"][c] for c in self.classes]])
-        score, index = probs.max(-1)
-        return probs, score, index, [r["label"]]
-
-    # ---- named results -------------------------------------------------------------
-    def predict_batch(self, wavs, wav_lens=None, texts=None, norm=None) -> list:
-        """One dict per utterance: label, probs {class: p}, and arousal/valence/dominance if the model has them."""
-        # borrowed by other backends (onnx_export) whose forward_batch may not take norm
-        out = self.forward_batch(wavs, wav_lens, texts) if norm is None else \
-            self.forward_batch(wavs, wav_lens, texts, norm=norm)
-        return named_results(self, out, wavs.shape[0])
-
-    def predict_file(self, path, text=None, crop: bool = False, classes: list | None = None) -> dict:
-        """One file's prediction (see ``predict_files``: a file longer than the model's crop is
-        predicted from windows covering it unless ``crop``)."""
-        for _, r in self.predict_files([path], 1, None if text is None else [text], crop=crop, classes=classes):
-            if isinstance(r, Exception):
-                raise r
-            return r
-
-    def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
-                      crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
-        """Yield (index, result or AudioError) for ``paths``; see ``predict_files``."""
-        return predict_files(self, paths, batch_size, texts, progress, crop, classes, groups, hidden)
-
-    def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
-                         batch_size: int = 16, classes: list | None = None, norm=None) -> dict:
-        """Emotion over time on (long) audio: per-window rows and merged segments (``timeline``)."""
-        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes, norm)
 
 
 def named_results(model, out: dict, n: int) -> list:
@@ -209,12 +258,12 @@ def restrict_label(r: dict, classes: list | None) -> dict:
     return r
 
 
-def windowed(model, path, classes: list | None = None, batch_size: int = 16, norm=None) -> dict:
+def windowed(model, path, classes: list | None = None, batch_size: int = 16, speaker_stats=None) -> dict:
     """A file longer than the model's crop: windows of ``max_seconds`` every ``max_seconds / 2``
     covering the whole file (``timeline``), the mean of the windows' class outputs and attributes."""
     w = float(model.max_seconds)
-    extra = {} if norm is None else {"norm": norm}  # models with the plain predict_timeline stay usable
-    tl = model.predict_timeline(path, window=w, hop=w / 2, min_segment=0.0, batch_size=batch_size, **extra)
+    tl = model.predict_timeline(path, window=w, hop=w / 2, min_segment=0.0, batch_size=batch_size,
+                                speaker_stats=speaker_stats)
     rows = tl["windows"]
     r = {}
     if model.classes:
@@ -250,7 +299,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     if groups is not None:
         if len(groups) != len(paths):
             raise ValueError(f"{len(groups)} groups for {len(paths)} files")
-        if not getattr(model, "speaker_normalised", False):
+        if not model.speaker_normalised:
             raise ValueError("groups given, but this model was not trained with speaker normalisation")
         members = {}
         for p, g in zip(paths, groups):
@@ -258,7 +307,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
                 members.setdefault(g, []).append(p)
         stats = {g: model.group_stats(ps, hidden) for g, ps in members.items()}
     missing = torch.full_like(next(iter(stats.values())), float("nan")) if stats else None  # no group: training stats
-    norm_of = lambda i: stats.get(groups[i], missing) if groups is not None else None  # noqa: E731
+    stats_of = lambda i: stats.get(groups[i], missing) if groups is not None else None  # noqa: E731
     # the audio as the model reads it decides on windowing: a trimmed model's speech, not the file's silence
     durs = [_heard_seconds(model, p) for p in paths]
     order = sorted(range(len(paths)), key=lambda i: -durs[i])
@@ -268,7 +317,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         for i in order[start:start + batch_size]:
             try:
                 if limit and durs[i] > limit + 1e-3:
-                    done.append((i, windowed(model, paths[i], classes, batch_size, norm_of(i))))
+                    done.append((i, windowed(model, paths[i], classes, batch_size, stats_of(i))))
                     continue
                 h = hidden(paths[i]) if hidden is not None and texts is None else None
                 if h is not None:
@@ -283,18 +332,17 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
         if cached:
             feats = torch.nn.utils.rnn.pad_sequence([h for _, h in cached], batch_first=True)
             lens = torch.tensor([len(h) / feats.shape[1] for _, h in cached])
-            norm = torch.stack([norm_of(i) for i, _ in cached]) if stats else None
-            for (i, h), r in zip(cached, named_results(model, model.forward_hidden(feats, lens, norm), len(cached))):
+            batch_stats = torch.stack([stats_of(i) for i, _ in cached]) if stats else None
+            out = model.forward_hidden(feats, lens, batch_stats)
+            for (i, h), r in zip(cached, named_results(model, out, len(cached))):
                 r["seconds"] = round(durs[i], 3)
                 r["windows"] = 1
                 yield i, restrict_label(r, classes)
         if wavs:
             batch, lens = pad(wavs)
             tx = [texts[i] for i in idx] if texts is not None else None
-            if stats:
-                out = model.predict_batch(batch, lens, tx, torch.stack([norm_of(i) for i in idx]))
-            else:  # models with the plain predict_batch(wavs, lens, texts) stay usable
-                out = model.predict_batch(batch, lens, tx)
+            batch_stats = torch.stack([stats_of(i) for i in idx]) if stats else None
+            out = model.predict_batch(batch, lens, tx, batch_stats)
             for i, w, r in zip(idx, wavs, out):
                 r["seconds"] = round(len(w) / model.sample_rate, 3)
                 r["windows"] = 1
@@ -305,11 +353,10 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
 
 def _heard_seconds(model, path) -> float:
     """Seconds of ``path`` the model reads (after ``trim_db`` trimming where it has it), -1 if unreadable."""
-    trim_db = getattr(model, "trim_db", None)
-    if trim_db is None:
+    if model.trim_db is None:
         return duration(path)
     try:
-        a, b = speech_span(path, trim_db)
+        a, b = speech_span(path, model.trim_db)
     except AudioError:
         return -1.0
     return b - a

@@ -10,7 +10,7 @@ folder. Inputs ``wavs`` (batch, samples) float32 at the model's sample rate and
 classes) through the head's output function and the stored temperature, and
 ``attributes`` (batch, 3) on the 1-7 scale for models with attribute heads.
 Batch and length are dynamic axes. File reading, mixing and resampling stay in
-Python (``inference.read_audio``), as for the PyTorch model.
+Python (``audio.read_audio``), as for the PyTorch model.
 
 Whisper upstreams only (the CPU default). The graph computes each utterance's
 log-mel exactly as the per-utterance PyTorch path does, vectorised: the STFT is a
@@ -18,7 +18,7 @@ strided convolution with the windowed DFT basis over each utterance's own
 reflect-padded samples (what ``torch.stft(center=True)`` does per utterance), the
 log floor is each utterance's own loudest frame, frames past its end are zero and
 masked. ``OnnxRecognizer`` runs it with onnxruntime behind the same
-``predict_batch`` / ``predict_files`` / ``predict_timeline`` API as
+``inference.Recognizer`` API as
 ``inference.EmotionRecognizer``; tests check both agree to < 1e-4.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .inference import Recognizer
 from .losses import OUTPUT_FUNCTIONS
 
 
@@ -85,23 +86,23 @@ class InferenceGraph(nn.Module):
         if not isinstance(mods.upstream, WhisperUpstream) or mods.upstream.pad_to_30s:
             raise NotImplementedError("ONNX export covers Whisper upstreams with variable-length input "
                                       f"(this model's upstream: {type(mods.upstream).__name__})")
-        if getattr(model.hparams, "needs_transcript", False):
+        if model.needs_transcript:
             raise NotImplementedError("ONNX export covers speech-only models (this one fuses a transcript)")
         self.mel = WhisperLogMel(mods.upstream)
         self.upstream, self.layer_sum, self.pooler = mods.upstream, mods.layer_sum, mods.pooler
         # speaker-normalised models: the graph normalises with the training statistics (no speaker groups)
-        self.feature_norm = mods["feature_norm"] if "feature_norm" in mods else None
+        self.speaker_norm_layer = mods["speaker_norm_layer"] if model.speaker_normalised else None
         self.head = mods["head"] if "head" in mods else None
         self.avd = mods["avd_heads"] if "avd_heads" in mods else None
-        self.head_output = model.hparams.head_output
+        self.head_output = model.head_output
         self.temperature = model.temperature if self.head_output == "softmax" else 1.0
         self.scale = list(model.hparams.attribute_scale)
 
     def forward(self, wavs, lengths):
         mel, mel_frames = self.mel(wavs, lengths)
         hiddens = self.upstream.forward_encoder(mel, mel_frames)
-        norm = self.feature_norm(None, wavs.shape[0]) if self.feature_norm is not None else None
-        summed = self.layer_sum(hiddens, norm=norm)
+        stats = self.speaker_norm_layer(None, wavs.shape[0]) if self.speaker_norm_layer is not None else None
+        summed = self.layer_sum(hiddens, speaker_stats=stats)
         emb = self.pooler(summed, mel_frames.float() / mel_frames.max())
         out = []
         if self.head is not None:
@@ -162,8 +163,8 @@ NO_GROUPS = ("the ONNX graph normalises with the training statistics only: speak
              "PyTorch backend (--backend torch)")
 
 
-class OnnxRecognizer:
-    """``inference.EmotionRecognizer``'s prediction API on onnxruntime (CPU)."""
+class OnnxRecognizer(Recognizer):
+    """``inference.Recognizer`` on onnxruntime (CPU)."""
 
     def __init__(self, model_dir, int8: bool = False, threads: int | None = None):
         import onnxruntime as ort
@@ -178,6 +179,7 @@ class OnnxRecognizer:
         self.classes, self.attributes = list(hp["classes"] or []), list(hp["attributes"] or [])
         self.sample_rate, self.max_seconds = int(hp["sample_rate"]), hp.get("max_seconds")
         self.trim_db, self.level_db = hp.get("trim_db"), hp.get("level_db")
+        self.head_output = hp["head_output"]
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
@@ -188,15 +190,10 @@ class OnnxRecognizer:
         if not abs(built - want) <= 1e-9:
             raise RuntimeError(f"{path} holds temperature {built}, {model_dir / 'hyperparams.yaml'} has {want}: "
                                f"re-export with python -m speechbrain_ser.onnx_export --model {model_dir}")
-        self.hparams = argparse.Namespace(needs_transcript=False)
 
-    def load_audio(self, path):
-        from .inference import read_audio
-
-        return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
-
-    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None, norm=None) -> dict:
-        if norm is not None:
+    def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None,
+                      speaker_stats=None) -> dict:
+        if speaker_stats is not None:
             raise NotImplementedError(NO_GROUPS)
         n = wavs.shape[1]
         lens = torch.ones(wavs.shape[0]) if wav_lens is None else wav_lens
@@ -206,24 +203,8 @@ class OnnxRecognizer:
         return {"probs": torch.from_numpy(res["probs"]) if "probs" in res else None,
                 "attributes": torch.from_numpy(res["attributes"]) if "attributes" in res else None}
 
-    def predict_batch(self, wavs, wav_lens=None, texts=None, norm=None) -> list:
-        from .inference import EmotionRecognizer
-
-        return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts, norm)
-
-    def predict_files(self, paths, batch_size: int = 8, texts=None, progress=None, crop: bool = False,
-                      classes=None, groups=None):
-        from .inference import predict_files
-
-        if groups is not None:
-            raise NotImplementedError(NO_GROUPS)
-        return predict_files(self, paths, batch_size, texts, progress, crop, classes)
-
-    def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
-                         batch_size: int = 16, classes=None, norm=None) -> dict:
-        from .timeline import predict_timeline
-
-        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes, norm)
+    def group_stats(self, paths: list, hidden=None):
+        raise NotImplementedError(NO_GROUPS)
 
 
 class _PlainLoader:

@@ -7,6 +7,7 @@
     python -m speechbrain_ser.prepare labels    --config conf/labels.yaml --manifests EXP/data/manifests
                                                 --out EXP/data/labels [key=value ...]
     python -m speechbrain_ser.prepare corpora   --config conf/labels.yaml [key=value ...]
+    python -m speechbrain_ser.prepare lhotse    --labels EXP/data/labels --out DIR [--data-root D]
 
 Stage 0 makes the embedded synthetic data when ``--synth-size`` is given, else
 checks that every corpus folder exists under the data root. Stage 1 writes one
@@ -32,6 +33,7 @@ from .corpora.base import CorpusError
 from .labels.harmonise import LabelConfigError
 from .labels.targets import msp_targets, native_targets, unified_targets
 from .manifest import build_manifest
+from .synth.voices import DEFAULT_VOICES, VOICE_CHOICES
 from .stage import (
     Stage,
     content_hash,
@@ -45,7 +47,7 @@ from .stage import (
 log = logging.getLogger("speechbrain_ser.prepare")
 
 
-def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int, voices: str = "espeak"):
+def stage_data(data_root: Path, names: list, synth_size: str | None, seed: int, voices: str = DEFAULT_VOICES):
     if synth_size:
         from .synth.generate import generate
 
@@ -281,9 +283,9 @@ def main(argv=None):
     d.add_argument("--data-root", required=True, type=Path)
     d.add_argument("--synth-size", default=None)
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--synth-voices", default="espeak", choices=["espeak", "real", "neutral"],
-                   help="embedded data audio: espeak-ng prosody prototypes (default), real voices with rendered "
-                        "emotion, or real voices for neutral utterances only (synth/generate.py)")
+    d.add_argument("--synth-voices", default=DEFAULT_VOICES, choices=list(VOICE_CHOICES),
+                   help="embedded data audio: " + "; ".join(f"{k}: {v}" for k, v in VOICE_CHOICES.items())
+                        + f" (default {DEFAULT_VOICES})")
     d.add_argument("--corpora", required=True)
     m = sub.add_parser("manifests")
     m.add_argument("--data-root", required=True, type=Path)
@@ -303,6 +305,10 @@ def main(argv=None):
     c = sub.add_parser("corpora", help="print the config's corpora (after overrides), comma-separated")
     c.add_argument("--config", required=True, type=Path)
     c.add_argument("overrides", nargs="*")
+    lh = sub.add_parser("lhotse", help="write lhotse manifests of a stage-2 labels folder (lhotse_export.py)")
+    lh.add_argument("--labels", required=True, type=Path)
+    lh.add_argument("--out", required=True, type=Path)
+    lh.add_argument("--data-root", type=Path, default=None, help="default: the one stage 1 read")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -315,6 +321,11 @@ def main(argv=None):
             print(",".join(cfg["corpora"]))
         elif a.cmd == "data":
             stage_data(a.data_root, a.corpora.split(","), a.synth_size, a.seed, a.synth_voices)
+        elif a.cmd == "lhotse":
+            from .lhotse_export import export
+
+            files = export(a.labels, a.out, a.data_root)
+            log.info("lhotse: %d manifests in %s", len(files), a.out)
         elif a.cmd == "manifests":
             stage_manifests(a.data_root, a.out, a.corpora.split(","), strict=a.strict,
                             max_reject=a.max_reject, reader_options=parse_reader_options(a.reader_option))

@@ -41,8 +41,8 @@ def markdown(rows: list, cols: list) -> str:
 
 
 def mode_note(rows: list) -> str:
-    """One sentence per scoring mode present in ``rows`` (``predictions.MODES``), lone first."""
-    from .predictions import MODES
+    """One sentence per scoring mode present in ``rows`` (``prediction_files.MODES``), lone first."""
+    from .prediction_files import MODES
 
     present = [m for m in MODES if any(r.get("mode", "lone") == m for r in rows)]
     if present == ["lone"]:
@@ -54,7 +54,7 @@ def mode_note(rows: list) -> str:
 
 def by_mode(rows: list, mode: str | None = None) -> list:
     """``rows`` of one scoring mode (files written before modes existed are lone), or every row lone first."""
-    from .predictions import MODES
+    from .prediction_files import MODES
 
     if mode is not None:
         return [r for r in rows if r.get("mode", "lone") == mode]

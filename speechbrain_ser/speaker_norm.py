@@ -11,7 +11,7 @@ acoustic emotion recognition: variances and strategies", IEEE TAC 2010; Busso et
 IEEE TAC 2013); here it is applied to the upstream's frames.
 
 * Training (``speaker_norm: True``, frozen and cached upstream): each set's statistics are
-  computed per ``norm_group`` (the manifest field, ``speaker`` by default) from the feature
+  computed per ``speaker_norm_group`` (the manifest field, ``speaker`` by default) from the feature
   cache, over all of that group's utterances in the set (labels are not used). The pooled
   statistics of all training frames are kept in the model (``SpeakerNorm.train_stats``).
 * Inference: ``EmotionRecognizer.group_stats(paths)`` computes a group's statistics from its
@@ -23,7 +23,7 @@ IEEE TAC 2013); here it is applied to the upstream's frames.
   being their neutral: on URDU (talk-show clips, most speakers in one emotion) it removes
   what the classifier needs; the README's real-corpus section measures both.
 
-The normalisation is folded into the layer sum (``WeightedLayerSum(norm=...)``): sum_l w_l
+The normalisation is folded into the layer sum (``WeightedLayerSum(speaker_stats=...)``): sum_l w_l
 (h_l - m_l) / s_l = sum_l (w_l / s_l) h_l - sum_l w_l m_l / s_l, so the cached float16 frames
 are read once, never copied.
 """

@@ -160,19 +160,18 @@ def merge_segments(edges: np.ndarray, probs: np.ndarray, classes: list, allowed=
 
 
 def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
-                     batch_size: int = 16, classes: list | None = None, norm=None) -> dict:
+                     batch_size: int = 16, classes: list | None = None, speaker_stats=None) -> dict:
     """{'path', 'duration', 'window', 'hop', 'windows': [...], 'segments': [...] or []}; see the module docstring.
-    ``norm`` (2, L, D): the speaker statistics every window is normalised with (speaker-normalised
+    ``speaker_stats`` (2, L, D): the speaker statistics every window is normalised with (speaker-normalised
     models, ``speaker_norm.py``; None = the training statistics).
 
-    ``model``: an ``inference.EmotionRecognizer`` (or anything with its ``forward_batch``,
-    ``classes``, ``attributes`` and ``sample_rate``). ``classes``: restrict the segment
-    emotions to these class names (window rows keep every class's probability).
+    ``model``: an ``inference.Recognizer`` (the PyTorch model, the ONNX backend). ``classes``: restrict
+    the segment emotions to these class names (window rows keep every class's probability).
     """
 
     if not 0 < hop <= window:
         raise ValueError(f"want 0 < hop <= window (got window {window} s, hop {hop} s)")
-    max_seconds = getattr(model, "max_seconds", None)
+    max_seconds = model.max_seconds
     if max_seconds and window > max_seconds + 1e-9:
         raise ValueError(f"window {window} s is longer than the {max_seconds} s the model was trained on")
     unknown = sorted(set(classes or []) - set(model.classes))
@@ -180,17 +179,15 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
         raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
     sr = model.sample_rate
     rows, probs, attrs = [], [], []
-    level_db, trim_db = getattr(model, "level_db", None), getattr(model, "trim_db", None)
+    level_db, trim_db = model.level_db, model.trim_db
     span = speech_span(path, trim_db) if trim_db is not None else None  # heard as training heard it
     for starts, wavs in stream_windows(path, sr, window, hop, batch_size, span):
         if level_db is not None:  # a model trained on level-set speech hears each window so (audio.set_level)
             wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, trim_db))
                     for w in wavs]
         batch, lens = pad(wavs)
-        if norm is None:  # models with the plain forward_batch(wavs, lens) stay usable here
-            out = model.forward_batch(batch, lens)
-        else:
-            out = model.forward_batch(batch, lens, norm=norm.expand(batch.shape[0], *norm.shape))
+        stats = None if speaker_stats is None else speaker_stats.expand(batch.shape[0], *speaker_stats.shape)
+        out = model.forward_batch(batch, lens, None, stats)
         for i, (s, w) in enumerate(zip(starts, wavs)):
             r = {"start": round(s / sr, 3), "end": round((s + len(w)) / sr, 3)}
             if out["probs"] is not None:
@@ -204,7 +201,7 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
                 attrs.append(a)
             rows.append(r)
     result = {"path": str(path), "duration": rows[-1]["end"], "window": window, "hop": hop,
-              "head_output": getattr(getattr(model, "hparams", None), "head_output", "softmax"),
+              "head_output": model.head_output,
               "windows": rows, "segments": []}
     if probs:
         starts = np.array([r["start"] for r in rows])

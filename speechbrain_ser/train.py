@@ -24,7 +24,8 @@ import torch
 
 from . import features
 from .brains.emotion import EmotionBrain
-from .data import domains_of, make_dataset, read_entries
+from .data import domains_of, make_dataset
+from .stage import read_entries
 from .hparams import load_hparams, resolved_yaml
 from .losses import inverse_frequency
 from .stage import MARKER, atomic_writer, write_json_atomic
@@ -212,7 +213,7 @@ def build(argv, for_training=True):
             Path(hp["output_folder"], "domains.json").write_text(json.dumps(domains))
     hp["speakers"] = speakers
     unused = {"domain_head": "domain_weight", "gender_head": "gender_weight", "speaker_head": "speaker_weight",
-              "feature_norm": "speaker_norm"}
+              "speaker_norm_layer": "speaker_norm"}
     modules = {k: v for k, v in hp["modules"].items()
                if v is not None and not (k in unused and not hp.get(unused[k], 0))}
     hp["checkpointer"].add_recoverables(modules)
@@ -229,20 +230,20 @@ def build(argv, for_training=True):
 def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=False) -> dict:
     """{name: manifest} → {name: dataset}; reads the feature cache when ``cache_features``.
     ``speaker_norm``: each set's per-group statistics from its cache (``speaker_norm.py``); the
-    training set's overall statistics become the model's ``feature_norm.train_stats``."""
+    training set's overall statistics become the model's ``speaker_norm_layer.train_stats``."""
     scps = features.scp_for(hp, sets, brain.device)
-    norm = {n: None for n in sets}
+    speaker_stats = {n: None for n in sets}
     if hp.get("speaker_norm"):
         from .speaker_norm import stats_from_cache
 
-        key = hp.get("norm_group") or "speaker"
+        key = hp.get("speaker_norm_group") or "speaker"
         for n, p in sets.items():
             groups = {uid: e.get(key) for uid, e in read_entries(p).items()}
             per, overall = stats_from_cache(scps[n], hp["encoder_dim"], groups)
-            norm[n] = {**per, None: torch.full_like(overall, float("nan"))}
+            speaker_stats[n] = {**per, None: torch.full_like(overall, float("nan"))}
             if n == "train":
-                brain.modules["feature_norm"].train_stats.copy_(overall)
-    return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n), norm[n]) for n, p in sets.items()}
+                brain.modules["speaker_norm_layer"].train_stats.copy_(overall)
+    return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n), speaker_stats[n]) for n, p in sets.items()}
 
 
 def main(argv=None):

@@ -31,7 +31,7 @@ its own unlabelled utterances (``class_scores.balance_offsets``: the mean predic
 distribution over the set made uniform); transductive, so beside the plain rows, never
 instead of them.
 
-Every row has a ``mode`` (``predictions.MODES``): ``lone`` (each file alone, what
+Every row has a ``mode`` (``prediction_files.MODES``): ``lone`` (each file alone, what
 ``ser-predict FILE`` gives) and, for a speaker-normalised model, ``speaker`` (each file
 normalised with its speaker's files in the set: transductive). UAR's 95 % interval
 resamples speakers (``metrics.bootstrap_interval``; ``ci_unit`` says the unit and how
@@ -47,9 +47,9 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .class_scores import balance_offsets, distribution
-from .data import read_entries
-from .predictions import read_head_output
+from .class_scores import balance_offsets, distribution, restricted_log_probs
+from .stage import read_entries
+from .prediction_files import read_head_output
 from .stage import write_csv_atomic, write_json_atomic
 
 METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
@@ -89,8 +89,7 @@ def balanced_scores(entries: dict, ids, dist: np.ndarray, inventory: dict) -> np
         by_corpus.setdefault(entries[u]["corpus"], []).append(i)
     for corpus, rows in by_corpus.items():
         inv = inventory[corpus]
-        logp = np.log(np.clip(dist[np.ix_(rows, inv)], 1e-12, None))
-        logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+        logp = restricted_log_probs(dist[rows], inv)
         out[np.ix_(rows, inv)] = logp + balance_offsets(logp)
     return out
 
@@ -160,7 +159,7 @@ def soft_scores(entries: dict, ids, probs, classes, inventory: dict) -> list:
 
 def score(results: Path, labels: Path, predictions: dict):
     """``predictions``: {mode: {set: (ids, probs, attributes)}} from stage 4's predict step (modes:
-    ``predictions.MODES``); every row carries its ``mode``, lone rows first."""
+    ``prediction_files.MODES``); every row carries its ``mode``, lone rows first."""
     summary = read_entries(labels / "summary.json")
     classes = summary["space"]
     inventory = inventories(labels, classes)

@@ -8,6 +8,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # ./run.sh options of the espeak-ng data and the fine-tuned Whisper system (the Multilingual16 default
 # is real voices + frozen features, run end to end by test_speaker_norm.py and test_run_sh_tiny_end_to_end)
 ESPEAK_WHISPER = ["--synth-voices", "espeak", "--hparams", "hparams/whisper_tiny.yaml"]
+# run Python as if the GPL and non-commercial extras were not installed (tests/no_extras/sitecustomize.py)
+NO_EXTRAS = {"PYTHONPATH": str(ROOT / "tests" / "no_extras")}
 
 
 def pytest_addoption(parser):

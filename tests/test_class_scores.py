@@ -81,3 +81,19 @@ def test_balance_offsets_make_the_mean_prediction_uniform_and_keep_the_ranking()
     assert z.argmax(1).tolist() == [0, 0, 1, 1]          # the two least "class 0" utterances flip
     # an already balanced set needs no offset
     np.testing.assert_allclose(balance_offsets(np.log(np.array([[0.7, 0.3], [0.3, 0.7]]))), [0, 0], atol=1e-9)
+
+
+def test_restricted_decisions_by_hand():
+    """Class restriction (a corpus scored on fewer classes): renormalised over the allowed classes,
+    the argmax among them; balanced: offsets making the mean decision distribution uniform."""
+    from speechbrain_ser.class_scores import restricted_decisions, restricted_log_probs
+
+    dist = np.array([[0.5, 0.3, 0.2], [0.6, 0.1, 0.3], [0.7, 0.2, 0.1]])
+    logp = restricted_log_probs(dist, [1, 2])
+    assert np.allclose(np.exp(logp), [[0.6, 0.4], [0.25, 0.75], [2 / 3, 1 / 3]])
+    assert restricted_decisions(dist, [1, 2]).tolist() == [1, 2, 1]   # class 0 (the argmax) never chosen
+    # all four rows prefer class 1; balanced (mean decision distribution uniform), the two least
+    # sure of it (rows 0 and 3: 0.6 and 0.7) are decided as class 2
+    both = restricted_decisions(np.array([[0.0, 0.6, 0.4], [0.0, 0.9, 0.1], [0.0, 0.8, 0.2], [0.0, 0.7, 0.3]]),
+                                [1, 2], balanced=True)
+    assert both.tolist() == [2, 1, 1, 2]

@@ -168,7 +168,7 @@ DEFAULT_KILLS = [
     ("stage 3: a feature cache file appears (mid-write)", "new", ("exp", "train/features/*/*/part-*/feats.ark")),
     ("stage 3: 4 s into feature extraction", "delay", 4.0),
     ("stage 3: a feature set finished", "new", ("exp", "train/features/*/*/part-*/.done.json")),
-    ("stage 3: a checkpoint's speaker statistics written", "new", ("exp", "train/save/CKPT+*/feature_norm.ckpt")),
+    ("stage 3: a checkpoint's speaker statistics written", "new", ("exp", "train/save/CKPT+*/speaker_norm_layer.ckpt")),
     ("stage 3: 5 s after restart", "delay", 5.0),
     ("stage 4: the model's temporary folder appears (export)", "new", ("exp", "model.tmp")),
     ("stage 4: speaker-mode predictions written", "new", ("exp", "train/results/speaker/predictions_*.csv")),

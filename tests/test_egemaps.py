@@ -38,6 +38,6 @@ def test_the_egemaps_baseline_trains_exports_and_predicts(tmp_path):
     from speechbrain_ser.inference import load
 
     model = load(exp / "model")
-    assert model.speaker_normalised and model.mods.feature_norm.train_stats.shape == (2, 1, 88)
+    assert model.speaker_normalised and model.mods.speaker_norm_layer.train_stats.shape == (2, 1, 88)
     rows = (exp / "train" / "results" / "predictions_test.csv").read_text().splitlines()
     assert len(rows) > 1

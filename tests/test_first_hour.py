@@ -217,7 +217,7 @@ def test_a_corpus_added_as_the_guide_says_is_scored_on_every_class(tmp_path):
     assert len(zs) == 16 and all(e["hard"] for e in zs.values())
     assert all(e["sentence"] in ("ayna", "kapi") for e in zs.values())   # Row.extra reaches the manifest
     # stage 4's scoring of these references: one row for the corpus over its 4 classes, all 16 scored
-    from speechbrain_ser.predictions import write_head_output
+    from speechbrain_ser.prediction_files import write_head_output
 
     space = summary["space"]
     ids = sorted(zs)

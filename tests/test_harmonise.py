@@ -65,3 +65,36 @@ def test_bad_rows_are_named(tmp_path, row, msg):
     with pytest.raises(LabelConfigError, match=msg) as e:
         load_mapping(p)
     assert "corpora.emodb.labels.W" in str(e.value) and str(p) in str(e.value)
+
+
+def test_arousal_grouping_is_the_label_space_configs(mapping):
+    """Binary arousal (spaces.yaml): the unified classes by name, a corpus's native labels through
+    their mapping rows (the group holding more than half of the row), hand-checked."""
+    from speechbrain_ser.labels.harmonise import arousal_groups, load_space
+
+    assert load_space("unified").arousal == {"anger": "high", "happiness": "high", "fear": "high",
+                                             "surprise": "high", "neutral": "low", "sadness": "low"}
+    assert load_space("msp_podcast").arousal["A"] == "high" and "C" not in load_space("msp_podcast").arousal
+    assert mapping.arousal("ravdess", "calm") == "low"      # 0.8 neutral + 0.2 sadness
+    assert mapping.arousal("tess", "ps") == "high"          # pleasant surprise: surprise + happiness
+    assert mapping.arousal("ravdess", "disgust") is None    # disgust is in neither group
+    got = arousal_groups(["anger", "disgust", "calm", "angry", "unknown"], "ravdess", mapping)
+    assert got == {"anger": "high", "disgust": None, "calm": "low", "angry": "high", "unknown": None}
+    assert arousal_groups(["calm"], None, mapping) == {"calm": None}   # a native label needs its corpus
+
+
+def test_benchmark_arousal_uar_by_hand():
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_corpora import arousal_uar
+
+    refs = np.array(["anger", "sadness", "neutral", "disgust"])
+    preds = np.array(["fear", "anger", "neutral", "anger"])
+    # disgust left out; truth high, low, low; predicted high, high, low: recalls 1 and 1/2
+    assert arousal_uar(refs, preds) == pytest.approx(0.75)
+    native = np.array(["angry", "calm", "sad", "happy"])    # RAVDESS's own labels
+    assert arousal_uar(native, np.array(["happy", "sad", "angry", "happy"]), "ravdess") == pytest.approx(0.75)
+    assert np.isnan(arousal_uar(np.array(["disgust"]), np.array(["anger"])))

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import ESPEAK_WHISPER, ROOT, run
+from conftest import ESPEAK_WHISPER, NO_EXTRAS, ROOT, run
 
 RECIPE = ROOT / "recipes" / "Multilingual16"
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -17,11 +17,13 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """Stages 0-4 on the tiny data, 1 epoch, utterances cut to 3 s: a training folder,
-    its exported model and stage 4's predictions."""
+    """Stages 0-5 on the tiny data as a user's corpus folder (``--data-root``), 1 epoch, utterances cut
+    to 3 s: a training folder, its exported model, stage 4's predictions and stage 5's report. Run
+    without the GPL and non-commercial extras (``NO_EXTRAS``): the core needs none of them."""
     exp = tmp_path_factory.mktemp("inference") / "exp"
-    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp), *ESPEAK_WHISPER, "--",
-             "--number_of_epochs", "1", "--max_seconds", "3.0"])
+    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "5", "--exp-dir", str(exp), *ESPEAK_WHISPER,
+             "--data-root", str(ROOT / "data" / "synth_tiny"), "--",
+             "--number_of_epochs", "1", "--max_seconds", "3.0"], env=NO_EXTRAS)
     assert r.returncode == 0, r.stderr[-3000:]
     (exp / "stdout.txt").write_text(r.stdout)
     return exp
@@ -51,7 +53,7 @@ def test_pooling_counts_whole_frames_whatever_the_float_error():
 
 
 def test_read_audio_mixes_resamples_and_names_bad_files(tmp_path):
-    from speechbrain_ser.inference import AudioError, read_audio
+    from speechbrain_ser.audio import AudioError, read_audio
 
     t = np.arange(8000) / 8000
     stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], 1).astype("float32")
@@ -77,12 +79,12 @@ def test_export_is_self_contained(trained, tmp_path):
     text = (model / "hyperparams.yaml").read_text()
     assert str(trained) not in text and "labels_folder" not in text and "data_root" not in text
     assert "'neutral' => 0" in (model / "label_encoder.ckpt").read_text()
-    card = (model / "README.md").read_text()
+    card, results = (model / "README.md").read_text().split("## Results (stage 5", 1)  # stage 5 appended its results
+    assert "| lone | urdu |" in results
     assert "espeak-ng voices" in card and "not for real-world use" in card and "| emodb |" not in card
     assert "Not measured on real speech" in card and "model_on_real.py" in card  # no measurement of these weights
     assert "UAR" not in card.split("## On real speech")[1].split("\n## ")[0]
     assert "longer one is predicted from" in card  # what the model does with a long file, not "the first N s"
-    assert "Results (stage 5" not in card  # stage 5 has not run
     # moved away from the experiment, the experiment hidden: it still loads and predicts
     moved = tmp_path / "moved"
     shutil.copytree(model, moved)
@@ -145,9 +147,9 @@ def test_ser_predict_cli(trained, tmp_path):
         shutil.copy(w, (audio / "sub" if i % 2 else audio) / f"clip{i}.wav")
     (audio / "broken.wav").write_bytes(b"RIFF....garbage")
     out = tmp_path / "pred.csv"
-    # the console script pyproject.toml declares, as a user runs it
+    # the console script pyproject.toml declares, as a user runs it (without the GPL and non-commercial extras)
     cmd = [str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(trained / "model"), str(audio), "--out", str(out)]
-    r = run(cmd)
+    r = run(cmd, env=NO_EXTRAS)
     assert r.returncode == 1, r.stderr[-2000:]  # one file failed: reported, the others predicted
     assert "broken.wav" in r.stderr and "4 of 5 files predicted" in r.stderr
     assert "ser-predict: 100%" in r.stderr and "5/5" in r.stderr  # the progress bar
@@ -157,21 +159,21 @@ def test_ser_predict_cli(trained, tmp_path):
     # the same files from a wav.scp, as JSONL: the same probabilities
     scp = tmp_path / "wav.scp"
     scp.write_text("".join(f"{x['id']} {x['path']}\n" for x in rows))
-    r = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(scp),
+    r = run([PY, "-m", "speechbrain_ser.cli", "--model", str(trained / "model"), str(scp),
              "--out", str(tmp_path / "pred.jsonl"), "--batch-size", "3"])
     assert r.returncode == 0, r.stderr[-2000:]
     js = {j["id"]: j for j in map(json.loads, open(tmp_path / "pred.jsonl"))}
     assert max(abs(float(x["p_anger"]) - js[x["id"]]["p_anger"]) for x in rows) < 1e-5
     # --classes restricts file labels as stage 4 restricts a zero-shot corpus (URDU's four classes)
     urdu = ["anger", "happiness", "neutral", "sadness"]
-    r = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(scp), "--classes",
+    r = run([PY, "-m", "speechbrain_ser.cli", "--model", str(trained / "model"), str(scp), "--classes",
              ",".join(urdu), "--out", str(tmp_path / "urdu.csv")])
     assert r.returncode == 0, r.stderr[-2000:]
     for x in csv.DictReader(open(tmp_path / "urdu.csv")):
         assert x["label"] == max(urdu, key=lambda c: float(x[f"p_{c}"]))
-    r = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(scp), "--classes", "anger,joy"])
+    r = run([PY, "-m", "speechbrain_ser.cli", "--model", str(trained / "model"), str(scp), "--classes", "anger,joy"])
     assert r.returncode != 0 and "['joy'] are not among the model's classes" in r.stderr
-    bad = run([PY, "-m", "speechbrain_ser.predict", "--model", str(trained / "model"), str(tmp_path / "nothing")])
+    bad = run([PY, "-m", "speechbrain_ser.cli", "--model", str(trained / "model"), str(tmp_path / "nothing")])
     assert bad.returncode != 0 and "nothing: no such file or folder" in bad.stderr
 
 
@@ -212,7 +214,8 @@ def test_stage_4_calibrates_and_the_model_applies_the_temperature(trained):
 
 
 def test_emotion_over_time_through_the_model_cli_and_stage_4(trained, tmp_path):
-    from speechbrain_ser.inference import load, read_audio
+    from speechbrain_ser.audio import read_audio
+    from speechbrain_ser.inference import load
     from speechbrain_ser.timeline import window_starts
 
     results = trained / "train" / "results"
@@ -258,7 +261,8 @@ def test_onnx_export_equals_pytorch(trained, tmp_path):
     """Stage 4 writes the whole model as ONNX (float32 and int8); onnxruntime's probabilities equal
     PyTorch's on utterances of several lengths, batched (dynamic batch and length) and one at a time."""
     from speechbrain_ser.export import set_temperature
-    from speechbrain_ser.inference import load, pad, read_audio
+    from speechbrain_ser.audio import pad, read_audio
+    from speechbrain_ser.inference import load
     from speechbrain_ser.onnx_export import OnnxRecognizer
 
     model_dir = trained / "model"
@@ -293,3 +297,96 @@ def test_onnx_export_equals_pytorch(trained, tmp_path):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# ---- stage 4's steps (evaluate.run), each on its own ----------------------------------------------
+
+def test_step_export_model_gives_the_raw_softmax_model_of_the_selected_checkpoint(trained, tmp_path):
+    from speechbrain_ser.evaluate import export_model
+
+    model_dir, model = export_model(trained / "train", tmp_path / "model")
+    assert model_dir == tmp_path / "model" and (model_dir / "hyperparams.yaml").exists()
+    assert model.calibrated is False and model.classes
+    ckpt = json.loads((model_dir / "export.json").read_text())["checkpoint"]
+    assert ckpt == json.loads((trained / "model" / "export.json").read_text())["checkpoint"]
+
+
+class _FirstSampleModel:
+    """Stand-in for step 2: class 'hi' has probability = the file's first sample (written by the test)."""
+
+    classes, attributes, speaker_normalised, needs_transcript, speaker_norm_group = ["lo", "hi"], [], False, False, None
+
+    def predict_files(self, paths, batch_size, texts=None, groups=None, hidden=None):
+        for i, p in enumerate(paths):
+            x = float(sf.read(p, frames=1)[0][0])
+            yield i, {"label": "hi" if x > 0.5 else "lo", "probs": {"lo": 1 - x, "hi": x}}
+
+
+def test_step_predict_gives_every_set_in_manifest_order(tmp_path):
+    from speechbrain_ser.evaluate import predict
+
+    labels, data, entries = tmp_path / "labels", tmp_path / "data", {}
+    labels.mkdir()
+    (data / "c").mkdir(parents=True)
+    for name, values in (("dev", [0.25, 0.75]), ("test", [0.5, 0.125, 0.875])):
+        manifest = {}
+        for k, v in enumerate(values):
+            sf.write(data / "c" / f"{name}{k}.wav", np.full(160, v, np.float32), 16000, subtype="FLOAT")
+            manifest[f"{name}_{k}"] = {"wav": f"{{data_root}}/c/{name}{k}.wav", "speaker": "s"}
+        (labels / f"{name}.json").write_text(json.dumps(manifest))
+    train = tmp_path / "train"
+    train.mkdir()
+    (train / "hyperparams.yaml").write_text("cache_features: False\n")
+    raw = predict(_FirstSampleModel(), train, labels, str(data), ["dev", "test"], 2, entries)
+    assert list(raw) == ["lone"] and list(raw["lone"]) == ["dev", "test"] and list(entries) == ["dev", "test"]
+    ids, probs, attrs, windows = raw["lone"]["test"]
+    assert ids == ["test_0", "test_1", "test_2"] and attrs is None and windows == {}
+    assert np.allclose(probs, [[0.5, 0.5], [0.875, 0.125], [0.125, 0.875]])
+
+
+def test_step_calibrated_scales_each_file_and_averages_a_long_files_windows():
+    from speechbrain_ser.evaluate import calibrated
+
+    probs = np.array([[0.9, 0.1], [0.9, 0.1]])
+    # by hand, T = 2: softmax(log p / 2) = sqrt(p) renormalised: (0.9487, 0.3162) / 1.2649 = (0.75, 0.25)
+    windows = {1: np.array([[0.9, 0.1], [0.5, 0.5]])}   # file 1 came from two windows
+    got = calibrated(probs.copy(), windows, 2.0)
+    assert np.allclose(got[0], [0.75, 0.25], atol=1e-4)
+    assert np.allclose(got[1], [(0.75 + 0.5) / 2, (0.25 + 0.5) / 2], atol=1e-4)
+    assert calibrated(probs, windows, None) is probs
+
+
+def test_step_score_writes_the_tasks_tables(trained, tmp_path):
+    import shutil as sh
+
+    from speechbrain_ser.evaluate import score
+
+    results = tmp_path / "results"
+    results.mkdir()
+    sh.copy(trained / "train" / "results" / "outputs.json", results / "outputs.json")
+    labels = trained / "data" / "labels"
+    entries = json.loads((labels / "zeroshot_urdu.json").read_text())
+    classes = ["anger", "happiness", "neutral", "sadness"]
+    space = json.loads((labels / "summary.json").read_text())["space"]
+    ids = [u for u in entries if entries[u].get("hard") in classes]
+    probs = np.array([[1.0 if c == entries[u]["hard"] else 0.0 for c in space] for u in ids])  # always right
+    score("zero-shot", results, labels, {"lone": {"zeroshot_urdu": (ids, probs, None)}})
+    row = next(x for x in csv.DictReader(open(results / "zero_shot.csv"))
+               if x["level"] == "corpus" and x["name"] == "urdu")
+    assert float(row["uar"]) == 1.0 and row["mode"] == "lone" and int(row["n"]) == len(ids)
+
+
+def test_step_extras_writes_onnx_and_the_emotion_shift_scores(trained, tmp_path):
+    import shutil as sh
+
+    from speechbrain_ser.evaluate import extras
+
+    model, results = tmp_path / "model", tmp_path / "results"
+    sh.copytree(trained / "model", model, ignore=sh.ignore_patterns("*.onnx"))
+    results.mkdir()
+    sh.copy(trained / "train" / "results" / "inventory.json", results / "inventory.json")
+    extras("zero-shot", model, trained / "data" / "labels", ["zeroshot_emodb"], str(ROOT / "data" / "synth_tiny"),
+           results)
+    assert (model / "model.onnx").exists() and (model / "model.int8.onnx").exists()
+    rows = list(csv.DictReader(open(results / "shift_scores.csv")))
+    assert rows and "zeroshot_emodb" in {r["set"] for r in rows} and 0 <= float(rows[-1]["frame_accuracy"]) <= 1

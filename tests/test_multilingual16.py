@@ -183,7 +183,9 @@ def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     the same whether it reads the cache or runs the upstream (one utterance per batch)."""
     import torch
     from speechbrain_ser import features
-    from speechbrain_ser.data import load_audio, make_dataset, read_entries
+    from speechbrain_ser.audio import load_audio
+    from speechbrain_ser.data import make_dataset
+    from speechbrain_ser.stage import read_entries
     from speechbrain_ser.train import make_datasets
 
     hp, brain, domains, lab = _brain(labels, tmp_path / "run", *FROZEN, "--upstream_layers", "[1, 4]")

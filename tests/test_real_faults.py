@@ -8,6 +8,7 @@ import soundfile as sf
 import torch
 
 from speechbrain_ser.corpora.base import AUDIO_EXTENSIONS
+from speechbrain_ser.inference import Recognizer
 from speechbrain_ser.labels.targets import assign_splits
 from speechbrain_ser.models.heads import WeightedLayerSum, _layer_sum
 from test_real_layouts import _msp_copy, make, read
@@ -401,31 +402,17 @@ def test_stage1_fingerprint_reads_label_files_not_videos(tmp_path, monkeypatch):
 
 # ---- item 15: a file longer than the crop is predicted from windows covering all of it ----------------
 
-class LoudnessModel:
+class LoudnessModel(Recognizer):
     """Two classes: an utterance whose RMS is above 0.1 is 'loud' (0.9), else 'quiet' (0.9); max_seconds 4."""
 
     classes, attributes, sample_rate, max_seconds = ["quiet", "loud"], [], 16000, 4.0
 
-    def load_audio(self, path):
-        from speechbrain_ser.inference import read_audio
-
-        return read_audio(path, self.sample_rate, self.max_seconds)
-
-    def forward_batch(self, wavs, wav_lens=None, texts=None):
+    def forward_batch(self, wavs, wav_lens=None, texts=None, speaker_stats=None):
         n = torch.round(wav_lens * wavs.shape[1]).long()
         rms = torch.stack([w[:k].pow(2).mean().sqrt() for w, k in zip(wavs, n)])
         loud = (rms > 0.1).float()
         return {"probs": torch.stack([0.9 - 0.8 * loud, 0.1 + 0.8 * loud], 1), "attributes": None}
 
-    def predict_batch(self, wavs, wav_lens=None, texts=None):
-        from speechbrain_ser.inference import EmotionRecognizer
-
-        return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts)
-
-    def predict_timeline(self, path, window=3.0, hop=1.0, min_segment=2.0, batch_size=16, classes=None):
-        from speechbrain_ser.timeline import predict_timeline
-
-        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes)
 
 
 def test_long_files_are_predicted_from_windows_covering_them(tmp_path):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from speechbrain_ser.synth import render
+from speechbrain_ser.synth import emotion_rendering
 from speechbrain_ser.synth.voices import find_voices
 
 VOICES = find_voices()
@@ -24,7 +24,7 @@ def _pyin(y):
 
 
 def _only(**kw):
-    p = render.identity_params()
+    p = emotion_rendering.identity_params()
     p.update(kw)
     return p
 
@@ -34,11 +34,11 @@ def test_rendered_f0_median_moves_by_the_sampled_shift(emotion):
     """The F0 median of a rendered clip is the source's times 2^(st/12), st drawn from the emotion's
     range, within 10 % (contour shape, jitter and creak off so the median is defined by the shift)."""
     rng = np.random.default_rng(1)
-    lo, hi = render.EMOTIONS[emotion]["f0_st"]
+    lo, hi = emotion_rendering.EMOTIONS[emotion]["f0_st"]
     for name, k in CASES:
-        x = render.load_clip(VOICES[name].clips[k])
+        x = emotion_rendering.load_clip(VOICES[name].clips[k])
         st = float(rng.uniform(lo, hi))
-        y = render.render_emotion(x, _only(f0_st=st), rng)
+        y = emotion_rendering.render_emotion(x, _only(f0_st=st), rng)
         src, out = np.median(_pyin(x)[0]), np.median(_pyin(y)[0])
         expected = src * 2 ** (st / 12)
         assert abs(out / expected - 1) < 0.10, (name, st, src, out, expected)
@@ -57,9 +57,9 @@ def test_rendered_tempo_follows_the_sampled_rate():
     voiced time moved by 2x on an unprocessed-vs-identity check). Pauses keep factor 1 here."""
     rng = np.random.default_rng(2)
     for (name, k), emotion in zip(CASES, ["fear", "sadness", "anger", "disgust"]):
-        x = render.load_clip(VOICES[name].clips[k])
-        rate = float(rng.uniform(*render.EMOTIONS[emotion]["rate"]))
-        y = render.render_emotion(x, _only(rate=rate), rng)
+        x = emotion_rendering.load_clip(VOICES[name].clips[k])
+        rate = float(rng.uniform(*emotion_rendering.EMOTIONS[emotion]["rate"]))
+        y = emotion_rendering.render_emotion(x, _only(rate=rate), rng)
         ratio = _active_seconds(y) / _active_seconds(x)
         assert abs(ratio * rate - 1) < 0.10, (name, emotion, rate, ratio)
 
@@ -68,11 +68,11 @@ def test_pauses_are_stretched_by_their_own_factor():
     """Sadness lengthens pauses apart from speech: with rate 1 and pause factor 1.6 the speech time
     stays within 10 % while the silent time grows."""
     rng = np.random.default_rng(4)
-    clips = [render.load_clip(c) for c in VOICES["fish_small_cs"].clips[:40]]
-    x = max(clips, key=lambda c: sum(b - a for a, b in render._pauses(c, 16000)))  # the one with most pause
-    y = render.render_emotion(x, _only(pause=1.6), rng)
+    clips = [emotion_rendering.load_clip(c) for c in VOICES["fish_small_cs"].clips[:40]]
+    x = max(clips, key=lambda c: sum(b - a for a, b in emotion_rendering._pauses(c, 16000)))  # the one with most pause
+    y = emotion_rendering.render_emotion(x, _only(pause=1.6), rng)
     assert abs(_active_seconds(y) / _active_seconds(x) - 1) < 0.10
-    assert len(y) - len(x) > 0.5 * 0.6 * sum(b - a for a, b in render._pauses(x, 16000)) * 16000
+    assert len(y) - len(x) > 0.5 * 0.6 * sum(b - a for a, b in emotion_rendering._pauses(x, 16000)) * 16000
 
 
 def test_high_shelf_has_its_closed_form_gains():
@@ -82,7 +82,7 @@ def test_high_shelf_has_its_closed_form_gains():
     for gain in (-8.0, 6.0):
         impulse = np.zeros(4096)
         impulse[0] = 1
-        h = render.high_shelf(impulse, gain, 1000.0, 16000)
+        h = emotion_rendering.high_shelf(impulse, gain, 1000.0, 16000)
         w, resp = freqz(h, worN=[0.0, 1000.0, 7999.0], fs=16000)
         db = 20 * np.log10(np.abs(resp))
         assert abs(db[0]) < 0.05 and abs(db[2] - gain) < 0.1 and abs(db[1] - gain / 2) < 0.2, db
@@ -93,8 +93,8 @@ def test_neutral_settings_leave_pitch_and_time_nearly_unchanged():
     its range's half a semitone (3 %, plus the tracker's 3 %), speech time by at most 10 %."""
     rng = np.random.default_rng(3)
     name, k = CASES[0]
-    x = render.load_clip(VOICES[name].clips[k])
-    y = render.render_emotion(x, render.sample_params({"neutral": 1.0}, rng, nuisance=False), rng)
+    x = emotion_rendering.load_clip(VOICES[name].clips[k])
+    y = emotion_rendering.render_emotion(x, emotion_rendering.sample_params({"neutral": 1.0}, rng, nuisance=False), rng)
     assert abs(np.median(_pyin(y)[0]) / np.median(_pyin(x)[0]) - 1) < 0.06
     assert abs(_active_seconds(y) / _active_seconds(x) - 1) < 0.10
 
@@ -102,31 +102,31 @@ def test_neutral_settings_leave_pitch_and_time_nearly_unchanged():
 def test_blends_mix_each_parameter_by_weight():
     """A 50/50 anger-sadness blend's level shift is the weighted mean of the two draws; its rate the
     geometric mean (rates are factors)."""
-    a = render.sample_params({"anger": 1.0}, np.random.default_rng(5), nuisance=False)
+    a = emotion_rendering.sample_params({"anger": 1.0}, np.random.default_rng(5), nuisance=False)
     rng = np.random.default_rng(6)
-    s = render.sample_params({"sadness": 1.0}, rng, nuisance=False)
-    both = render.sample_params({"anger": 0.5, "sadness": 0.5}, np.random.default_rng(7), nuisance=False)
-    lo = 0.5 * render.EMOTIONS["anger"]["f0_st"][0] + 0.5 * render.EMOTIONS["sadness"]["f0_st"][0]
-    hi = 0.5 * render.EMOTIONS["anger"]["f0_st"][1] + 0.5 * render.EMOTIONS["sadness"]["f0_st"][1]
+    s = emotion_rendering.sample_params({"sadness": 1.0}, rng, nuisance=False)
+    both = emotion_rendering.sample_params({"anger": 0.5, "sadness": 0.5}, np.random.default_rng(7), nuisance=False)
+    lo = 0.5 * emotion_rendering.EMOTIONS["anger"]["f0_st"][0] + 0.5 * emotion_rendering.EMOTIONS["sadness"]["f0_st"][0]
+    hi = 0.5 * emotion_rendering.EMOTIONS["anger"]["f0_st"][1] + 0.5 * emotion_rendering.EMOTIONS["sadness"]["f0_st"][1]
     assert lo <= both["f0_st"] <= hi
-    rlo = np.sqrt(render.EMOTIONS["anger"]["rate"][0] * render.EMOTIONS["sadness"]["rate"][0])
-    rhi = np.sqrt(render.EMOTIONS["anger"]["rate"][1] * render.EMOTIONS["sadness"]["rate"][1])
+    rlo = np.sqrt(emotion_rendering.EMOTIONS["anger"]["rate"][0] * emotion_rendering.EMOTIONS["sadness"]["rate"][0])
+    rhi = np.sqrt(emotion_rendering.EMOTIONS["anger"]["rate"][1] * emotion_rendering.EMOTIONS["sadness"]["rate"][1])
     assert rlo <= both["rate"] <= rhi
     for p, e in ((a, "anger"), (s, "sadness")):
-        assert render.EMOTIONS[e]["f0_st"][0] <= p["f0_st"] <= render.EMOTIONS[e]["f0_st"][1]
+        assert emotion_rendering.EMOTIONS[e]["f0_st"][0] <= p["f0_st"] <= emotion_rendering.EMOTIONS[e]["f0_st"][1]
 
 
 def test_every_utterance_neutral_included_gets_the_label_free_variation():
     """Neutral draws spread over the nuisance ranges (how much a clip is processed is no cue to its
     label), and an emotion's draw is its own range shifted by them."""
     rng = np.random.default_rng(8)
-    neutral = [render.sample_params({"neutral": 1.0}, rng) for _ in range(400)]
+    neutral = [emotion_rendering.sample_params({"neutral": 1.0}, rng) for _ in range(400)]
     formants = np.array([p["formant"] for p in neutral])
     assert formants.min() < 0.95 and formants.max() > 1.05
     assert np.std([p["f0_st"] for p in neutral]) > 1.0
-    anger = [render.sample_params({"anger": 1.0}, rng)["f0_st"] for _ in range(400)]
-    lo, hi = render.EMOTIONS["anger"]["f0_st"]
-    n_lo, n_hi = render.NUISANCE["f0_st"]
+    anger = [emotion_rendering.sample_params({"anger": 1.0}, rng)["f0_st"] for _ in range(400)]
+    lo, hi = emotion_rendering.EMOTIONS["anger"]["f0_st"]
+    n_lo, n_hi = emotion_rendering.NUISANCE["f0_st"]
     assert lo + n_lo - 1e-9 <= min(anger) and max(anger) <= hi + n_hi + 1e-9
     assert abs(np.mean(anger) - (lo + hi) / 2) < 0.3
 
@@ -166,7 +166,7 @@ def test_real_voice_utterances_go_part_of_the_way_toward_their_emotion():
     4.725 dB (full rendering: 7.0), never below 0.35 * 5 + 0.65 * (-1) = 1.10 dB; neutral unchanged."""
     from speechbrain_ser.synth.generate import REAL_STRENGTH, real_params
 
-    assert REAL_STRENGTH == (0.35, 1.0) and render.EMOTIONS["anger"]["gain_db"] == (5.0, 9.0)
+    assert REAL_STRENGTH == (0.35, 1.0) and emotion_rendering.EMOTIONS["anger"]["gain_db"] == (5.0, 9.0)
     rng = np.random.default_rng(11)
     gains = np.array([real_params({"anger": 1.0}, rng, nuisance=False)["gain_db"] for _ in range(3000)])
     assert abs(gains.mean() - 4.725) < 0.12, gains.mean()

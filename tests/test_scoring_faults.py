@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from speechbrain_ser.inference import Recognizer
 from test_real_layouts import make, read
 
 
@@ -106,7 +107,7 @@ def test_assign_voices_without_a_voice_of_the_gender_names_the_packages():
 
 # ---- a trim_db model hears a long file as training heard an utterance ----------------------------
 
-class _EnergyModel:
+class _EnergyModel(Recognizer):
     """A stand-in recogniser whose class scores are the window's mean square and length: which samples
     it was given is visible in its outputs."""
     classes, attributes, sample_rate, level_db, speaker_normalised = ["a", "b"], [], 16000, None, False
@@ -114,12 +115,7 @@ class _EnergyModel:
     def __init__(self, max_seconds, trim_db):
         self.max_seconds, self.trim_db, self.seen = max_seconds, trim_db, []
 
-    def load_audio(self, path):
-        from speechbrain_ser.audio import read_audio
-
-        return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
-
-    def forward_batch(self, wavs, wav_lens=None, texts=None, norm=None):
+    def forward_batch(self, wavs, wav_lens=None, texts=None, speaker_stats=None):
         import torch
 
         n = (wav_lens * wavs.shape[1]).round().long()
@@ -127,15 +123,6 @@ class _EnergyModel:
         ms = torch.stack([(w[:k] ** 2).mean() for w, k in zip(wavs, n)])
         return {"probs": torch.stack([ms, n / 1e6], 1), "attributes": None}
 
-    def predict_batch(self, wavs, wav_lens=None, texts=None, norm=None):
-        from speechbrain_ser.inference import EmotionRecognizer
-
-        return EmotionRecognizer.predict_batch(self, wavs, wav_lens, texts, norm)
-
-    def predict_timeline(self, path, window=3.0, hop=1.0, min_segment=2.0, batch_size=16, classes=None, norm=None):
-        from speechbrain_ser.timeline import predict_timeline
-
-        return predict_timeline(self, path, window, hop, min_segment, batch_size, classes, norm)
 
 
 def test_trim_db_models_trim_long_files_before_deciding_on_windows(tmp_path):

@@ -54,12 +54,12 @@ def test_normalised_layer_sum_is_the_weighted_sum_of_standardised_layers():
     mean, std = torch.randn(2, 3, 4), torch.rand(2, 3, 4) + 0.5  # (B, L, D), per utterance
     w = torch.softmax(ls.weights.detach(), 0)
     want = sum(w[i] * (h[i] - mean[:, i, None, :]) / std[:, i, None, :] for i in range(3))
-    norm = torch.stack([mean, std], 1)  # (B, 2, L, D)
-    assert torch.allclose(ls(h, norm=norm), want, atol=1e-5)
-    assert torch.allclose(ls(h.half(), norm=norm), want, atol=2e-2)  # the float16 cache as it is served
+    speaker_stats = torch.stack([mean, std], 1)  # (B, 2, L, D)
+    assert torch.allclose(ls(h, speaker_stats=speaker_stats), want, atol=1e-5)
+    assert torch.allclose(ls(h.half(), speaker_stats=speaker_stats), want, atol=2e-2)  # the float16 cache as it is served
     assert not torch.allclose(ls(h), want, atol=1e-2)
     # gradients reach the layer weights through the folded form
-    ls(h, norm=norm).sum().backward()
+    ls(h, speaker_stats=speaker_stats).sum().backward()
     assert ls.weights.grad is not None and ls.weights.grad.abs().sum() > 0
     # selected layers: statistics over the used layers only
     sel = WeightedLayerSum(5, layers=[1, 3])
@@ -67,7 +67,7 @@ def test_normalised_layer_sum_is_the_weighted_sum_of_standardised_layers():
     m2, s2 = torch.randn(2, 2, 4), torch.rand(2, 2, 4) + 0.5
     w2 = torch.softmax(sel.weights.detach(), 0)
     want2 = sum(w2[j] * (h5[k] - m2[:, j, None, :]) / s2[:, j, None, :] for j, k in enumerate([1, 3]))
-    assert torch.allclose(sel(h5, norm=torch.stack([m2, s2], 1)), want2, atol=1e-5)
+    assert torch.allclose(sel(h5, speaker_stats=torch.stack([m2, s2], 1)), want2, atol=1e-5)
 
 
 def test_speaker_norm_falls_back_to_training_statistics_and_floors_the_std():
@@ -144,11 +144,11 @@ def test_training_statistics_are_what_inference_computes(normed):
     from speechbrain_ser.speaker_norm import stats_from_cache
 
     model = load(normed / "model")
-    assert model.speaker_normalised and model.hparams.norm_group == "speaker"
+    assert model.speaker_normalised and model.speaker_norm_group == "speaker"
     train = _entries(normed, "train")
     scp = _set_scp(normed / "train" / "features", train)
     per, overall = stats_from_cache(scp, 384, {u: e["speaker"] for u, e in train.items()})
-    fallback = model.mods.feature_norm.train_stats
+    fallback = model.mods.speaker_norm_layer.train_stats
     assert fallback.shape == (2, 5, 384) and torch.allclose(fallback, overall, atol=1e-5)
     assert fallback[1].min() > 0 and not torch.allclose(fallback[0], torch.zeros_like(fallback[0]))
     speaker = sorted(per)[0]
@@ -156,6 +156,34 @@ def test_training_statistics_are_what_inference_computes(normed):
     got = model.group_stats(paths)
     assert len(paths) >= 2 and torch.allclose(got, per[speaker], atol=1e-4, rtol=1e-4)
     assert not torch.allclose(got, overall, atol=1e-2)  # a speaker's statistics are not the corpus's
+
+
+def test_a_model_folder_with_the_old_speaker_normalisation_names_still_loads(normed, tmp_path):
+    """A model exported when the module was ``feature_norm`` and the group key ``norm_group``
+    (hyperparams.yaml and feature_norm.ckpt as such folders hold them) loads and predicts as the
+    same weights under today's names."""
+    import shutil
+
+    from speechbrain_ser.inference import load
+
+    old = tmp_path / "old_model"
+    shutil.copytree(normed / "model", old)
+    text = (old / "hyperparams.yaml").read_text()
+    assert "speaker_norm_layer" in text and "speaker_norm_group: speaker" in text
+    (old / "hyperparams.yaml").write_text(text.replace("speaker_norm_layer", "feature_norm")
+                                          .replace("speaker_norm_group: speaker", "norm_group: corpus"))
+    (old / "speaker_norm_layer.ckpt").rename(old / "feature_norm.ckpt")
+    new_model, old_model = load(normed / "model"), load(old, tmp_path / "collect")
+    assert old_model.speaker_normalised and "feature_norm" not in old_model.mods
+    assert old_model.speaker_norm_group == "corpus"
+    assert torch.equal(old_model.mods.speaker_norm_layer.train_stats, new_model.mods.speaker_norm_layer.train_stats)
+    test = _entries(normed, "test")
+    paths = [_path(e) for e in list(test.values())[:4]]
+    groups = [e["speaker"] for e in list(test.values())[:4]]
+    for kw in ({}, {"groups": groups}):
+        a = dict(new_model.predict_files(paths, 4, crop=True, **kw))
+        b = dict(old_model.predict_files(paths, 4, crop=True, **kw))
+        assert all(max(abs(a[i]["probs"][c] - b[i]["probs"][c]) for c in new_model.classes) < 1e-6 for i in a)
 
 
 def test_a_prediction_depends_on_its_group_never_on_its_batch(normed):
@@ -200,7 +228,8 @@ def test_a_prediction_depends_on_its_group_never_on_its_batch(normed):
 
 
 def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(normed, tmp_path):
-    from speechbrain_ser.inference import load, pad
+    from speechbrain_ser.audio import pad
+    from speechbrain_ser.inference import load
     from speechbrain_ser.onnx_export import OnnxRecognizer
 
     model = load(normed / "model")

@@ -8,7 +8,8 @@ import torch
 import torchaudio.functional as AF
 from scipy.signal import correlate
 
-from speechbrain_ser.inference import AudioError, read_audio
+from speechbrain_ser.audio import AudioError, read_audio
+from speechbrain_ser.inference import Recognizer
 from speechbrain_ser.emotion_shift import make_shift_set
 from speechbrain_ser.timeline import (aggregate, cells, merge_segments, predict_timeline, score_timeline,
                                       single_label_accuracy, stream_windows, window_starts)
@@ -61,7 +62,7 @@ def test_score_timeline_hand_computed():
                                   dict(start=10, end=12, emotion="a")]) == pytest.approx(0.5)
 
 
-class Oracle:
+class Oracle(Recognizer):
     """A model that is right about every sample: it finds where its window lies in the shift file (minimum
     squared difference) and answers the share of the window each reference emotion has. The timeline code
     under test must hand it the right samples and turn its answers into the right segments."""
@@ -80,7 +81,7 @@ class Oracle:
         self.fits.append((dist, float((w ** 2).sum())))
         return int(np.argmin(dist))
 
-    def forward_batch(self, wavs, lens):
+    def forward_batch(self, wavs, lens=None, texts=None, speaker_stats=None):
         out = []
         for w, rel in zip(wavs, lens):
             w = w[: int(round(float(rel) * wavs.shape[1]))].numpy().astype(np.float64)
@@ -176,10 +177,10 @@ def test_streamed_windows_equal_the_whole_file_read(shift_files, tmp_path):
 def test_timeline_errors_name_the_problem(tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF not really")
-    class Uniform:
+    class Uniform(Recognizer):
         classes, attributes, sample_rate, max_seconds = ["a", "b"], [], SR, None
 
-        def forward_batch(self, wavs, lens):
+        def forward_batch(self, wavs, lens=None, texts=None, speaker_stats=None):
             return {"probs": torch.full((len(wavs), 2), 0.5), "attributes": None}
 
     model = Uniform()

@@ -51,11 +51,15 @@ def test_krippendorff_reference_example():
     }
     units = [{c: v[j] for c, v in coders.items() if v[j] is not None} for j in range(12)]
     assert V.krippendorff_alpha(units, "nominal") == pytest.approx(0.743, abs=1e-3)
+    assert V.krippendorff_alpha(units, "ordinal") == pytest.approx(0.815, abs=1e-3)   # the paper's ordinal value
+    with pytest.raises(ValueError, match="undefined"):
+        V.krippendorff_alpha([{"a": 1}, {"b": 2}])   # no unit coded twice
 
 
 def test_krippendorff_from_value_counts_equals_the_dense_matrix():
-    """Per-unit value counts (the scalable path) give the dense annotators × units result."""
-    import krippendorff
+    """Per-unit value counts (the scalable path) give what the ``krippendorff`` package (an independent
+    implementation, GPL: a test-only dependency) computes from the dense annotators × units matrix."""
+    krippendorff = pytest.importorskip("krippendorff", reason="the test extra (krippendorff) is not installed")
 
     rng = np.random.default_rng(0)
     workers = [f"W{i}" for i in range(30)]
@@ -68,7 +72,7 @@ def test_krippendorff_from_value_counts_equals_the_dense_matrix():
     for j, u in enumerate(units):
         for w, v in u.items():
             dense[workers.index(w), j] = v
-    for level in ("nominal", "interval"):
+    for level in ("nominal", "ordinal", "interval"):
         ref = krippendorff.alpha(reliability_data=dense, level_of_measurement=level)
         assert V.krippendorff_alpha(units, level) == pytest.approx(ref, abs=1e-9)
     # example of the reference above, interval level (Krippendorff 2011: 0.849)

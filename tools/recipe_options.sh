@@ -7,7 +7,7 @@ data_root=""            # corpus root holding one folder per corpus; empty = emb
 exp_dir=""              # experiment folder; empty = exp/<recipe>/<size>
 size=mini               # embedded data size: tiny (tests, seconds) or mini (default run)
 seed=0                  # data-generation and training seed
-synth_voices=""         # embedded data audio; empty = the recipe's default (Multilingual16: real, MSP-Podcast: espeak): real (real voices, rendered emotion, espeak-ng for the languages they do not speak), espeak (espeak-ng prosody prototypes only), neutral (real voices for neutral only)
+synth_voices=""         # embedded data audio, one of speechbrain_ser/synth/voices.py VOICE_CHOICES (real, espeak, neutral); empty = the recipe's default (its defaults.sh)
 hparams=""              # training hparams yaml (relative to the recipe folder); empty = the recipe's CPU default
 nproc=1                 # stage 3 processes (>1: torchrun DDP; gloo backend on CPU)
 label_config=""         # stage-2 label config (relative to the recipe folder); empty = conf/labels.yaml (Multilingual16 on the real corpora of ../shared/real: conf/labels_real.yaml)

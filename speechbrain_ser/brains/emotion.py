@@ -18,23 +18,23 @@ from .. import metrics
 from ..losses import ccc_loss, head_output
 
 
-def utterance_embedding(mods, wavs, lens, texts=None, feats=None, wav_augment=None, norm=None):
+def utterance_embedding(mods, wavs, lens, texts=None, feats=None, wav_augment=None, speaker_stats=None):
     """The utterance embedding from ``mods`` (upstream → layer_sum → pooler [+ text_encoder]):
     the one forward path of training (``EmotionBrain``) and inference (``inference.EmotionRecognizer``).
     ``feats`` (B, T, L, D) = cached upstream layers (features.py) instead of ``wavs``.
-    ``norm`` (B, 2, L, D): each utterance's speaker statistics for a ``feature_norm`` model
+    ``speaker_stats`` (B, 2, L, D): each utterance's speaker statistics for a ``speaker_norm_layer`` model
     (``speaker_norm.py``; None or NaN rows: the training statistics)."""
-    if _has(mods, "feature_norm"):
-        norm = mods["feature_norm"](norm, (feats if feats is not None else wavs).shape[0])
+    if _has(mods, "speaker_norm_layer"):
+        speaker_stats = mods["speaker_norm_layer"](speaker_stats, (feats if feats is not None else wavs).shape[0])
     else:
-        norm = None
+        speaker_stats = None
     if feats is not None:
-        summed = mods["layer_sum"](feats.permute(2, 0, 1, 3), selected=True, norm=norm)
+        summed = mods["layer_sum"](feats.permute(2, 0, 1, 3), selected=True, speaker_stats=speaker_stats)
     else:
         if wav_augment is not None:
             wavs = wav_augment(wavs, lens)
         up = mods["upstream"]
-        summed = mods["layer_sum"](up(wavs, lens), norm=norm)
+        summed = mods["layer_sum"](up(wavs, lens), speaker_stats=speaker_stats)
         if hasattr(up, "output_lengths"):  # each utterance's exact share of the upstream's frames
             lens = up.output_lengths(wavs, lens)
     emb = mods["pooler"](summed, lens)
@@ -49,20 +49,20 @@ def _has(mods, name):
 
 class EmotionBrain(sb.Brain):
     # ---- forward -----------------------------------------------------------
-    def embed(self, wavs, lens, augment=False, texts=None, feats=None, norm=None):
+    def embed(self, wavs, lens, augment=False, texts=None, feats=None, speaker_stats=None):
         aug = self.hparams.wav_augment if augment else None
-        return utterance_embedding(self.modules, wavs, lens, texts, feats, aug, norm)
+        return utterance_embedding(self.modules, wavs, lens, texts, feats, aug, speaker_stats)
 
     def compute_forward(self, batch, stage):
         batch = batch.to(self.device)
         feats = getattr(batch, "feats", None)
-        norm = batch.norm.data if hasattr(batch, "norm") else None  # speaker statistics (speaker_norm)
+        speaker_stats = batch.speaker_stats.data if hasattr(batch, "speaker_stats") else None  # speaker statistics (speaker_norm)
         if feats is not None:
             feats, lens = feats  # float16 from the in-memory cache: the layer sum reads it as such
-            emb = self.embed(None, lens, texts=batch.y_text, feats=feats, norm=norm)
+            emb = self.embed(None, lens, texts=batch.y_text, feats=feats, speaker_stats=speaker_stats)
         else:
             wavs, lens = batch.sig
-            emb = self.embed(wavs, lens, augment=stage == sb.Stage.TRAIN, texts=batch.y_text, norm=norm)
+            emb = self.embed(wavs, lens, augment=stage == sb.Stage.TRAIN, texts=batch.y_text, speaker_stats=speaker_stats)
         out = {"emb": emb}
         if self._has("head"):
             out["logits"] = self.modules.head(emb)

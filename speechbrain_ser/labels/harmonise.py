@@ -34,6 +34,7 @@ class LabelSpace:
     name: str
     classes: list
     names: dict = field(default_factory=dict)
+    arousal: dict = field(default_factory=dict)  # class -> "high" / "low" (binary arousal scoring)
 
     def index(self, label: str) -> int:
         return self.classes.index(label)
@@ -49,7 +50,11 @@ def load_space(name: str, path: Path | str = DEFAULT_SPACES) -> LabelSpace:
     if name not in spaces:
         raise LabelConfigError(f"{path}: no label space '{name}' (have {sorted(spaces)})")
     entry = spaces[name]
-    return LabelSpace(name, list(entry["classes"]), dict(entry.get("names", {})))
+    arousal = {c: group for group in ("high", "low") for c in (entry.get("arousal") or {}).get(group, [])}
+    unknown = sorted(set(arousal) - set(entry["classes"]))
+    if unknown:
+        raise LabelConfigError(f"{path}: {name}.arousal names {unknown}, not classes of the space")
+    return LabelSpace(name, list(entry["classes"]), dict(entry.get("names", {})), arousal)
 
 
 @dataclass
@@ -93,6 +98,17 @@ class SoftMapping:
         out = (1.0 - eps) * target
         out[n] += eps
         return out
+
+    def arousal(self, corpus: str, native: str) -> str | None:
+        """"high" / "low": the arousal group (``spaces.yaml``) holding more than half of the native
+        label's mapping row (RAVDESS calm, 0.8 neutral + 0.2 sadness: low); None when neither does."""
+        row = self.target(corpus, native)
+        if row is None:
+            return None
+        for group in ("high", "low"):
+            if sum(w for c, w in zip(self.space.classes, row) if self.space.arousal.get(c) == group) > 0.5:
+                return group
+        return None
 
     def _corpus(self, corpus: str) -> CorpusMapping:
         if corpus not in self.corpora:
@@ -147,6 +163,25 @@ def load_mapping(path: Path | str = DEFAULT_MAPPING, spaces: Path | str = DEFAUL
                 raise LabelConfigError(f"{path}: corpora.{corpus} epsilon {k}={v} outside [0, 1)")
         corpora[corpus] = CorpusMapping(rows, excluded, None if eps is None else float(eps), ieps)
     return SoftMapping(space, neutral, default_eps, corpora, path)
+
+
+def arousal_groups(labels, corpus: str | None = None, mapping: "SoftMapping | None" = None) -> dict:
+    """{label: "high" / "low" / None} for classes of the mapping's space (``spaces.yaml``'s arousal
+    grouping) and, given ``corpus``, for that corpus's native labels (through its mapping rows:
+    ``SoftMapping.arousal``)."""
+    mapping = mapping or load_mapping()
+    out = {}
+    for label in labels:
+        if label in mapping.space.classes:
+            out[label] = mapping.space.arousal.get(label)
+        elif corpus is not None and corpus in mapping.corpora:
+            try:
+                out[label] = mapping.arousal(corpus, label)
+            except LabelConfigError:  # a label without a mapping row has no arousal group
+                out[label] = None
+        else:
+            out[label] = None
+    return out
 
 
 def scoring_class(mapping: "SoftMapping", corpus: str, native: str, score_as: Mapping | None = None):

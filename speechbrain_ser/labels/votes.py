@@ -10,8 +10,10 @@ Definitions follow CONILIUM (Shamsi et al., Odyssey 2024, Fig. 2 and §3.5):
 * P*: utterances where at least 60% of annotators chose the same primary.
 * S*: utterances where one class holds at least 50% of the secondary votes.
 
-Krippendorff's alpha comes from the ``krippendorff`` package (nominal for
-categories, interval for attributes), not from a hand-written formula.
+Krippendorff's alpha: Krippendorff (2011), "Computing Krippendorff's alpha-reliability", from the
+coincidence matrix of per-unit value counts (nominal for categories, interval for attributes,
+ordinal on request). The ``krippendorff`` package (GPL) is not a dependency; the tests check this
+against it and against the paper's worked example.
 """
 from __future__ import annotations
 
@@ -110,13 +112,31 @@ def krippendorff_alpha(units: Sequence[dict], level: str = "nominal") -> float:
     real MSP-Podcast (≥ 150k utterances, ≥ 10k workers) fits in memory and
     seconds; annotator identity does not enter alpha.
     """
-    import krippendorff
-
+    if level not in ("nominal", "ordinal", "interval"):
+        raise ValueError(f"level {level!r}: want nominal, ordinal or interval")
     domain = sorted({v for u in units for v in u.values()}, key=lambda v: (level != "nominal" and float(v), str(v)))
     index = {v: i for i, v in enumerate(domain)}
     rows = np.repeat(np.arange(len(units)), [len(u) for u in units])
     cols = np.fromiter((index[v] for u in units for v in u.values()), dtype=np.int64, count=len(rows))
     counts = np.zeros((len(units), len(domain)))
     np.add.at(counts, (rows, cols), 1)
-    value_domain = domain if level == "nominal" else [float(v) for v in domain]
-    return float(krippendorff.alpha(value_counts=counts, value_domain=value_domain, level_of_measurement=level))
+    counts = counts[counts.sum(1) >= 2]  # a unit coded once has no pair: it does not enter alpha
+    if not len(counts):
+        raise ValueError("no unit has two or more values: alpha is undefined")
+    weights = counts / (counts.sum(1, keepdims=True) - 1)
+    coincidence = weights.T @ counts - np.diag(weights.sum(0))  # pairable values, c with k
+    n_v = coincidence.sum(1)
+    n = n_v.sum()
+    if level == "nominal":
+        delta = 1.0 - np.eye(len(domain))
+    elif level == "interval":
+        v = np.array([float(x) for x in domain])
+        delta = (v[:, None] - v[None, :]) ** 2
+    else:  # ordinal: the ranks between the two values, each half-counting its ends
+        cum = np.concatenate([[0.0], np.cumsum(n_v)])
+        g = cum[1:] - n_v / 2  # rank midpoint of each value
+        delta = (g[:, None] - g[None, :]) ** 2
+    expected = (n_v[:, None] * n_v[None, :] * delta).sum() / (n - 1)
+    if expected == 0:
+        raise ValueError("every value is the same: alpha is undefined")
+    return float(1.0 - (coincidence * delta).sum() / expected)

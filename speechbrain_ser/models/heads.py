@@ -24,19 +24,19 @@ class WeightedLayerSum(nn.Module):
         n = len(self.layers) if self.layers else n_layers
         self.weights = nn.Parameter(torch.zeros(n))
 
-    def forward(self, hiddens: torch.Tensor, selected: bool = False, norm: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, hiddens: torch.Tensor, selected: bool = False, speaker_stats: torch.Tensor | None = None) -> torch.Tensor:
         """(L, B, T, D) → (B, T, D) in the weights' dtype (float32); ``selected``: ``hiddens`` holds
         only ``layers`` already. ``hiddens`` may be float16 (the in-memory feature cache) and the
-        (L, B, T, D) view of the cache's (B, T, L, D) batches. ``norm`` (B, 2, L, D): each
+        (L, B, T, D) view of the cache's (B, T, L, D) batches. ``speaker_stats`` (B, 2, L, D): each
         utterance's mean and standard deviation per layer (of the used layers) and dimension:
         the sum is then over the standardised layers (``speaker_norm``), computed without a
         standardised copy: sum_l (w_l / s_l) h_l - sum_l w_l m_l / s_l."""
         if self.layers and not selected:
             hiddens = hiddens[self.layers]
         w = torch.softmax(self.weights, 0)
-        if norm is None:
+        if speaker_stats is None:
             return _layer_sum(w, hiddens)
-        mean, std = norm[:, 0].transpose(0, 1), norm[:, 1].transpose(0, 1)  # (L, B, D)
+        mean, std = speaker_stats[:, 0].transpose(0, 1), speaker_stats[:, 1].transpose(0, 1)  # (L, B, D)
         scale = w[:, None, None] / std
         return _layer_sum(scale[:, :, None, :], hiddens) - (scale * mean).sum(0)[:, None, :]
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from .. import metrics
 from ..export import ATTRIBUTE_SCALE
-from ..data import read_entries
-from ..predictions import MODES, prediction_file, read_head_output, read_predictions as read
+from ..stage import read_entries
+from ..prediction_files import MODES, prediction_file, read_head_output, read_predictions as read
 from ..stage import write_csv_atomic, write_json_atomic
 from . import CAT, CLASSES, SETS
 from .postprocess import apply_offsets, tune_offsets
@@ -59,7 +59,7 @@ def read_predictions(path: Path):
 
 def metrics_rows(results: Path, labels: Path) -> list:
     """Score every predictions file in ``results`` (raw and with thresholds tuned on dev), per scoring
-    mode (``predictions.MODES``: thresholds are tuned on the same mode's dev predictions,
+    mode (``prediction_files.MODES``: thresholds are tuned on the same mode's dev predictions,
     ``thresholds.json`` for lone, ``thresholds_<mode>.json`` otherwise). The challenge submission
     files are made from the lone predictions (each file alone)."""
 

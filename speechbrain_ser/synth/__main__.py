@@ -4,14 +4,15 @@ import time
 
 from .generate import SIZES, generate
 from . import layouts
+from .voices import DEFAULT_VOICES, VOICE_CHOICES
 
 ap = argparse.ArgumentParser(prog="python -m speechbrain_ser.synth",
                              description="Generate the embedded synthetic emotional corpora.")
 ap.add_argument("--out", required=True, help="data root to create")
 ap.add_argument("--size", default="tiny", choices=sorted(SIZES))
 ap.add_argument("--seed", type=int, default=0)
-ap.add_argument("--voices", default="espeak", choices=["espeak", "real", "neutral"],
-                help="espeak-ng only (default), real voices with rendered emotion, or real voices for neutral only")
+ap.add_argument("--voices", default=DEFAULT_VOICES, choices=list(VOICE_CHOICES),
+                help="; ".join(f"{k}: {v}" for k, v in VOICE_CHOICES.items()) + f" (default {DEFAULT_VOICES})")
 ap.add_argument("--corpora", default=",".join(layouts.NAMES), help="comma-separated corpus names")
 a = ap.parse_args()
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

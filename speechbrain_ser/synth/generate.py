@@ -4,7 +4,7 @@
 
 Audio (``voices``): ``espeak`` (the default) makes every corpus with espeak-ng prosody prototypes
 (``prosody.py``). ``real`` renders each utterance's emotion on a real human voice
-from the Debian packages of ``voices.py`` (``render.py``: PSOLA prosody, voice quality, spectral
+from the Debian packages of ``voices.py`` (``emotion_rendering.py``: PSOLA prosody, voice quality, spectral
 tilt) in every corpus whose language one of those voices speaks or that is an English, French,
 Spanish or Italian corpus (``REAL_LANGUAGES``); the other corpora (Mandarin, Persian, and the
 zero-shot German, Greek, Urdu and Bengali) are espeak-ng. The Multilingual16 recipe's default
@@ -41,7 +41,7 @@ from .. import corpora
 from ..stage import write_json_atomic
 from . import layouts
 from .layouts import Utt
-from . import render as emotion_render
+from . import emotion_rendering
 from . import voices as real_voices
 from .prosody import Channel, concept_blend, mix, render, write_wav
 
@@ -53,7 +53,7 @@ REAL_LANGUAGES = {"en", "fr", "es", "it"}
 # is neutral, on top of the corpus's intensity). Real actors depart from their neutral far less than
 # the rule tables' full settings: with (0.35, 1.0) instead of the full rendering, the default model
 # went from URDU 0.458 / RAVDESS 0.224 to 0.523 / 0.194 (seed 0) and 0.377 / 0.208 -> 0.468 / 0.261
-# (seed 1); (0.15, 1.0): 0.475 / 0.209 (seed 0). Chosen on real speech (README, issue 22).
+# (seed 1); (0.15, 1.0): 0.475 / 0.209 (seed 0). Chosen on real speech (docs/embedded_data.md).
 REAL_STRENGTH = (0.35, 1.0)
 MAX_SOURCE_SECONDS = 4.0  # source clips longer than this are drawn again (then cut): acted corpora's length
 RESERVED_CLIPS = 20  # each voice's last clips: never in the data (benchmarks/judge_rendering.py renders them)
@@ -119,7 +119,7 @@ def real_params(blend: dict, rng: np.random.Generator, nuisance: bool = True) ->
     """A real-voice utterance's rendering parameters: its blend taken a share drawn from
     ``REAL_STRENGTH`` of the way, the rest neutral (plus the label-free variation)."""
     s = float(rng.uniform(*REAL_STRENGTH))
-    return emotion_render.sample_params(mix([(blend, s), ({"neutral": 1.0}, 1.0 - s)]), rng, nuisance=nuisance)
+    return emotion_rendering.sample_params(mix([(blend, s), ({"neutral": 1.0}, 1.0 - s)]), rng, nuisance=nuisance)
 
 
 def assign_voices(speakers: list, language: str, pool: dict) -> dict:
@@ -152,7 +152,7 @@ def assign_voices(speakers: list, language: str, pool: dict) -> dict:
     return out
 
 
-def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "espeak") -> list:
+def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = real_voices.DEFAULT_VOICES) -> list:
     mod = layouts.get(name)
     rng = _rng(seed, name, "plan")
     utts = mod.plan(size, rng) if hasattr(mod, "plan") else generic_plan(mod, size, rng)
@@ -182,12 +182,12 @@ def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "
             v, formant, shift = real[u.speaker.id]
             for _ in range(8):  # a clip of the corpus's usual length (the voices' lines run to 10 s and more)
                 clip = v.clips[int(r.integers(0, max(1, len(v.clips) - RESERVED_CLIPS)))]
-                source = emotion_render.load_clip(clip)
+                source = emotion_rendering.load_clip(clip)
                 if len(source) <= MAX_SOURCE_SECONDS * 16000:
                     break
             source = source[: int(MAX_SOURCE_SECONDS * 16000)]
-            p = real_params(u.blend, r) if voices == "real" else emotion_render.identity_params()
-            x = emotion_render.render_emotion(source, p, r, level_db=-23.0 + gain,
+            p = real_params(u.blend, r) if voices == "real" else emotion_rendering.identity_params()
+            x = emotion_rendering.render_emotion(source, p, r, level_db=-23.0 + gain,
                                               formant=formant, speaker_st=shift)
             u.extra["source"] = dict(voice=v.name, clip=clip.name, formant=formant, speaker_st=shift,
                                      params={k: round(float(val), 4) for k, val in p.items()})
@@ -214,7 +214,7 @@ def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = "
             for rel, u in sorted(zip(rels, utts), key=lambda t: t[0])]
 
 
-def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None, voices: str = "espeak") -> dict:
+def generate(out: Path | str, size: str = "tiny", seed: int = 0, names=None, voices: str = real_voices.DEFAULT_VOICES) -> dict:
     """Make the corpora ``names`` under the data root ``out``; returns {corpus: #utterances}.
 
     Corpora are added one at a time: recipes that need different corpora share one

@@ -24,6 +24,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# What the embedded data's audio is made of (``--synth-voices``; each recipe's default is in its
+# defaults.sh) and the library's default when none is given.
+VOICE_CHOICES = {
+    "espeak": "espeak-ng prosody prototypes only",
+    "real": "real voices with rendered emotion, espeak-ng for the languages they do not speak",
+    "neutral": "real voices for neutral utterances only, espeak-ng emotions",
+}
+DEFAULT_VOICES = "espeak"
+
 FILLETS = Path(os.environ.get("SER_FILLETS_DIR", "/usr/share/games/fillets-ng/sound"))
 ASTERISK = Path(os.environ.get("SER_ASTERISK_DIR", "/usr/share/asterisk/sounds"))
 PACKAGES = ["fillets-ng-data-cs", "fillets-ng-data-nl", "asterisk-core-sounds-en-wav", "asterisk-core-sounds-fr-wav",

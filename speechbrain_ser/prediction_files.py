@@ -36,7 +36,7 @@ def prediction_file(results: Path, name: str, mode: str = "lone") -> Path:
 
 def modes_of(model) -> list:
     """The scoring modes of a loaded model: ``lone``, and ``speaker`` for a speaker-normalised one."""
-    return ["lone", "speaker"] if getattr(model, "speaker_normalised", False) else ["lone"]
+    return ["lone", "speaker"] if model.speaker_normalised else ["lone"]
 
 
 def write_predictions(path: Path, entries: dict, ids, classes, probs, attrs):

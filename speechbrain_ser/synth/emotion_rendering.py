@@ -177,7 +177,7 @@ def prosody(x: np.ndarray, p: dict, rng: np.random.Generator, sr: int = SAMPLE_R
     ``formant`` != 1 makes another voice of the same speaker, as Praat's "Change gender" does:
     the clip is resampled so that everything (formants, F0, tempo) scales by ``formant``, then
     PSOLA takes F0 and tempo back to the original's (plus ``speaker_st`` semitones)."""
-    import parselmouth
+    parselmouth = _parselmouth()
 
     stretch = 1.0
     if abs(formant - 1) > 1e-3:
@@ -191,8 +191,18 @@ def prosody(x: np.ndarray, p: dict, rng: np.random.Generator, sr: int = SAMPLE_R
         return _psola(parselmouth.Sound(x, sr), x, p, rng, sr, stretch, speaker_st)
 
 
+def _parselmouth():
+    """Praat through parselmouth (GPLv3+): an optional extra, imported only by the rendering."""
+    try:
+        import parselmouth
+    except ImportError:
+        raise ImportError("rendering emotion into the embedded data needs Praat's Python package: "
+                          "pip install 'speechbrain_ser[rendering]' (praat-parselmouth, GPLv3+)") from None
+    return parselmouth
+
+
 def _psola(snd, x, p, rng, sr, stretch, speaker_st):
-    from parselmouth.praat import call
+    call = _parselmouth().praat.call
 
     manip = call(snd, "To Manipulation", 0.01, 60, 600)
     tier = call(manip, "Extract pitch tier")

@@ -199,7 +199,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"ser-predict: --classes {unknown} are not among the model's classes {model.classes}")
     groups = None
     if a.groups:
-        if not getattr(model, "speaker_normalised", False):
+        if not model.speaker_normalised:
             raise SystemExit("ser-predict: --groups is for speaker-normalised models; this one was not trained "
                              "with speaker_norm (or --backend onnx, which uses the training statistics)")
         if a.window is not None:
@@ -207,7 +207,7 @@ def main(argv=None) -> int:
         groups = [str(Path(p).absolute().parent) if a.groups == "folder" else "all" for _, p, _ in items]
     if a.window is not None:
         return timelines(model, items, a, fmt)
-    texts = [t or "" for _, _, t in items] if getattr(model.hparams, "needs_transcript", False) else None
+    texts = [t or "" for _, _, t in items] if model.needs_transcript else None
     results, failed = [None] * len(items), []
     with tqdm(total=len(items), desc="ser-predict", unit="file", file=sys.stderr) as bar:
         for i, r in model.predict_files([p for _, p, _ in items], a.batch_size, texts, progress=bar, crop=a.crop,
@@ -229,10 +229,10 @@ def timelines(model, items: list, a, fmt: str) -> int:
     """``--window``: per-window rows, merged segments and a timeline PNG per file."""
     from tqdm import tqdm
 
-    from .inference import AudioError
+    from .audio import AudioError
     from .timeline import plot_timeline
 
-    if getattr(model.hparams, "needs_transcript", False):
+    if model.needs_transcript:
         raise SystemExit("ser-predict: --window needs an audio-only model (this one fuses a transcript)")
     if not model.classes and (a.segments or a.classes):
         raise SystemExit("ser-predict: this model has no categorical head: no segments (rows give A/V/D)")
