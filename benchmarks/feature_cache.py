@@ -1,5 +1,5 @@
 """One training epoch (train + dev) of a frozen Whisper tiny.en with and without
-the Kaldi ark/scp feature cache (speechbrain_ser/features.py).
+the Kaldi ark/scp feature cache (speechbrain_ser/feature_cache.py).
 
     .venv/bin/python benchmarks/feature_cache.py [--size mini] [--epochs 1] [--cached-epochs 3]
 

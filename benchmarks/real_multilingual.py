@@ -14,7 +14,7 @@ tiny.en): train on every corpus of the other three languages (TESS training-only
 corpus split by speaker, dev from held-in speakers), then score each corpus of L zero-shot
 through the exported model. Every run points at one ``--feature_folder``: the upstream's hidden
 states of each corpus are computed once and reused by every fold, seed and variant
-(``features.py``), stage 4 included.
+(``feature_cache.py``), stage 4 included.
 
 Per held-out corpus: UAR with a 95 % interval resampling speakers (1,000 resamples), accuracy,
 macro-F1, binary arousal UAR, the majority-class accuracy and chance; lone-file mode (each file

@@ -64,7 +64,7 @@ def predict_set(model, entries: dict, data_root: str, batch_size: int = 8, mode:
     """(ids in manifest order, probs (N, C) or None, attributes (N, 3) or None, {row: (W, C) window
     probabilities} of the files longer than the crop, predicted from windows) through the model, in
     scoring mode ``mode`` (``prediction_files.MODES``: ``lone``, or ``speaker`` for a speaker-normalised model);
-    ``hidden``: the upstream's cached hidden states of the files (``features.cached_hidden``) or None."""
+    ``hidden``: the upstream's cached hidden states of the files (``feature_cache.cached_hidden``) or None."""
     ids = list(entries)
     paths = [entries[u]["wav"].replace("{data_root}", str(data_root)) for u in ids]
     texts = [entries[u].get("transcript") or "" for u in ids] \
@@ -244,9 +244,9 @@ def predict(model, train_dir: Path, labels: Path, data_root: str, names: list, b
             entries: dict) -> dict:
     """Step 2: {mode: {set: predict_set(...)}} for every set of ``names`` in every scoring mode of the
     model (lone; speaker too for a speaker-normalised model); fills ``entries`` {set: manifest}. A
-    training run with a cached frozen upstream lends its hidden states (``features.cached_hidden``)."""
+    training run with a cached frozen upstream lends its hidden states (``feature_cache.cached_hidden``)."""
     from .export import read_training
-    from .features import cached_hidden
+    from .feature_cache import cached_hidden
 
     training = read_training(train_dir)[1]
     raw = {m: {} for m in modes_of(model)}

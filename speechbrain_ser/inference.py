@@ -208,7 +208,7 @@ class EmotionRecognizer(Recognizer, Pretrained):
 
     @torch.no_grad()
     def forward_hidden(self, feats: torch.Tensor, lens: torch.Tensor, speaker_stats: torch.Tensor | None = None) -> dict:
-        """As ``forward_batch`` from the upstream's hidden states (B, T, L, D) (``features.py``'s cache of
+        """As ``forward_batch`` from the upstream's hidden states (B, T, L, D) (``feature_cache.py``'s cache of
         this upstream, each utterance encoded alone) instead of audio: the modules after the upstream."""
         return self._outputs(utterance_embedding(self.mods, None, lens.to(self.device), None,
                                                  feats=feats.to(self.device).float(),
@@ -289,7 +289,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     per path; speaker-normalised models): each file is normalised with the statistics of the
     files sharing its key (``group_stats``; None: the training statistics). ``hidden`` (stage 4):
     path → the upstream's hidden states (T, L, D) of that file as the model reads it, from the
-    feature cache of this very upstream (``features.cached_hidden``), or None: a file no longer
+    feature cache of this very upstream (``feature_cache.cached_hidden``), or None: a file no longer
     than the crop that has them skips the upstream (the same result as from its audio: the
     cache encodes each utterance alone, as a batch here computes each one over its own samples)."""
     unknown = sorted(set(classes or []) - set(model.classes))

@@ -95,7 +95,7 @@ def group_stats(frames, groups: dict) -> tuple[dict, torch.Tensor]:
 
 
 def stats_from_cache(scp, dim: int, groups: dict) -> tuple[dict, torch.Tensor]:
-    """``group_stats`` over a feature cache (``features.ensure``: (T, L * D) matrices)."""
+    """``group_stats`` over a feature cache (``feature_cache.ensure``: (T, L * D) matrices)."""
     import kaldiio
 
     def frames():

@@ -22,9 +22,9 @@ import ruamel.yaml
 import speechbrain as sb
 import torch
 
-from . import features
+from . import feature_cache
 from .brains.emotion import EmotionBrain
-from .data import domains_of, make_dataset
+from .datasets import domains_of, make_dataset
 from .stage import read_entries
 from .hparams import load_hparams, resolved_yaml
 from .losses import inverse_frequency
@@ -195,7 +195,7 @@ def build(argv, for_training=True):
         hp["wav_augment"] = None
         hp["upstream"].spec_augment = None
     if hp.get("cache_features"):
-        features.check_cacheable(hp)
+        feature_cache.check_cacheable(hp)
     if hp.get("speaker_norm"):
         if not hp.get("cache_features"):
             raise SystemExit(f"{hparams_file}: speaker_norm needs cache_features: True (a frozen upstream "
@@ -231,7 +231,7 @@ def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=
     """{name: manifest} → {name: dataset}; reads the feature cache when ``cache_features``.
     ``speaker_norm``: each set's per-group statistics from its cache (``speaker_norm.py``); the
     training set's overall statistics become the model's ``speaker_norm_layer.train_stats``."""
-    scps = features.scp_for(hp, sets, brain.device)
+    scps = feature_cache.scp_for(hp, sets, brain.device)
     speaker_stats = {n: None for n in sets}
     if hp.get("speaker_norm"):
         from .speaker_norm import stats_from_cache

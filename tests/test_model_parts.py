@@ -240,7 +240,7 @@ def test_one_copy_padding_is_speechbrains_batch_pad_right():
     from speechbrain.dataio.batch import PaddedBatch
     from speechbrain.utils.data_utils import batch_pad_right
 
-    from speechbrain_ser.data import pad_right
+    from speechbrain_ser.datasets import pad_right
 
     torch.manual_seed(0)
     cases = [[torch.randn(n, 3, 4).half() for n in (7, 2, 5)],

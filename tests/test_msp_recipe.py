@@ -165,7 +165,7 @@ def test_ensemble_seeds_and_easy_difficult(exp, tmp_path):
 
 
 def test_ox_policy(exp):
-    from speechbrain_ser.data import make_dataset
+    from speechbrain_ser.datasets import make_dataset
 
     labels = exp / "data" / "labels"
     entries = json.loads((labels / "train.json").read_text())

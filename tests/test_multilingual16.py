@@ -163,7 +163,7 @@ def test_training_folder_refuses_other_options(labels, tmp_path):
     assert r.returncode != 0 and "hparams content" in r.stderr
 
 
-# ---- frozen-upstream feature cache (speechbrain_ser/features.py) ---------------------
+# ---- frozen-upstream feature cache (speechbrain_ser/feature_cache.py) ---------------------
 FROZEN = ["--cache_features", "True", "--augment", "False", "--trainable_layers", "0"]
 
 
@@ -182,9 +182,9 @@ def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     """Cached layers (a subset, float32) = the upstream's output; the Brain's probabilities are
     the same whether it reads the cache or runs the upstream (one utterance per batch)."""
     import torch
-    from speechbrain_ser import features
+    from speechbrain_ser import feature_cache
     from speechbrain_ser.audio import load_audio
-    from speechbrain_ser.data import make_dataset
+    from speechbrain_ser.datasets import make_dataset
     from speechbrain_ser.stage import read_entries
     from speechbrain_ser.train import make_datasets
 
@@ -192,15 +192,15 @@ def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     sets = {"dev": lab / "dev.json"}
     cached = make_datasets(hp, brain, sets, domains)["dev"]
     entries = read_entries(lab / "dev.json")
-    scp = features.ensure(hp, sets)["dev"]  # the set's scp, made by make_datasets: nothing extracted again
-    load = features.feature_loader(scp, hp["encoder_dim"])
+    scp = feature_cache.ensure(hp, sets)["dev"]  # the set's scp, made by make_datasets: nothing extracted again
+    load = feature_cache.feature_loader(scp, hp["encoder_dim"])
     uid, e = next(iter(entries.items()))
     wav = load_audio(e["wav"].replace("{data_root}", str(hp["data_root"])), 2.0)
     with torch.no_grad():
         direct = hp["upstream"].eval()(wav[None], torch.ones(1))[[1, 4], 0].permute(1, 0, 2)
     assert torch.allclose(load(uid), direct, atol=1e-6)
     # served from memory as float16: the same matrices to float16 precision, every utterance
-    in_memory = features.feature_loader(scp, hp["encoder_dim"], memory_gb=1.0)
+    in_memory = feature_cache.feature_loader(scp, hp["encoder_dim"], memory_gb=1.0)
     for u in entries:
         a, b = load(u), in_memory(u)
         assert b.dtype == torch.float16
@@ -219,43 +219,43 @@ def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
     import shutil
 
     import torch
-    from speechbrain_ser import features
+    from speechbrain_ser import feature_cache
     from speechbrain_ser.stage import MARKER
 
     hp, _, _, lab = _brain(labels, tmp_path / "run", *FROZEN, "--feature_compression", "3")
     man = tmp_path / "dev.json"
     shutil.copy(lab / "dev.json", man)
     entries = json.loads(man.read_text())
-    scp = features.ensure(hp, {"dev": man})["dev"]
+    scp = feature_cache.ensure(hp, {"dev": man})["dev"]
     assert [line.split()[0] for line in scp.read_text().splitlines()] == list(entries)  # manifest order
     parts = sorted(scp.parent.parent.glob("*/part-*"))
     assert {p.parent.name for p in parts} == {e["corpus"] for e in entries.values()}  # one part per corpus
     arks = {p: (p / "feats.ark").stat().st_mtime_ns for p in parts}
     # another run asking for the same utterances (a fold, a seed): nothing extracted again
-    assert features.ensure(hp, {"dev": man})["dev"] == scp and \
+    assert feature_cache.ensure(hp, {"dev": man})["dev"] == scp and \
         {p: (p / "feats.ark").stat().st_mtime_ns for p in parts} == arks
     # a crash while extracting a part (no completion marker): that part is extracted again, cleanly
     (parts[0] / MARKER).unlink()
-    features.ensure(hp, {"dev": man})
+    feature_cache.ensure(hp, {"dev": man})
     assert (parts[0] / MARKER).exists() and (parts[0] / "feats.ark").stat().st_mtime_ns != arks[parts[0]]
     assert (parts[-1] / "feats.ark").stat().st_mtime_ns == arks[parts[-1]] or len(parts) == 1
     # a subset of the utterances: served from the parts made, its scp lists exactly them
     keep = dict(list(entries.items())[:3])
     man.write_text(json.dumps(keep))
-    sub = features.ensure(hp, {"dev": man})["dev"]
+    sub = feature_cache.ensure(hp, {"dev": man})["dev"]
     assert [line.split()[0] for line in sub.read_text().splitlines()] == list(keep)
     assert sorted(scp.parent.parent.glob("*/part-*")) == parts
     # an utterance whose audio path changed is extracted anew (a new part); the others are not
     uid = next(iter(keep))
     keep[uid] = {**keep[uid], "wav": entries[list(entries)[3]]["wav"]}
     man.write_text(json.dumps(keep))
-    features.ensure(hp, {"dev": man})
+    feature_cache.ensure(hp, {"dev": man})
     new = sorted(set(scp.parent.parent.glob("*/part-*")) - set(parts))
     assert len(new) == 1 and (new[0] / "feats.scp").read_text().split()[0] == uid
     # another upstream (changed weights): another cache folder, extracted from scratch
     with torch.no_grad():
         next(hp["upstream"].parameters()).add_(0.01)
-    other = features.ensure(hp, {"dev": man})["dev"]
+    other = feature_cache.ensure(hp, {"dev": man})["dev"]
     assert other.parent.parent != scp.parent.parent and other.exists()
 
 
@@ -331,7 +331,7 @@ def test_predictions_do_not_depend_on_the_batch(labels, tmp_path, hp_name):
     """8 utterances of mixed lengths: batched probabilities equal one-at-a-time ones."""
     import numpy as np
 
-    from speechbrain_ser.data import make_dataset
+    from speechbrain_ser.datasets import make_dataset
     from speechbrain_ser.train import build
 
     extra = []

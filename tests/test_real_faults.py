@@ -66,7 +66,7 @@ def test_stage2_splits_mesd_by_word_with_every_voice_type_in_every_split(tmp_pat
 # ---- item 4: unknown speakers ------------------------------------------------------------------
 
 def test_unknown_speakers_are_no_speaker_class_and_are_split_one_by_one():
-    from speechbrain_ser.data import domains_of
+    from speechbrain_ser.datasets import domains_of
 
     entries = {f"k{i}": {"speaker": f"s{i % 6}", "split": None} for i in range(60)}
     entries.update({f"u{i}": {"speaker": None, "split": None} for i in range(400)})
@@ -178,7 +178,7 @@ def test_lolo_sh_takes_esd_mandarin_out_of_training(tmp_path):
 def test_attribute_only_systems_keep_ox_utterances_with_keep_unlabelled(tmp_path):
     import json
 
-    from speechbrain_ser.data import make_dataset
+    from speechbrain_ser.datasets import make_dataset
 
     base = {"wav": "{data_root}/x.wav", "duration": 1.0, "corpus": "msp_podcast", "speaker": None, "gender": "F"}
     entries = {"a": dict(base, hard="A", ox=None, P=[1.0] + [0.0] * 7, avd01=[0.5, 0.5, 0.5]),

@@ -161,14 +161,14 @@ def test_shared_feature_cache_waits_for_the_run_writing_it(tmp_path, monkeypatch
     import threading
     import time
 
-    from speechbrain_ser import features
+    from speechbrain_ser import feature_cache
     from speechbrain_ser.stage import MARKER
 
     cache = tmp_path / "features"
     manifest = tmp_path / "train.json"
     wavs = {"u1": "{data_root}/c/u1.wav"}
     manifest.write_text(json.dumps({u: {"wav": w, "corpus": "c"} for u, w in wavs.items()}))
-    part = cache / features._digest({"upstream": "fp", "data_root": "/data"}) / "c" / f"part-{features._digest(wavs)}"
+    part = cache / feature_cache._digest({"upstream": "fp", "data_root": "/data"}) / "c" / f"part-{feature_cache._digest(wavs)}"
     part.mkdir(parents=True)
     (part / "feats.ark").write_text("being written by run A")
     release = tmp_path / "release"
@@ -181,11 +181,11 @@ with folder_lock({str(cache)!r}):
         time.sleep(0.05)
 """], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
-    monkeypatch.setattr(features, "upstream_fingerprint", lambda hp: "fp")
+    monkeypatch.setattr(feature_cache, "upstream_fingerprint", lambda hp: "fp")
     extracted = []
-    monkeypatch.setattr(features, "_extract", lambda hp, m, ark, scp, dev: extracted.append(m) or ark.write_text("B"))
+    monkeypatch.setattr(feature_cache, "_extract", lambda hp, m, ark, scp, dev: extracted.append(m) or ark.write_text("B"))
     hp = {"feature_folder": str(cache), "data_root": "/data"}
-    t = threading.Thread(target=features.ensure, args=(hp, {"train": manifest}))
+    t = threading.Thread(target=feature_cache.ensure, args=(hp, {"train": manifest}))
     with caplog.at_level("WARNING", logger="speechbrain_ser.stage"):
         t.start()
         time.sleep(1.0)
@@ -197,7 +197,7 @@ with folder_lock({str(cache)!r}):
 
         (part / "feats.scp").write_text(f"u1 {part / 'feats.ark'}:0\n")
         (part / "entries.json").write_text(json.dumps(wavs))
-        write_json_atomic(part / MARKER, {"options": {"entries": features._digest(wavs)}})
+        write_json_atomic(part / MARKER, {"options": {"entries": feature_cache._digest(wavs)}})
         release.write_text("")
         t.join(10)
     holder.wait(10)

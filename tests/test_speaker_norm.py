@@ -130,7 +130,7 @@ def test_the_default_models_card_says_what_was_measured_on_it(normed, tmp_path):
 
 
 def _set_scp(feature_folder, entries):
-    """The feature cache's scp of the set holding exactly ``entries`` (features.ensure)."""
+    """The feature cache's scp of the set holding exactly ``entries`` (feature_cache.ensure)."""
     found = [p for p in feature_folder.glob("*/sets/*.scp")
              if {line.split(" ", 1)[0] for line in p.read_text().splitlines()} == set(entries)]
     assert len(found) == 1, found
@@ -294,7 +294,7 @@ def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(normed):
     """Stage 4 reads a cached frozen upstream's hidden states instead of running it again: every
     prediction (lone and grouped by speaker) is the exported model's on the audio, to 1e-4."""
     from speechbrain_ser.export import read_training
-    from speechbrain_ser.features import cached_hidden
+    from speechbrain_ser.feature_cache import cached_hidden
     from speechbrain_ser.inference import load
 
     model = load(normed / "model")

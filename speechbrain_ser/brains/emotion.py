@@ -21,7 +21,7 @@ from ..losses import ccc_loss, head_output
 def utterance_embedding(mods, wavs, lens, texts=None, feats=None, wav_augment=None, speaker_stats=None):
     """The utterance embedding from ``mods`` (upstream → layer_sum → pooler [+ text_encoder]):
     the one forward path of training (``EmotionBrain``) and inference (``inference.EmotionRecognizer``).
-    ``feats`` (B, T, L, D) = cached upstream layers (features.py) instead of ``wavs``.
+    ``feats`` (B, T, L, D) = cached upstream layers (feature_cache.py) instead of ``wavs``.
     ``speaker_stats`` (B, 2, L, D): each utterance's speaker statistics for a ``speaker_norm_layer`` model
     (``speaker_norm.py``; None or NaN rows: the training statistics)."""
     if _has(mods, "speaker_norm_layer"):

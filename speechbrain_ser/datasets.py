@@ -5,7 +5,7 @@ Each item provides ``sig`` (16 kHz mono, truncated to ``max_seconds`` if set),
 when ``hard_targets``), ``y_hard`` (class index), ``y_domain`` (corpus or
 language index), ``y_gender``, ``y_avd`` (A/V/D in [0, 1], NaN if absent),
 ``y_speaker`` (index among training speakers, -1 otherwise) and ``y_text``
-(the transcript, "" if none). With a feature cache (``features.py``) the
+(the transcript, "" if none). With a feature cache (``feature_cache.py``) the
 item ``feats`` (frames, layers, dim) replaces ``sig``. Which utterances a set holds:
 those with a hard label; with soft targets also those with a soft target but no hard
 label (a soft mapping row such as boredom), except MSP-Podcast's Other/No-agreement
@@ -122,7 +122,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
 
         items.append(speaker_stats)
     if feats_scp is not None:
-        from .features import feature_loader
+        from .feature_cache import feature_loader
 
         load = feature_loader(feats_scp, hp["encoder_dim"], hp["feature_memory_gb"])
         items[0] = sb.utils.data_pipeline.provides("feats")(sb.utils.data_pipeline.takes("id")(load))
