@@ -13,7 +13,7 @@ import torch
 
 from speechbrain_ser.models.upstream import WhisperUpstream
 from speechbrain_ser.models.whisper_ct2 import ensure_whisper_tiny
-from speechbrain_ser.synth.prosody import blend_params, espeak
+from speechbrain_ser.synth.espeak_prosody import blend_params, espeak
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--repeats", type=int, default=10)

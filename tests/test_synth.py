@@ -7,7 +7,7 @@ import pytest
 from speechbrain_ser.labels import votes as V
 from speechbrain_ser.synth.annotators import make_pool, vote
 from speechbrain_ser.synth.generate import generate
-from speechbrain_ser.synth.prosody import PROTOTYPES, blend_params, mix
+from speechbrain_ser.synth.espeak_prosody import PROTOTYPES, blend_params, mix
 
 CODES = ["A", "S", "H", "U", "F", "D", "C", "N"]
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from speechbrain_ser.synth.prosody import espeak, blend_params
+from speechbrain_ser.synth.espeak_prosody import espeak, blend_params
 
 TOLERANCE = 2e-3  # max abs difference of encoder outputs (fp16 weights, fp32 compute)
 

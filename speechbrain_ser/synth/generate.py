@@ -3,7 +3,7 @@
     python -m speechbrain_ser.synth --out DATA_ROOT --size tiny|mini [--seed 0] [--corpora a,b] [--voices espeak]
 
 Audio (``voices``): ``espeak`` (the default) makes every corpus with espeak-ng prosody prototypes
-(``prosody.py``). ``real`` renders each utterance's emotion on a real human voice
+(``espeak_prosody.py``). ``real`` renders each utterance's emotion on a real human voice
 from the Debian packages of ``voices.py`` (``emotion_rendering.py``: PSOLA prosody, voice quality, spectral
 tilt) in every corpus whose language one of those voices speaks or that is an English, French,
 Spanish or Italian corpus (``REAL_LANGUAGES``); the other corpora (Mandarin, Persian, and the
@@ -43,7 +43,7 @@ from . import layouts
 from .layouts import Utt
 from . import emotion_rendering
 from . import voices as real_voices
-from .prosody import Channel, concept_blend, mix, render, write_wav
+from .espeak_prosody import Channel, concept_blend, mix, render, write_wav
 
 log = logging.getLogger(__name__)
 VERSION = 3

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import Speaker, Utt
 from ..annotators import make_pool, vote
-from ..prosody import blend_avd, concept_blend, mix
+from ..espeak_prosody import blend_avd, concept_blend, mix
 from ...corpora import iemocap as reader
 from ...labels.votes import majority
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import Speaker, Utt
 from ..annotators import make_pool, vote
-from ..prosody import blend_avd
+from ..espeak_prosody import blend_avd
 from ...corpora import msp_podcast as reader
 from ...corpora.base import write_csv
 from ...labels.votes import majority
