@@ -199,9 +199,13 @@ def main(argv=None) -> int:
         raise SystemExit(f"ser-predict: --classes {unknown} are not among the model's classes {model.classes}")
     groups = None
     if a.groups:
+        if a.backend != "torch":
+            from .onnx_export import NO_GROUPS
+
+            raise SystemExit(f"ser-predict: --groups is for speaker-normalised models on the PyTorch backend: {NO_GROUPS}")
         if not model.speaker_normalised:
             raise SystemExit("ser-predict: --groups is for speaker-normalised models; this one was not trained "
-                             "with speaker_norm (or --backend onnx, which uses the training statistics)")
+                             "with speaker_norm")
         if a.window is not None:
             raise SystemExit("ser-predict: --groups with --window is not supported (a timeline is one recording)")
         groups = [str(Path(p).absolute().parent) if a.groups == "folder" else "all" for _, p, _ in items]

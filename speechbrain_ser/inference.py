@@ -116,7 +116,7 @@ class Recognizer:
 
     def predict_files(self, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
                       crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
-        """Yield (index, result or AudioError) for ``paths``; see ``predict_files``."""
+        """(index, result or AudioError) for each of ``paths``; see ``predict_files``."""
         return predict_files(self, paths, batch_size, texts, progress, crop, classes, groups, hidden)
 
     def predict_timeline(self, path, window: float = 3.0, hop: float = 1.0, min_segment: float = 2.0,
@@ -277,7 +277,7 @@ def windowed(model, path, classes: list | None = None, batch_size: int = 16, spe
 
 def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
                   crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
-    """Yield (index, result or AudioError) for ``paths``, batched by duration (longest first,
+    """(index, result or AudioError) for each of ``paths``, batched by duration (longest first,
     so padding is small); each failing file is reported, the others go on.
 
     A file no longer than the model's crop (``max_seconds``, the training crop) is one
@@ -291,7 +291,8 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     path → the upstream's hidden states (T, L, D) of that file as the model reads it, from the
     feature cache of this very upstream (``feature_cache.cached_hidden``), or None: a file no longer
     than the crop that has them skips the upstream (the same result as from its audio: the
-    cache encodes each utterance alone, as a batch here computes each one over its own samples)."""
+    cache encodes each utterance alone, as a batch here computes each one over its own samples).
+    Bad arguments and the groups' statistics raise here, before the first result."""
     unknown = sorted(set(classes or []) - set(model.classes))
     if unknown:
         raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
@@ -306,6 +307,11 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
             if g is not None:
                 members.setdefault(g, []).append(p)
         stats = {g: model.group_stats(ps, hidden) for g, ps in members.items()}
+    return _predict_files(model, paths, batch_size, texts, progress, crop, classes, groups, hidden, stats)
+
+
+def _predict_files(model, paths, batch_size, texts, progress, crop, classes, groups, hidden, stats):
+    """``predict_files``'s generator, after its checks and the groups' statistics (``stats``)."""
     missing = torch.full_like(next(iter(stats.values())), float("nan")) if stats else None  # no group: training stats
     stats_of = lambda i: stats.get(groups[i], missing) if groups is not None else None  # noqa: E731
     # the audio as the model reads it decides on windowing: a trimmed model's speech, not the file's silence

@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .inference import Recognizer
+from .inference import OLD_NAMES, Recognizer
 from .losses import OUTPUT_FUNCTIONS
 
 
@@ -180,6 +180,8 @@ class OnnxRecognizer(Recognizer):
         self.sample_rate, self.max_seconds = int(hp["sample_rate"]), hp.get("max_seconds")
         self.trim_db, self.level_db = hp.get("trim_db"), hp.get("level_db")
         self.head_output = hp["head_output"]
+        # a speaker-normalised model: the graph holds its training statistics (a file alone); groups need torch
+        self.speaker_normalised = any(hp.get(key) for key in OLD_NAMES["group"])
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
