@@ -24,12 +24,14 @@ LOLO mean is the mean over the languages. Dev UAR (held-in speakers: the only fi
 made on) is printed beside. Seeds: mean ± sample std.
 
 ``--variants`` (each a full LOLO; the names below):
-full (the recipe's real config as it is), hard (one-hot targets), no_smoothing (neutral
-smoothing off), no_adversarial (domain weight 0), adv_language (language as the adversarial
+full (the recipe's real config as it is: neutral smoothing off), hard (one-hot targets),
+smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
 no_speaker_norm, one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
 eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``). The frozen, cached upstream sees each
-utterance once, so the recipe's waveform augmentation is off in every variant.
+utterance once, so the recipe's waveform augmentation is off in every variant. ``--label-overrides``
+adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
+with smoothing on).
 
 ``emobox``: EmoBox's speaker-independent folds (``splits=emobox:<dir> fold=k``), each corpus alone
 in its own label set (policy native, as EmoBox scores it), UA / WA / macro-F1 averaged over the
@@ -61,7 +63,7 @@ FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CAS
 VARIANTS = {
     "full": ("", [], None),
     "hard": ("", ["--hard_targets", "True"], None),
-    "no_smoothing": ("neutral_smoothing=false", [], None),
+    "smoothing": ("neutral_smoothing=true", [], None),
     "no_adversarial": ("", ["--domain_weight", "0.0"], None),
     "adv_language": ("", ["--domain_key", "language"], None),
     "adv_0.1": ("", ["--domain_weight", "0.1"], None),
@@ -99,15 +101,16 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
     held = LANGUAGES[lang]
     if variant == "one_corpus" and "ravdess" in held:
         return None
-    exp = Path(a.out) / variant / f"{lang}_seed{seed}"
-    overrides = f"held_out_languages=[{lang}] {labels.format(held=','.join(held))}".strip()
+    name = f"{variant}+{'+'.join(a.label_overrides.split())}" if a.label_overrides else variant
+    exp = Path(a.out) / name / f"{lang}_seed{seed}"
+    overrides = f"held_out_languages=[{lang}] {a.label_overrides} {labels.format(held=','.join(held))}".strip()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml", "--label-overrides", overrides, "--seed", str(seed),
            "--stop-stage", "4", *(["--hparams", hparams] if hparams else []),
            "--", "--feature_folder", str(Path(a.out) / "features"), *train, *a.extra]
     wall = run(cmd, exp / "benchmark_run.log")
     results = exp / "train" / "results"
-    out = {"variant": variant, "lang": lang, "seed": seed, "wall": wall, "dev_uar": dev_uar(results), "corpora": {}}
+    out = {"variant": name, "lang": lang, "seed": seed, "wall": wall, "dev_uar": dev_uar(results), "corpora": {}}
     for corpus in held:
         out["corpora"][corpus] = {mode: scores(results, f"zeroshot_{corpus}", corpus, mode)
                                   for mode in ("lone", "speaker")
@@ -217,6 +220,7 @@ def main(argv=None):
     ap.add_argument("--languages", nargs="+", default=list(LANGUAGES))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--variants", nargs="+", default=["full"], choices=list(VARIANTS))
+    ap.add_argument("--label-overrides", default="", help="label overrides added to every lolo run")
     ap.add_argument("--corpora", nargs="+", default=["ravdess", "emovo", "casia", "urdu", "tess"])
     ap.add_argument("--folds", type=int, default=None, help="the first N folds of each corpus (default: all)")
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_multilingual"))

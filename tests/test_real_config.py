@@ -16,7 +16,8 @@ def test_the_real_config_extends_the_recipes_config():
     assert cfg["corpora"] == FIVE and cfg["held_out"] == [] and cfg["held_out_languages"] == ["ur"]
     assert cfg["training_only"] == ["tess"] and "extends" not in cfg
     # what it does not set is labels.yaml's, nested mappings included
-    assert cfg["score_as"] == base["score_as"] and cfg["neutral_smoothing"] == base["neutral_smoothing"]
+    assert cfg["score_as"] == base["score_as"] and cfg["default_epsilon"] == base["default_epsilon"]
+    assert base["neutral_smoothing"] is True and cfg["neutral_smoothing"] is False   # its own choice (dev UAR)
 
 
 def test_every_native_label_of_the_five_corpora_has_a_mapping_row():
