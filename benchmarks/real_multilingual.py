@@ -27,7 +27,7 @@ made on) is printed beside. Seeds: mean ± sample std.
 full (the recipe's real config as it is: neutral smoothing off), hard (one-hot targets),
 smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
-no_speaker_norm, one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
+no_speaker_norm, equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
 eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``). The frozen, cached upstream sees each
 utterance once, so the recipe's waveform augmentation is off in every variant. ``--label-overrides``
 adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
@@ -70,6 +70,7 @@ VARIANTS = {
     "adv_0.001": ("", ["--domain_weight", "0.001"], None),
     "balanced": ("", ["--train_sampler", "!name:speechbrain_ser.samplers.class_balanced"], None),
     "no_speaker_norm": ("", ["--speaker_norm", "False"], None),
+    "equal_layers": ("", ["--learn_layer_weights", "False"], None),
     "one_corpus": ("corpora=[ravdess,{held}]", [], None),
     "egemaps": ("", [], "hparams/egemaps.yaml"),
 }

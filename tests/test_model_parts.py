@@ -116,6 +116,22 @@ def test_pooling_and_layer_sum_shapes():
     assert MLP(32, 7)(p).shape == (3, 7)
 
 
+def test_layer_weights_not_learned_stay_the_plain_mean():
+    """The layer-weighting ablation (``learn_layer_weights: False``): the weights take no gradient, so
+    after optimiser steps the sum is still the layers' mean; learned weights move."""
+    torch.manual_seed(0)
+    h = torch.randn(4, 2, 10, 8, requires_grad=True)   # as the head after it would make the loss need a gradient
+    for learned in (False, True):
+        ls = WeightedLayerSum(4, learned=learned)
+        opt = torch.optim.Adam([p for p in ls.parameters() if p.requires_grad] or [torch.zeros(1, requires_grad=True)], lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            (ls(h) * h[2].detach()).sum().backward()   # an objective that favours layer 2
+            opt.step()
+        assert ls.weights.requires_grad is learned
+        assert torch.allclose(ls(h).detach(), h.mean(0).detach(), atol=1e-6) is (not learned)
+
+
 def test_weighted_stats_backward_is_the_derivative():
     """The closed-form backward of the pooling statistics against finite differences (float64):
     frame weights without a gradient (the global context) and a softmax over time (attention)."""

@@ -1,6 +1,7 @@
 """Small modules between the upstream and the losses.
 
-* ``WeightedLayerSum``: learned softmax weights over the upstream's hidden layers.
+* ``WeightedLayerSum``: learned softmax weights over the upstream's hidden layers (``learned=False``:
+  the plain mean of the layers, the layer-weighting ablation).
 * ``GradientReversal``: identity forward, gradient times ``-scale`` backward
   (Ganin & Lempitsky, 2015), for the domain-adversarial head.
 * ``MLP``: Linear → activation → dropout → Linear (1 hidden layer) or a
@@ -18,11 +19,11 @@ from speechbrain.lobes.models.ECAPA_TDNN import AttentiveStatisticsPooling
 
 
 class WeightedLayerSum(nn.Module):
-    def __init__(self, n_layers: int, layers=None):
+    def __init__(self, n_layers: int, layers=None, learned: bool = True):
         super().__init__()
         self.layers = list(layers) if layers else None
         n = len(self.layers) if self.layers else n_layers
-        self.weights = nn.Parameter(torch.zeros(n))
+        self.weights = nn.Parameter(torch.zeros(n), requires_grad=learned)  # not learned: equal weights
 
     def forward(self, hiddens: torch.Tensor, selected: bool = False, speaker_stats: torch.Tensor | None = None) -> torch.Tensor:
         """(L, B, T, D) → (B, T, D) in the weights' dtype (float32); ``selected``: ``hiddens`` holds
