@@ -13,23 +13,24 @@ The audio is referenced where it is (``--data-root``, default the one stage 1 re
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .corpora.base import CorpusError
 from .corpora.lhotse import EMOTION, lhotse_module
-from .stage import MARKER, atomic_dir, read_entries
+from .stage import atomic_dir, options_of, read_entries
 
 MERGED = {"train", "dev", "test", "summary"}  # the labels folder's merged copies and its summary
 
 
 def recorded_data_root(labels: Path) -> Path:
     """The data root stage 1 read (``<labels>/../manifests/.done.json``)."""
-    import json
-
-    marker = Path(labels).parent / "manifests" / MARKER
-    if not marker.exists():
-        raise CorpusError(labels, f"no {marker} to take the data root from: pass --data-root")
-    return Path(json.loads(marker.read_text())["options"]["data_root"])
+    manifests = Path(labels).parent / "manifests"
+    try:
+        return Path(options_of(manifests)["data_root"])
+    except FileNotFoundError:
+        raise CorpusError(labels, f"no finished stage 1 in {manifests} to take the data root from: "
+                                  "pass --data-root") from None
 
 
 def corpus_entries(labels: Path) -> dict:
@@ -62,8 +63,6 @@ def supervision_custom(e: dict, space: list) -> dict:
 
 def export(labels: Path, out: Path, data_root: Path | None = None) -> list:
     """Write the lhotse manifests of every corpus in ``labels`` to ``out``; returns the files."""
-    import json
-
     lhotse = lhotse_module()
     labels, out = Path(labels), Path(out)
     data_root = Path(data_root) if data_root else recorded_data_root(labels)

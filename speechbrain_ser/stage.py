@@ -36,13 +36,17 @@ log = logging.getLogger("speechbrain_ser.stage")
 MARKER = ".done.json"
 
 
-def fingerprint(path: Path | str) -> str:
-    """Hash of a finished stage's options (not its timing), for downstream options."""
+def options_of(path: Path | str) -> dict:
+    """The options a finished stage ran with (its marker's)."""
     m = Path(path) / MARKER
     if not m.exists():
         raise FileNotFoundError(f"{path}: stage not finished (no {MARKER}); run the earlier stage first")
-    options = json.loads(m.read_text()).get("options")
-    return hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()[:12]
+    return json.loads(m.read_text()).get("options")
+
+
+def fingerprint(path: Path | str) -> str:
+    """Hash of a finished stage's options (not its timing), for downstream options."""
+    return hashlib.sha1(json.dumps(options_of(path), sort_keys=True).encode()).hexdigest()[:12]
 
 
 @contextlib.contextmanager
