@@ -28,8 +28,11 @@ full (the recipe's real config as it is: neutral smoothing off), hard (one-hot t
 smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
 no_speaker_norm, equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
-eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``). The frozen, cached upstream sees each
-utterance once, so the recipe's waveform augmentation is off in every variant. ``--label-overrides``
+eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), augmented (Osman et al.'s waveform
+suite through the cached upstream: one augmented copy of each training utterance, cached and trained on
+beside it, ``augment_copies: 1``; every other variant trains on the original audio only),
+whisper_egemaps (the recipe's Whisper features fused with the eGeMAPS functionals,
+``hparams/whisper_egemaps.yaml``). ``--label-overrides``
 adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
 with smoothing on).
 
@@ -71,8 +74,10 @@ VARIANTS = {
     "balanced": ("", ["--train_sampler", "!name:speechbrain_ser.samplers.class_balanced"], None),
     "no_speaker_norm": ("", ["--speaker_norm", "False"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
+    "augmented": ("", ["--augment_copies", "1"], None),
     "one_corpus": ("corpora=[ravdess,{held}]", [], None),
     "egemaps": ("", [], "hparams/egemaps.yaml"),
+    "whisper_egemaps": ("", [], "hparams/whisper_egemaps.yaml"),
 }
 # EmoBox Table 4, Whisper-large-v3 (UA / WA / macro-F1, %), from ../shared/emobox/README.md
 EMOBOX_WHISPER_LARGE_V3 = {"ravdess": (75.32, 75.87, 75.19), "urdu": (82.52, 82.52, 82.41),

@@ -8,8 +8,20 @@ exist (``SignFlip`` for polarity inversion, ``RandAmp`` for gain, ``AddNoise``
 for white noise at a random SNR, ``Resample`` for the down/up resampling);
 time reversal, echo and random peaking equalisation are small modules here.
 The draws come from torch's global generator, seeded by the hparams ``seed``.
+
+A frozen, cached upstream (``cache_features``) sees each utterance once, so on-the-fly
+augmentation cannot reach it. ``augment_copies: N`` gives it augmented audio the other way:
+N copies of each training utterance (ids ``<id>@aug<k>``), each the suite applied once to
+the waveform before the upstream, with its own seed drawn from the utterance id and k (so
+every fold, seed and variant sharing a feature cache reuses the same copies), cached like
+the originals and trained on beside them (an epoch sees N + 1 versions of each utterance).
+A copy's ``augment`` field names the suite (its transforms and probability) and the seed:
+``copy_spec`` / ``apply_copy``.
 """
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -123,3 +135,48 @@ def osman_suite(sample_rate: int = 16000, prob: float = 0.2) -> IndependentAugme
     """The seven transforms of Osman et al., each with independent probability ``prob``."""
     return IndependentAugment([Polarity(), Gain(), TimeReversal(), Noise(), ResampleBack(sample_rate),
                                Equalise(sample_rate), Echo(sample_rate)], prob)
+
+
+COPY_SEP = "@aug"
+
+
+def suite_tag(suite: IndependentAugment) -> str:
+    """A short name of a suite: its transforms, in order, and their probability."""
+    names = ",".join(type(t).__name__ for t in suite.transforms)
+    return hashlib.sha1(f"{names}|{suite.prob}".encode()).hexdigest()[:10]
+
+
+def copy_spec(suite: IndependentAugment, uid: str, k: int) -> str:
+    """``<suite tag>:<seed>``: the ``augment`` field of copy k of utterance ``uid``."""
+    seed = int(hashlib.sha1(f"{uid}{COPY_SEP}{k}".encode()).hexdigest()[:8], 16)
+    return f"{suite_tag(suite)}:{seed}"
+
+
+def apply_copy(suite: IndependentAugment, wav: torch.Tensor, spec: str) -> torch.Tensor:
+    """The copy ``spec`` names of a (N,) waveform: the suite with that seed, the global generator untouched."""
+    tag, _, seed = spec.partition(":")
+    if tag != suite_tag(suite) or not seed.isdigit():
+        raise ValueError(f"augmented copy '{spec}' was not made by this suite (tag {suite_tag(suite)})")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return suite(wav[None], torch.ones(1))[0]
+
+
+def with_copies(manifest: Path | str, out: Path | str, n: int, suite: IndependentAugment) -> Path:
+    """``manifest``'s entries and ``n`` augmented copies of each (same fields, plus ``augment``),
+    written to ``out`` (atomically; left as it is when already the same)."""
+    from .stage import read_entries, write_entries_atomic
+
+    if n < 1:
+        raise ValueError(f"augment_copies must be >= 1 here (got {n})")
+    entries = read_entries(manifest)
+    rows = dict(entries)
+    for uid, e in entries.items():
+        if COPY_SEP in uid:
+            raise ValueError(f"{manifest}: utterance id '{uid}' holds '{COPY_SEP}', which names augmented copies")
+        for k in range(1, n + 1):
+            rows[f"{uid}{COPY_SEP}{k}"] = {**e, "augment": copy_spec(suite, uid, k)}
+    out = Path(out)
+    if not out.exists() or read_entries(out) != rows:
+        write_entries_atomic(out, rows)
+    return out

@@ -18,6 +18,9 @@ states from the cache and only the layer weights, pooling and heads run each epo
   one ``feature_folder`` (folds, seeds, ablations, stage 3 and stage 4) compute each
   corpus once. A set's scp (``sets/<hash>.scp``) lists the parts' matrices. Each part is a
   ``Stage`` (``stage.py``): a crash mid-part (no completion marker) starts that part clean.
+* An augmented copy of a training utterance (``augment.with_copies``: an ``augment`` field)
+  is known by its id, audio path and ``augment`` spec, and extracted from the copy's waveform
+  (``augment.apply_copy`` with the hparams' ``copy_augment`` suite).
 * Runs may share one ``feature_folder``: extraction holds the folder's lock
   (``stage.folder_lock``), so a run never cleans a part another run is writing; it
   waits, naming the holder, and then finds the part made.
@@ -34,6 +37,7 @@ import speechbrain as sb
 import torch
 from tqdm import tqdm
 
+from .augment import apply_copy
 from .stage import MARKER, Stage, folder_lock, write_text_atomic
 
 def check_cacheable(hp: dict):
@@ -66,9 +70,17 @@ def upstream_fingerprint(hp: dict) -> str:
     return h.hexdigest()[:16]
 
 
+AUGMENTED = "#augment="  # audio path + this + augment spec: the source of an augmented copy
+
+
+def source_of(entry: dict) -> str:
+    """What a cached utterance is made from: its audio path, and for an augmented copy its spec."""
+    return entry["wav"] + (AUGMENTED + entry["augment"] if entry.get("augment") else "")
+
+
 @torch.no_grad()
 def _extract(hp: dict, entries: dict, ark: Path, scp: Path, device: str):
-    """Write the upstream's hidden states of ``entries`` ({uid: wav path}) to ``ark`` / ``scp``."""
+    """Write the upstream's hidden states of ``entries`` ({uid: ``source_of`` its entry}) to ``ark`` / ``scp``."""
     from .audio import load_audio
 
     up = hp["upstream"].to(device)
@@ -78,9 +90,14 @@ def _extract(hp: dict, entries: dict, ark: Path, scp: Path, device: str):
     try:
         with kaldiio.WriteHelper(f"ark,scp:{ark},{scp}",
                                  compression_method=hp.get("feature_compression")) as writer:
-            for uid, wav in tqdm(entries.items(), desc=f"features {ark.parent.parent.name}", leave=False):
-                wav = load_audio(wav.replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
+            for uid, source in tqdm(entries.items(), desc=f"features {ark.parent.parent.name}", leave=False):
+                path, _, spec = source.partition(AUGMENTED)
+                wav = load_audio(path.replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
                                  hp.get("trim_db"), hp.get("level_db"))
+                if spec:
+                    if hp.get("copy_augment") is None:
+                        raise ValueError(f"{uid}: an augmented copy, but the hparams have no copy_augment suite")
+                    wav = apply_copy(hp["copy_augment"], wav, spec)
                 hid = up(wav[None].to(device), torch.ones(1, device=device))  # (L, 1, T, D)
                 if layers:
                     hid = hid[list(layers)]
@@ -95,15 +112,16 @@ def _digest(obj) -> str:
 
 
 def _known(corpus_dir: Path) -> dict:
-    """{uid: (wav, scp line)} of a corpus's finished parts."""
-    known = {}
+    """{uid: {source: scp line}} of a corpus's finished parts (one id may be cached from several
+    sources: an audio file that moved, a copy made by another suite)."""
+    known: dict = {}
     for part in sorted(corpus_dir.glob("part-*")):
         if not (part / MARKER).exists() or not (part / "entries.json").exists():
             continue
-        wavs = json.loads((part / "entries.json").read_text())
+        sources = json.loads((part / "entries.json").read_text())
         for line in (part / "feats.scp").read_text().splitlines():
             uid = line.split(" ", 1)[0]
-            known[uid] = (wavs.get(uid), line)
+            known.setdefault(uid, {})[sources.get(uid)] = line
     return known
 
 
@@ -120,10 +138,10 @@ def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
             lines = {}
             by_corpus: dict = {}
             for uid, e in entries.items():
-                by_corpus.setdefault(e.get("corpus") or "_", {})[uid] = e["wav"]
+                by_corpus.setdefault(e.get("corpus") or "_", {})[uid] = source_of(e)
             for corpus, wavs in sorted(by_corpus.items()):
                 known = _known(root / corpus)
-                missing = {u: w for u, w in wavs.items() if known.get(u, (None,))[0] != w}
+                missing = {u: w for u, w in wavs.items() if w not in known.get(u, {})}
                 if missing:
                     part = root / corpus / f"part-{_digest(missing)}"
                     with Stage(part, {"entries": _digest(missing)}, f"features {corpus} ({len(missing)} utterances)") as st:
@@ -131,7 +149,7 @@ def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
                             _extract(hp, missing, st.dir / "feats.ark", st.dir / "feats.scp", device)
                             (st.dir / "entries.json").write_text(json.dumps(missing))
                     known = _known(root / corpus)
-                lines.update({u: known[u][1] for u in wavs})
+                lines.update({u: known[u][w] for u, w in wavs.items()})
             text = "".join(lines[u] + "\n" for u in entries)
             scp = root / "sets" / f"{hashlib.sha1(text.encode()).hexdigest()[:16]}.scp"
             if not scp.exists():

@@ -23,6 +23,7 @@ import speechbrain as sb
 import torch
 
 from . import feature_cache
+from .augment import with_copies
 from .brains.emotion import EmotionBrain
 from .datasets import domains_of, make_dataset
 from .stage import read_entries
@@ -191,6 +192,12 @@ def build(argv, for_training=True):
             layer_sum.check(upstream.n_layers, type(upstream).__name__)
         except ValueError as e:
             raise SystemExit(f"{hparams_file}: {e}") from None
+    hp["copy_augment"] = hp.get("wav_augment") if hp.get("augment_copies") else None  # augment.with_copies
+    if hp.get("augment_copies") and not hp.get("cache_features"):
+        raise SystemExit(f"{hparams_file}: augment_copies needs cache_features: True (without a cache, "
+                         "augment: True augments every epoch on the fly)")
+    if hp["copy_augment"] is None and hp.get("augment_copies"):
+        raise SystemExit(f"{hparams_file}: augment_copies needs a wav_augment suite")
     if not hp.get("augment", True):
         hp["wav_augment"] = None
         hp["upstream"].spec_augment = None
@@ -238,7 +245,9 @@ def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=
 
         key = hp.get("speaker_norm_group") or "speaker"
         for n, p in sets.items():
-            groups = {uid: e.get(key) for uid, e in read_entries(p).items()}
+            # a speaker's statistics, and the training statistics, are those of the original audio;
+            # augmented copies (augment.with_copies) are normalised with their speaker's
+            groups = {uid: e.get(key) for uid, e in read_entries(p).items() if not e.get("augment")}
             per, overall = stats_from_cache(scps[n], hp["encoder_dim"], groups)
             speaker_stats[n] = {**per, None: torch.full_like(overall, float("nan"))}
             if n == "train":
@@ -254,7 +263,11 @@ def main(argv=None):
     marker = Path(hp["output_folder"]) / MARKER
     if marker.exists() and sb.utils.distributed.if_main_process():
         marker.unlink()  # more epochs: the folder is a run in progress again
-    ds = make_datasets(hp, brain, {"train": labels / "train.json", "dev": labels / "dev.json"}, domains,
+    train_manifest = labels / "train.json"
+    if hp.get("augment_copies"):
+        train_manifest = with_copies(train_manifest, Path(hp["output_folder"]) / "train_with_copies.json",
+                                     int(hp["augment_copies"]), hp["copy_augment"])
+    ds = make_datasets(hp, brain, {"train": train_manifest, "dev": labels / "dev.json"}, domains,
                        hp["speakers"])
     train, valid = ds["train"], ds["dev"]
     if hp.get("class_weighted"):

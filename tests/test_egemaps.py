@@ -41,3 +41,35 @@ def test_the_egemaps_baseline_trains_exports_and_predicts(tmp_path):
     assert model.speaker_normalised and model.mods.speaker_norm_layer.train_stats.shape == (2, 1, 88)
     rows = (exp / "train" / "results" / "predictions_test.csv").read_text().splitlines()
     assert len(rows) > 1
+
+
+def test_whisper_fused_with_egemaps_trains_exports_and_predicts_from_the_audio(tmp_path):
+    """``hparams/whisper_egemaps.yaml``: the fused upstream trains through the feature cache and
+    exports; the exported model on a file's audio gives what stage 4 computes from the cache."""
+    import json
+
+    from conftest import ROOT
+    from speechbrain_ser.export import export, read_training
+    from speechbrain_ser.feature_cache import cached_hidden
+    from speechbrain_ser.inference import load
+    from speechbrain_ser.models.fusion import FusedUpstream
+
+    exp = tmp_path / "exp"
+    r = run(["recipes/Multilingual16/run.sh", "--size", "tiny", "--stop-stage", "3", "--exp-dir", str(exp),
+             "--hparams", "hparams/whisper_egemaps.yaml", "--", "--number_of_epochs", "1", "--max_seconds", "2.0"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    export(exp / "train", exp / "model")
+    model = load(exp / "model")
+    assert isinstance(model.mods.upstream, FusedUpstream)
+    assert model.speaker_normalised and model.mods.speaker_norm_layer.train_stats.shape == (2, 5, 472)
+    data_root = ROOT / "data" / "synth_tiny_real"
+    manifest = exp / "data" / "labels" / "dev.json"
+    entries = list(json.loads(manifest.read_text()).values())[:3]
+    paths = [e["wav"].replace("{data_root}", str(data_root)) for e in entries]
+    lookup = cached_hidden(model, read_training(exp / "train")[1], "dev", manifest, data_root)
+    assert all(lookup(p) is not None and lookup(p).shape[1:] == (5, 472) for p in paths)
+    audio = dict(model.predict_files(paths, 2))
+    cached = dict(model.predict_files(paths, 2, hidden=lookup))
+    for i in range(len(paths)):
+        a, c = audio[i]["probs"], cached[i]["probs"]
+        assert max(abs(a[k] - c[k]) for k in a) < 1e-4, (paths[i], a, c)

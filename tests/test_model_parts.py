@@ -275,3 +275,43 @@ def test_one_copy_padding_is_speechbrains_batch_pad_right():
     for key in ("feats", "y"):
         assert torch.equal(getattr(a, key).data, getattr(b, key).data)
         assert torch.equal(getattr(a, key).lengths, getattr(b, key).lengths)
+
+
+def test_fusion_appends_the_utterance_vector_to_every_frame_and_layer():
+    """``FusedUpstream``: the frames as they are, the utterance vector after them on every frame of
+    every layer; after the (softmax-weighted) layer sum and the attentive pooling the vector is
+    still itself (its mean) beside a zero standard deviation."""
+    from speechbrain_ser.models.fusion import FusedUpstream
+
+    class Frames(torch.nn.Module):
+        n_layers, spec_augment = 3, None
+
+        def forward(self, wavs, lens=None):
+            return torch.stack([wavs[:, :40].reshape(wavs.shape[0], 10, 4) * (k + 1) for k in range(3)])
+
+        def output_lengths(self, wavs, lens):
+            return lens * 0.5
+
+    class Vector(torch.nn.Module):
+        def forward(self, wavs, lens=None):  # (1, B, 2, 2): the utterance's first sample and its mean
+            v = torch.stack([wavs[:, 0], wavs.mean(1)], -1)
+            return v[None, :, None].expand(1, -1, 2, -1)
+
+    up = FusedUpstream(Frames(), Vector())
+    wavs = torch.randn(2, 40)
+    out = up(wavs, torch.ones(2))
+    assert out.shape == (3, 2, 10, 6) and up.n_layers == 3
+    for k in range(3):
+        assert torch.equal(out[k, :, :, :4], wavs.reshape(2, 10, 4) * (k + 1))
+    for b in range(2):
+        assert torch.allclose(out[:, b, :, 4], wavs[b, 0].expand(3, 10))
+        assert torch.allclose(out[:, b, :, 5], wavs[b].mean().expand(3, 10))
+    assert torch.equal(up.output_lengths(wavs, torch.tensor([1.0, 0.5])), torch.tensor([0.5, 0.25]))
+    up.spec_augment = "drop"
+    assert up.frames.spec_augment == "drop" and up.spec_augment == "drop"
+    ls = WeightedLayerSum(3)
+    with torch.no_grad():
+        ls.weights.copy_(torch.tensor([0.5, -1.0, 2.0]))
+    pooled = Pooler(6)(ls(out), torch.ones(2))  # (B, 12): means then standard deviations
+    assert torch.allclose(pooled[:, 4:6], torch.stack([wavs[:, 0], wavs.mean(1)], -1), atol=1e-5)
+    assert torch.allclose(pooled[:, 10:12], torch.zeros(2, 2), atol=1e-3)
