@@ -192,12 +192,13 @@ def build(argv, for_training=True):
             layer_sum.check(upstream.n_layers, type(upstream).__name__)
         except ValueError as e:
             raise SystemExit(f"{hparams_file}: {e}") from None
-    hp["copy_augment"] = hp.get("wav_augment") if hp.get("augment_copies") else None  # augment.with_copies
-    if hp.get("augment_copies") and not hp.get("cache_features"):
-        raise SystemExit(f"{hparams_file}: augment_copies needs cache_features: True (without a cache, "
-                         "augment: True augments every epoch on the fly)")
-    if hp["copy_augment"] is None and hp.get("augment_copies"):
-        raise SystemExit(f"{hparams_file}: augment_copies needs a wav_augment suite")
+    if hp.get("augment_copies"):  # augment.with_copies: the suite is kept for the copies before augment: False drops it
+        if not hp.get("cache_features"):
+            raise SystemExit(f"{hparams_file}: augment_copies needs cache_features: True (without a cache, "
+                             "augment: True augments every epoch on the fly)")
+        if hp.get("wav_augment") is None:
+            raise SystemExit(f"{hparams_file}: augment_copies needs a wav_augment suite")
+    hp["copy_augment"] = hp.get("wav_augment") if hp.get("augment_copies") else None
     if not hp.get("augment", True):
         hp["wav_augment"] = None
         hp["upstream"].spec_augment = None
