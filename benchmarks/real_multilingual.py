@@ -27,7 +27,8 @@ made on) is printed beside. Seeds: mean ± sample std.
 full (the recipe's real config as it is: neutral smoothing off), hard (one-hot targets),
 smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
-no_speaker_norm, equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
+no_speaker_norm, lone_dev (the checkpoint chosen on dev files scored alone, not normalised by their
+speakers), equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
 eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), augmented (Osman et al.'s waveform
 suite through the cached upstream: one augmented copy of each training utterance, cached and trained on
 beside it, ``augment_copies: 1``; every other variant trains on the original audio only),
@@ -73,6 +74,7 @@ VARIANTS = {
     "adv_0.001": ("", ["--domain_weight", "0.001"], None),
     "balanced": ("", ["--train_sampler", "!name:speechbrain_ser.samplers.class_balanced"], None),
     "no_speaker_norm": ("", ["--speaker_norm", "False"], None),
+    "lone_dev": ("", ["--speaker_norm_dev", "lone"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
     "augmented": ("", ["--augment_copies", "1"], None),
     "one_corpus": ("corpora=[ravdess,{held}]", [], None),

@@ -210,6 +210,8 @@ def build(argv, for_training=True):
                              "without augmentation: the speaker statistics are computed from the cached features)")
         if hp.get("upstream_layers"):
             raise SystemExit(f"{hparams_file}: speaker_norm normalises every hidden state: set upstream_layers: null")
+        if hp.get("speaker_norm_dev", "speaker") not in ("speaker", "lone"):
+            raise SystemExit(f"{hparams_file}: speaker_norm_dev: '{hp['speaker_norm_dev']}' is not one of speaker, lone")
     if for_training:
         guard_options(Path(hp["output_folder"]), run_options(hparams_file, ov, labels))
         # SpeechBrain's folder set-up (logging, env.log); the hparams record is
@@ -238,18 +240,22 @@ def build(argv, for_training=True):
 def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=False) -> dict:
     """{name: manifest} → {name: dataset}; reads the feature cache when ``cache_features``.
     ``speaker_norm``: each set's per-group statistics from its cache (``speaker_norm.py``); the
-    training set's overall statistics become the model's ``speaker_norm_layer.train_stats``."""
+    training set's overall statistics become the model's ``speaker_norm_layer.train_stats``;
+    ``speaker_norm_dev: lone``: dev files get no group statistics (each is scored alone)."""
     scps = feature_cache.scp_for(hp, sets, brain.device)
     speaker_stats = {n: None for n in sets}
     if hp.get("speaker_norm"):
         from .speaker_norm import stats_from_cache
 
         key = hp.get("speaker_norm_group") or "speaker"
+        dev_mode = hp.get("speaker_norm_dev", "speaker")
         for n, p in sets.items():
             # a speaker's statistics, and the training statistics, are those of the original audio;
             # augmented copies (augment.with_copies) are normalised with their speaker's
             groups = {uid: e.get(key) for uid, e in read_entries(p).items() if not e.get("augment")}
             per, overall = stats_from_cache(scps[n], hp["encoder_dim"], groups)
+            if n == "dev" and dev_mode == "lone":
+                per = {}  # every dev file alone: the training statistics
             speaker_stats[n] = {**per, None: torch.full_like(overall, float("nan"))}
             if n == "train":
                 brain.modules["speaker_norm_layer"].train_stats.copy_(overall)

@@ -179,6 +179,36 @@ def _brain(labels, out, *extra):
     return hp, brain, domains, lab
 
 
+def test_dev_is_normalised_by_speaker_or_scored_lone(labels, tmp_path):
+    """speaker_norm_dev: speaker (default) gives each dev file its own speaker's statistics, the
+    mean and std of all that speaker's dev frames; lone gives every dev file none (NaN: the
+    training statistics, as ``ser-predict FILE``), while training files keep their speaker's."""
+    import torch
+    from speechbrain_ser import feature_cache
+    from speechbrain_ser.stage import read_entries
+    from speechbrain_ser.train import make_datasets
+
+    norm = [*FROZEN, "--speaker_norm", "True"]
+    got = {}
+    for mode in ("speaker", "lone"):
+        hp, brain, domains, lab = _brain(labels, tmp_path / "run", *norm, "--speaker_norm_dev", mode)
+        sets = {"train": lab / "train.json", "dev": lab / "dev.json"}
+        ds = make_datasets(hp, brain, sets, domains)
+        got[mode] = {n: {it["id"]: it["speaker_stats"] for it in ds[n]} for n in sets}
+    dev = read_entries(lab / "dev.json")
+    load = feature_cache.feature_loader(feature_cache.ensure(hp, {"dev": lab / "dev.json"})["dev"], hp["encoder_dim"])
+    speaker = next(e["speaker"] for e in dev.values())
+    frames = torch.cat([load(u) for u, e in dev.items() if e["speaker"] == speaker]).double()  # (T, L, D)
+    want = torch.stack([frames.mean(0), frames.std(0, unbiased=False)]).float()  # population std
+    uid = next(u for u, e in dev.items() if e["speaker"] == speaker)
+    assert torch.allclose(got["speaker"]["dev"][uid], want, atol=1e-4, rtol=1e-3)
+    assert all(torch.isnan(s).all() for s in got["lone"]["dev"].values())
+    for mode in got:
+        assert all(torch.isfinite(s).all() for s in got[mode]["train"].values())
+    with pytest.raises(SystemExit, match="speaker_norm_dev: 'grouped' is not one of speaker, lone"):
+        _brain(labels, tmp_path / "bad", *norm, "--speaker_norm_dev", "grouped")
+
+
 def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     """Cached layers (a subset, float32) = the upstream's output; the Brain's probabilities are
     the same whether it reads the cache or runs the upstream (one utterance per batch)."""
