@@ -109,7 +109,8 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
     held = LANGUAGES[lang]
     if variant == "one_corpus" and "ravdess" in held:
         return None
-    name = f"{variant}+{'+'.join(a.label_overrides.split())}" if a.label_overrides else variant
+    # '=' cannot be in a path SpeechBrain's overrides carry (tools/recipe.sh)
+    name = f"{variant}+{'+'.join(a.label_overrides.replace('=', '-').split())}" if a.label_overrides else variant
     exp = Path(a.out) / name / f"{lang}_seed{seed}"
     overrides = f"held_out_languages=[{lang}] {a.label_overrides} {labels.format(held=','.join(held))}".strip()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),

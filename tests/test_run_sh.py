@@ -41,6 +41,16 @@ def test_given_data_root_is_checked(tmp_path):
     assert r.returncode != 0 and "corpus folder(s) missing" in r.stderr
 
 
+def test_a_path_with_an_equals_sign_is_refused_before_anything_is_written(tmp_path):
+    """SpeechBrain's overrides split "--key=value" at every '=': such a path is refused by name."""
+    r = run(["./run.sh", "--exp-dir", str(tmp_path / "a=b"), "--stop-stage", "0"])
+    assert r.returncode != 0 and f"'{tmp_path / 'a=b'}' contains '='" in r.stderr
+    (tmp_path / "real=1").mkdir()
+    r = run(["./run.sh", "--data-root", str(tmp_path / "real=1"), "--exp-dir", str(tmp_path / "e"), "--stop-stage", "0"])
+    assert r.returncode != 0 and f"'{tmp_path / 'real=1'}' contains '='" in r.stderr
+    assert not (tmp_path / "a=b").exists() and not (tmp_path / "e").exists()
+
+
 def test_helper_scripts_parse_their_options():
     for script, opt in (("recipes/Multilingual16/ablate.sh", "--variants"), ("recipes/Multilingual16/lolo.sh", "--languages"),
                         ("recipes/MSP-Podcast/seeds.sh", "--seeds")):

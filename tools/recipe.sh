@@ -9,6 +9,9 @@ start=$(date +%s)
 printf -v rerun_command '%q ' "$0" "${args_in[@]}"
 recipe_name=$(basename "$here")
 exp_dir=${exp_dir:-$root/exp/$recipe_name/$size}
+for path in "$exp_dir" "$data_root"; do  # both reach SpeechBrain's overrides, which split "--key=value" at every '='
+  case "$path" in *=*) echo "$0: '$path' contains '=', which SpeechBrain's command-line overrides cannot carry; use a path without '='" >&2; exit 1 ;; esac
+done
 mkdir -p "$exp_dir"
 # One writer per experiment folder: an OS lock (flock) on <exp_dir>/.run.lock, held by this run and
 # its children and released by the kernel when they end, however they end (a killed run leaves no
