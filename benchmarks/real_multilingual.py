@@ -8,11 +8,12 @@ ablations, and EmoBox's in-domain folds.
     .venv/bin/python benchmarks/real_multilingual.py table --out exp/real_multilingual   (print only)
 
 ``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU) and each
-seed, ``./run.sh --data-root REAL --label-config conf/labels_real.yaml --label-overrides
-"held_out_languages=[L]" --seed S`` (stages 0-4, the recipe's default system, frozen Whisper
-tiny.en): train on every corpus of the other three languages (TESS training-only, every other
-corpus split by speaker, dev from held-in speakers), then score each corpus of L zero-shot
-through the exported model. Every run points at one ``--feature_folder``: the upstream's hidden
+seed, ``./run.sh --data-root REAL --label-config conf/labels_real.yaml --hparams
+hparams/whisper_tiny_frozen_trimmed.yaml --label-overrides "held_out_languages=[L]" --seed S``
+(stages 0-4, the system for real corpora: frozen Whisper tiny.en, silence trimmed): train on
+every corpus of the other three languages (TESS training-only, every other corpus split by
+speaker, dev from held-in speakers), then score each corpus of L zero-shot through the exported
+model. Every run points at one ``--feature_folder``: the upstream's hidden
 states of each corpus are computed once and reused by every fold, seed and variant
 (``feature_cache.py``), stage 4 included.
 
@@ -24,7 +25,7 @@ LOLO mean is the mean over the languages. Dev UAR (held-in speakers: the only fi
 made on) is printed beside. Seeds: mean ± sample std.
 
 ``--variants`` (each a full LOLO; the names below):
-full (the recipe's real config as it is: neutral smoothing off), hard (one-hot targets),
+full (the system for real corpora as it is: neutral smoothing off, silence trimmed), hard (one-hot targets),
 smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
 no_speaker_norm, lone_dev (the checkpoint chosen on dev files scored alone, not normalised by their
@@ -35,11 +36,13 @@ beside it, ``augment_copies: 1``; every other variant trains on the original aud
 whisper_egemaps (the recipe's Whisper features fused with the eGeMAPS functionals,
 ``hparams/whisper_egemaps.yaml``). ``--label-overrides``
 adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
-with smoothing on).
+with smoothing on); ``--system`` names the hparams every run starts from (default
+``hparams/whisper_tiny_frozen_trimmed.yaml``; ``hparams/whisper_tiny_frozen.yaml`` hears the audio
+whole), and its runs' folders and table rows carry its name.
 
 ``emobox``: EmoBox's speaker-independent folds (``splits=emobox:<dir> fold=k``), each corpus alone
-in its own label set (policy native, as EmoBox scores it), UA / WA / macro-F1 averaged over the
-folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``).
+in its own label set (policy native, as EmoBox scores it), the same system, UA / WA / macro-F1
+averaged over the folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``).
 
 The real corpora and EmoBox's lists are not part of the project; without them the script stops
 with a message.
@@ -63,7 +66,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "Multilingual16"
 LANGUAGES = {"en": ["ravdess", "tess"], "it": ["emovo"], "zh": ["casia"], "ur": ["urdu"]}
 FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CASIA", "urdu": "URDU"}
-# variant → (label overrides, training overrides, hparams or None for the recipe default)
+# the system for real corpora (``--system`` names another); a variant changes it (training
+# overrides) or names its own hparams
+SYSTEM = "hparams/whisper_tiny_frozen_trimmed.yaml"
+# variant → (label overrides, training overrides, hparams or None for the system)
 VARIANTS = {
     "full": ("", [], None),
     "hard": ("", ["--hard_targets", "True"], None),
@@ -111,11 +117,13 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
         return None
     # '=' cannot be in a path SpeechBrain's overrides carry (tools/recipe.sh)
     name = f"{variant}+{'+'.join(a.label_overrides.replace('=', '-').split())}" if a.label_overrides else variant
+    if a.system != SYSTEM:
+        name = f"{Path(a.system).stem}+{name}"
     exp = Path(a.out) / name / f"{lang}_seed{seed}"
     overrides = f"held_out_languages=[{lang}] {a.label_overrides} {labels.format(held=','.join(held))}".strip()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml", "--label-overrides", overrides, "--seed", str(seed),
-           "--stop-stage", "4", *(["--hparams", hparams] if hparams else []),
+           "--stop-stage", "4", "--hparams", hparams or a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), *train, *a.extra]
     wall = run(cmd, exp / "benchmark_run.log")
     results = exp / "train" / "results"
@@ -175,18 +183,19 @@ def emobox_run(a, corpus: str, fold: int, seed: int) -> dict:
     from speechbrain_ser import corpora
 
     classes = sorted(corpora.get(corpus).LABELS)
-    exp = Path(a.out) / "emobox" / f"{corpus}_fold{fold}_seed{seed}"
+    exp = Path(a.out) / ("emobox" if a.system == SYSTEM else f"emobox+{Path(a.system).stem}") / \
+        f"{corpus}_fold{fold}_seed{seed}"
     emobox = Path(a.emobox).resolve()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
            "--label-overrides", f"corpora=[{corpus}] held_out=[] held_out_languages=[] training_only=[] "
                                 f"policy=native splits=emobox:{emobox} fold={fold}",
-           "--seed", str(seed), "--stop-stage", "4",
+           "--seed", str(seed), "--stop-stage", "4", "--hparams", a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), "--classes", f"[{', '.join(classes)}]",
            "--n_classes", str(len(classes)), *a.extra]
     wall = run(cmd, exp / "benchmark_run.log")
     results = exp / "train" / "results"
-    out = {"corpus": corpus, "fold": fold, "seed": seed, "wall": wall,
+    out = {"corpus": corpus, "fold": fold, "seed": seed, "system": a.system, "wall": wall,
            "lone": scores(results, "test", corpus, "lone")}
     if (results / "speaker" / "predictions_test.csv").exists():
         out["speaker"] = scores(results, "test", corpus, "speaker")
@@ -213,7 +222,7 @@ def emobox_table(runs: list) -> list:
 
 
 def load_runs(out: Path, kind: str) -> list:
-    pattern = "emobox/*/benchmark.json" if kind == "emobox" else "*/*_seed*/benchmark.json"
+    pattern = "emobox*/*/benchmark.json" if kind == "emobox" else "*/*_seed*/benchmark.json"
     runs = [json.loads(p.read_text()) for p in sorted(Path(out).glob(pattern))]
     return [r for r in runs if ("variant" in r) == (kind == "lolo")]
 
@@ -230,6 +239,8 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--variants", nargs="+", default=["full"], choices=list(VARIANTS))
     ap.add_argument("--label-overrides", default="", help="label overrides added to every lolo run")
+    ap.add_argument("--system", default=SYSTEM, help="the recipe's hparams every run starts from (e.g. "
+                    "hparams/whisper_tiny_frozen.yaml: the audio whole, not trimmed)")
     ap.add_argument("--corpora", nargs="+", default=["ravdess", "emovo", "casia", "urdu", "tess"])
     ap.add_argument("--folds", type=int, default=None, help="the first N folds of each corpus (default: all)")
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_multilingual"))
@@ -239,8 +250,10 @@ def main(argv=None):
         runs = load_runs(Path(a.out), "lolo")
         for v in dict.fromkeys(r["variant"] for r in runs):
             print("\n".join(lolo_table([r for r in runs if r["variant"] == v], v)))
-        if load_runs(Path(a.out), "emobox"):
-            print("\n".join(emobox_table(load_runs(Path(a.out), "emobox"))))
+        boxed = load_runs(Path(a.out), "emobox")
+        for system in dict.fromkeys(r.get("system", SYSTEM) for r in boxed):
+            print(f"\n### EmoBox's folds, {system}\n")
+            print("\n".join(emobox_table([r for r in boxed if r.get("system", SYSTEM) == system])))
         return
     need = {c for lang in a.languages for c in LANGUAGES[lang]} if a.what == "lolo" else set(a.corpora)
     for c in sorted(need | ({"ravdess", "tess", "emovo", "casia", "urdu"} if a.what == "lolo" else set())):

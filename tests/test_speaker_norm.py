@@ -97,6 +97,18 @@ def normed(tmp_path_factory):
     return exp
 
 
+@pytest.fixture(scope="module")
+def trimmed(tmp_path_factory):
+    """Stages 0-4 of the system for real corpora (``whisper_tiny_frozen_trimmed.yaml``: silence
+    trimmed) on the tiny data (1 epoch, 3 s)."""
+    exp = tmp_path_factory.mktemp("trimmed") / "exp"
+    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp),
+             "--hparams", "hparams/whisper_tiny_frozen_trimmed.yaml", "--",
+             "--number_of_epochs", "1", "--max_seconds", "3.0"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    return exp
+
+
 def _entries(exp, name):
     return json.loads((exp / "data" / "labels" / f"{name}.json").read_text())
 
@@ -290,19 +302,28 @@ def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(nor
     assert r.returncode != 0 and "--groups is for speaker-normalised models" in r.stderr
 
 
-def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(normed):
+@pytest.mark.parametrize("system", ["normed", "trimmed"])
+def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(system, request):
     """Stage 4 reads a cached frozen upstream's hidden states instead of running it again: every
-    prediction (lone and grouped by speaker) is the exported model's on the audio, to 1e-4."""
+    prediction (lone and grouped by speaker) is the exported model's on the audio, to 1e-4. With
+    silence trimming (the system for real corpora) the cache holds the trimmed audio's states and
+    the exported model trims a file the same way."""
+    from speechbrain_ser.audio import speech_span
     from speechbrain_ser.export import read_training
     from speechbrain_ser.feature_cache import cached_hidden
     from speechbrain_ser.inference import load
 
-    model = load(normed / "model")
+    exp = request.getfixturevalue(system)
+    model = load(exp / "model")
     model.calibrated = False
-    manifest = normed / "data" / "labels" / "test.json"
-    entries = _entries(normed, "test")
+    manifest = exp / "data" / "labels" / "test.json"
+    entries = _entries(exp, "test")
     data_root = ROOT / "data" / "synth_tiny_real"
-    training = read_training(normed / "train")[1]
+    training = read_training(exp / "train")[1]
+    if system == "trimmed":
+        assert model.trim_db == 40 and "silence trimmed" in (exp / "model" / "README.md").read_text()
+        cut = [e["duration"] - (b - a) for e in entries.values() for a, b in [speech_span(_path(e), 40)]]
+        assert max(cut) > 0.05, cut  # trimming shortens files here, so a cache of untrimmed audio would differ
     lookup = cached_hidden(model, training, "test", manifest, data_root)
     hits = []
 
