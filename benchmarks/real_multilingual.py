@@ -13,9 +13,9 @@ hparams/whisper_tiny_frozen_trimmed.yaml --label-overrides "held_out_languages=[
 (stages 0-4, the system for real corpora: frozen Whisper tiny.en, silence trimmed): train on
 every corpus of the other three languages (TESS training-only, every other corpus split by
 speaker, dev from held-in speakers), then score each corpus of L zero-shot through the exported
-model. Every run points at one ``--feature_folder``: the upstream's hidden
-states of each corpus are computed once and reused by every fold, seed and variant
-(``feature_cache.py``), stage 4 included.
+model. Every run points at one ``--feature_folder``: the upstream's hidden states of each corpus
+are computed once and reused by every fold, seed and variant (``feature_cache.py``), stage 4
+included.
 
 Per held-out corpus: UAR with a 95 % interval resampling speakers (1,000 resamples), accuracy,
 macro-F1, binary arousal UAR, the majority-class accuracy and chance; lone-file mode (each file
@@ -25,8 +25,8 @@ LOLO mean is the mean over the languages. Dev UAR (held-in speakers: the only fi
 made on) is printed beside. Seeds: mean ± sample std.
 
 ``--variants`` (each a full LOLO; the names below):
-full (the system for real corpora as it is: neutral smoothing off, silence trimmed), hard (one-hot targets),
-smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
+full (the system for real corpora as it is: neutral smoothing off, silence trimmed), hard
+(one-hot targets), smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
 no_speaker_norm, lone_dev (the checkpoint chosen on dev files scored alone, not normalised by their
 speakers), equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
