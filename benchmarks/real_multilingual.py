@@ -110,6 +110,11 @@ def dev_uar(results: Path) -> float:
     return uar(refs, preds)
 
 
+def system_named(a, name: str) -> str:
+    """A run folder's name: ``name``, prefixed by the system's when it is not the default."""
+    return name if a.system == SYSTEM else f"{Path(a.system).stem}+{name}"
+
+
 def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
     labels, train, hparams = VARIANTS[variant]
     held = LANGUAGES[lang]
@@ -117,9 +122,7 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
         return None
     # '=' cannot be in a path SpeechBrain's overrides carry (tools/recipe.sh)
     name = f"{variant}+{'+'.join(a.label_overrides.replace('=', '-').split())}" if a.label_overrides else variant
-    if a.system != SYSTEM:
-        name = f"{Path(a.system).stem}+{name}"
-    exp = Path(a.out) / name / f"{lang}_seed{seed}"
+    exp = Path(a.out) / system_named(a, name) / f"{lang}_seed{seed}"
     overrides = f"held_out_languages=[{lang}] {a.label_overrides} {labels.format(held=','.join(held))}".strip()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml", "--label-overrides", overrides, "--seed", str(seed),
@@ -183,8 +186,7 @@ def emobox_run(a, corpus: str, fold: int, seed: int) -> dict:
     from speechbrain_ser import corpora
 
     classes = sorted(corpora.get(corpus).LABELS)
-    exp = Path(a.out) / ("emobox" if a.system == SYSTEM else f"emobox+{Path(a.system).stem}") / \
-        f"{corpus}_fold{fold}_seed{seed}"
+    exp = Path(a.out) / system_named(a, "emobox") / f"{corpus}_fold{fold}_seed{seed}"
     emobox = Path(a.emobox).resolve()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
@@ -222,7 +224,7 @@ def emobox_table(runs: list) -> list:
 
 
 def load_runs(out: Path, kind: str) -> list:
-    pattern = "emobox*/*/benchmark.json" if kind == "emobox" else "*/*_seed*/benchmark.json"
+    pattern = "*emobox/*/benchmark.json" if kind == "emobox" else "*/*_seed*/benchmark.json"
     runs = [json.loads(p.read_text()) for p in sorted(Path(out).glob(pattern))]
     return [r for r in runs if ("variant" in r) == (kind == "lolo")]
 

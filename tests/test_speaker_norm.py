@@ -322,7 +322,7 @@ def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(system, reques
     training = read_training(exp / "train")[1]
     if system == "trimmed":
         assert model.trim_db == 40 and "silence trimmed" in (exp / "model" / "README.md").read_text()
-        cut = [e["duration"] - (b - a) for e in entries.values() for a, b in [speech_span(_path(e), 40)]]
+        cut = [e["duration"] - (b - a) for e in entries.values() for a, b in [speech_span(_path(e), model.trim_db)]]
         assert max(cut) > 0.05, cut  # trimming shortens files here, so a cache of untrimmed audio would differ
     lookup = cached_hidden(model, training, "test", manifest, data_root)
     hits = []
