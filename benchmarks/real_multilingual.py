@@ -9,8 +9,9 @@ ablations, and EmoBox's in-domain folds.
 
 ``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU) and each
 seed, ``./run.sh --data-root REAL --label-config conf/labels_real.yaml --hparams
-hparams/whisper_tiny_frozen_trimmed.yaml --label-overrides "held_out_languages=[L]" --seed S``
-(stages 0-4, the system for real corpora: frozen Whisper tiny.en, silence trimmed): train on
+hparams/whisper_tiny_frozen_real.yaml --label-overrides "held_out_languages=[L]" --seed S``
+(stages 0-4, the system for real corpora: frozen Whisper tiny.en, silence trimmed, an MLP head,
+half of the training utterances normalised as lone files): train on
 every corpus of the other three languages (TESS training-only, every other corpus split by
 speaker, dev from held-in speakers), then score each corpus of L zero-shot through the exported
 model. Every run points at one ``--feature_folder``: the upstream's hidden states of each corpus
@@ -25,11 +26,15 @@ LOLO mean is the mean over the languages. Dev UAR (held-in speakers: the only fi
 made on) is printed beside. Seeds: mean ± sample std.
 
 ``--variants`` (each a full LOLO; the names below):
-full (the system for real corpora as it is: neutral smoothing off, silence trimmed), hard
+full (the system for real corpora as it is: neutral smoothing off, silence trimmed, MLP head, half
+the training utterances normalised as lone files), hard
 (one-hot targets), smoothing (neutral smoothing on), no_adversarial (domain weight 0), adv_language (language as the adversarial
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
 no_speaker_norm, lone_dev (the checkpoint chosen on dev files scored alone, not normalised by their
-speakers), equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
+speakers), lone_train_0.5 / lone_train_1 (that share of training utterances normalised with the
+training statistics, as a lone file is, instead of their speaker's), mlp_head (a 256-unit hidden
+layer instead of the linear head), mlp_lone_0.5 (both), corpus_norm (training features standardised per corpus, not per
+speaker; stage 4's grouped mode then groups a test corpus whole), equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
 eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), augmented (Osman et al.'s waveform
 suite through the cached upstream: one augmented copy of each training utterance, cached and trained on
 beside it, ``augment_copies: 1``; every other variant trains on the original audio only),
@@ -37,8 +42,9 @@ whisper_egemaps (the recipe's Whisper features fused with the eGeMAPS functional
 ``hparams/whisper_egemaps.yaml``). ``--label-overrides``
 adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
 with smoothing on); ``--system`` names the hparams every run starts from (default
-``hparams/whisper_tiny_frozen_trimmed.yaml``; ``hparams/whisper_tiny_frozen.yaml`` hears the audio
-whole), and its runs' folders and table rows carry its name.
+``hparams/whisper_tiny_frozen_real.yaml``; ``hparams/whisper_tiny_frozen_trimmed.yaml`` is the
+linear head trained on speaker-normalised features only, ``hparams/whisper_tiny_frozen.yaml`` hears
+the audio whole), and its runs' folders and table rows carry its name.
 
 ``emobox``: EmoBox's speaker-independent folds (``splits=emobox:<dir> fold=k``), each corpus alone
 in its own label set (policy native, as EmoBox scores it), the same system, UA / WA / macro-F1
@@ -68,7 +74,7 @@ LANGUAGES = {"en": ["ravdess", "tess"], "it": ["emovo"], "zh": ["casia"], "ur": 
 FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CASIA", "urdu": "URDU"}
 # the system for real corpora (``--system`` names another); a variant changes it (training
 # overrides) or names its own hparams
-SYSTEM = "hparams/whisper_tiny_frozen_trimmed.yaml"
+SYSTEM = "hparams/whisper_tiny_frozen_real.yaml"
 # variant → (label overrides, training overrides, hparams or None for the system)
 VARIANTS = {
     "full": ("", [], None),
@@ -81,7 +87,12 @@ VARIANTS = {
     "balanced": ("", ["--train_sampler", "!name:speechbrain_ser.samplers.class_balanced"], None),
     "no_speaker_norm": ("", ["--speaker_norm", "False"], None),
     "lone_dev": ("", ["--speaker_norm_dev", "lone"], None),
+    "lone_train_0.5": ("", ["--speaker_norm_lone_train", "0.5"], None),
+    "lone_train_1": ("", ["--speaker_norm_lone_train", "1.0"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
+    "mlp_head": ("", ["--head_hidden", "256"], None),
+    "corpus_norm": ("", ["--speaker_norm_group", "corpus"], None),
+    "mlp_lone_0.5": ("", ["--head_hidden", "256", "--speaker_norm_lone_train", "0.5"], None),
     "augmented": ("", ["--augment_copies", "1"], None),
     "one_corpus": ("corpora=[ravdess,{held}]", [], None),
     "egemaps": ("", [], "hparams/egemaps.yaml"),
@@ -111,8 +122,8 @@ def dev_uar(results: Path) -> float:
 
 
 def system_named(a, name: str) -> str:
-    """A run folder's name: ``name``, prefixed by the system's when it is not the default."""
-    return name if a.system == SYSTEM else f"{Path(a.system).stem}+{name}"
+    """A run folder's name: ``name`` prefixed by the system's (runs of two systems never share a folder)."""
+    return f"{Path(a.system).stem}+{name}"
 
 
 def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
@@ -122,7 +133,8 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
         return None
     # '=' cannot be in a path SpeechBrain's overrides carry (tools/recipe.sh)
     name = f"{variant}+{'+'.join(a.label_overrides.replace('=', '-').split())}" if a.label_overrides else variant
-    exp = Path(a.out) / system_named(a, name) / f"{lang}_seed{seed}"
+    name = system_named(a, name)
+    exp = Path(a.out) / name / f"{lang}_seed{seed}"
     overrides = f"held_out_languages=[{lang}] {a.label_overrides} {labels.format(held=','.join(held))}".strip()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml", "--label-overrides", overrides, "--seed", str(seed),
@@ -130,7 +142,8 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
            "--", "--feature_folder", str(Path(a.out) / "features"), *train, *a.extra]
     wall = run(cmd, exp / "benchmark_run.log")
     results = exp / "train" / "results"
-    out = {"variant": name, "lang": lang, "seed": seed, "wall": wall, "dev_uar": dev_uar(results), "corpora": {}}
+    out = {"variant": name, "system": a.system, "lang": lang, "seed": seed, "wall": wall,
+           "dev_uar": dev_uar(results), "corpora": {}}
     for corpus in held:
         out["corpora"][corpus] = {mode: scores(results, f"zeroshot_{corpus}", corpus, mode)
                                   for mode in ("lone", "speaker")

@@ -335,7 +335,10 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path, model_dir: 
                         "set's lone-file predictions (each file alone), the `temperature` in hyperparams.yaml"
                         if meta["head_output"] == "softmax" else ""))
     if "speaker_norm_layer" in modules:
-        lines.append(f"- speaker normalisation: trained on features standardised per `{hp.get('speaker_norm_group') or 'speaker'}`. "
+        lone = float(hp.get("speaker_norm_lone_train") or 0.0)
+        lines.append(f"- speaker normalisation: trained on features standardised per `{hp.get('speaker_norm_group') or 'speaker'}`"
+                     + (f", {lone:.0%} of the training utterances (drawn anew each batch) with the training "
+                        "statistics instead, as a file without a group is" if lone > 0 else "") + ". "
                      "Give each file its speaker (`predict_files(paths, groups=[...])`, `ser-predict "
                      "--groups folder|all`): a speaker's statistics come from all of that speaker's "
                      "files, which should span their emotions. A file without a group is normalised with the "

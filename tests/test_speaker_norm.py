@@ -86,6 +86,35 @@ def test_speaker_norm_falls_back_to_training_statistics_and_floors_the_std():
     assert "train_stats" in state  # saved with the model (checkpoint and export)
 
 
+def test_lone_training_share_gives_utterances_the_training_statistics():
+    """``speaker_norm_lone_train`` p: in training, a share p of the utterances is normalised with the
+    training statistics (NaN rows for SpeakerNorm), the rest with their speaker's."""
+    from types import SimpleNamespace
+
+    from speechbrain_ser.brains.emotion import EmotionBrain
+    from speechbrain_ser.speaker_norm import SpeakerNorm
+
+    own = torch.arange(4000, dtype=torch.float32).reshape(1000, 2, 1, 2) + 1.0
+
+    def lone(p):
+        brain = SimpleNamespace(hparams=SimpleNamespace(speaker_norm_lone_train=p))
+        torch.manual_seed(0)
+        out = EmotionBrain.as_lone(brain, own)
+        return torch.isnan(out).flatten(1).all(1), out
+
+    none, out = lone(0.0)
+    assert not none.any() and torch.equal(out, own)
+    every, _ = lone(1.0)
+    assert every.all()
+    half, out = lone(0.3)
+    assert 250 < int(half.sum()) < 350  # 300 expected; binomial sd 14.5
+    assert torch.equal(out[~half], own[~half])  # the others keep their own statistics, unchanged
+    sn = SpeakerNorm(1, 2)
+    sn.train_stats.copy_(torch.tensor([[[7.0, 8.0]], [[2.0, 3.0]]]))
+    normed = sn(out, out.shape[0])
+    assert torch.equal(normed[half], sn.train_stats.expand(int(half.sum()), -1, -1, -1))
+
+
 @pytest.fixture(scope="module")
 def normed(tmp_path_factory):
     """Stages 0-5 of the recipe's default (real voices, the frozen speaker-normalised system) on the
@@ -99,11 +128,12 @@ def normed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trimmed(tmp_path_factory):
-    """Stages 0-4 of the system for real corpora (``whisper_tiny_frozen_trimmed.yaml``: silence
-    trimmed) on the tiny data (1 epoch, 3 s)."""
+    """Stages 0-4 of the system for real corpora (``whisper_tiny_frozen_real.yaml``: silence
+    trimmed, an MLP head, half the training utterances normalised as lone files) on the tiny data
+    (1 epoch, 3 s)."""
     exp = tmp_path_factory.mktemp("trimmed") / "exp"
     r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp),
-             "--hparams", "hparams/whisper_tiny_frozen_trimmed.yaml", "--",
+             "--hparams", "hparams/whisper_tiny_frozen_real.yaml", "--",
              "--number_of_epochs", "1", "--max_seconds", "3.0"])
     assert r.returncode == 0, r.stderr[-3000:]
     return exp
@@ -321,7 +351,9 @@ def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(system, reques
     data_root = ROOT / "data" / "synth_tiny_real"
     training = read_training(exp / "train")[1]
     if system == "trimmed":
-        assert model.trim_db == 40 and "silence trimmed" in (exp / "model" / "README.md").read_text()
+        card = (exp / "model" / "README.md").read_text()
+        assert model.trim_db == 40 and "silence trimmed" in card
+        assert "50% of the training utterances (drawn anew each batch) with the training statistics" in card
         cut = [e["duration"] - (b - a) for e in entries.values() for a, b in [speech_span(_path(e), model.trim_db)]]
         assert max(cut) > 0.05, cut  # trimming shortens files here, so a cache of untrimmed audio would differ
     lookup = cached_hidden(model, training, "test", manifest, data_root)

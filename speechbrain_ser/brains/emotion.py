@@ -57,6 +57,8 @@ class EmotionBrain(sb.Brain):
         batch = batch.to(self.device)
         feats = getattr(batch, "feats", None)
         speaker_stats = batch.speaker_stats.data if hasattr(batch, "speaker_stats") else None  # speaker statistics (speaker_norm)
+        if speaker_stats is not None and stage == sb.Stage.TRAIN:
+            speaker_stats = self.as_lone(speaker_stats)
         if feats is not None:
             feats, lens = feats  # float16 from the in-memory cache: the layer sum reads it as such
             emb = self.embed(None, lens, texts=batch.y_text, feats=feats, speaker_stats=speaker_stats)
@@ -78,6 +80,16 @@ class EmotionBrain(sb.Brain):
 
     def _has(self, name):
         return _has(self.modules, name)
+
+    def as_lone(self, speaker_stats):
+        """``speaker_norm_lone_train`` p: each training utterance, with probability p, gets NaN
+        statistics (the training statistics, ``speaker_norm.SpeakerNorm``), as a file without a
+        group gets at inference; the head then learns from both views of an utterance."""
+        p = float(getattr(self.hparams, "speaker_norm_lone_train", 0.0) or 0.0)
+        if p <= 0:
+            return speaker_stats
+        lone = torch.rand(speaker_stats.shape[0], device=speaker_stats.device) < p
+        return torch.where(lone[:, None, None, None], torch.full_like(speaker_stats, float("nan")), speaker_stats)
 
     # ---- objectives ----------------------------------------------------------
     def compute_objectives(self, out, batch, stage):
