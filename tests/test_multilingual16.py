@@ -50,7 +50,7 @@ def test_every_hparams_file_loads_and_overrides_are_checked():
 # (the same checks) and is also trained by test_run_sh_tiny_end_to_end.
 # whisper_egemaps is trained (and exported) by test_egemaps.py's fused-system test, and
 # whisper_tiny_frozen_real (silence trimmed as in whisper_tiny_frozen_trimmed, which runs here) by
-# test_speaker_norm.py's `trimmed` fixture.
+# test_speaker_norm.py's `real_system` fixture.
 LONG_DEBUG_RUNS = {"whisper_large_v3", "whisper_medium", "wavlm_large", "whisper_tiny", "whisper_egemaps",
                    "whisper_tiny_frozen_real"}
 

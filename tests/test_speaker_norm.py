@@ -127,11 +127,11 @@ def normed(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def trimmed(tmp_path_factory):
+def real_system(tmp_path_factory):
     """Stages 0-4 of the system for real corpora (``whisper_tiny_frozen_real.yaml``: silence
     trimmed, an MLP head, half the training utterances normalised as lone files) on the tiny data
     (1 epoch, 3 s)."""
-    exp = tmp_path_factory.mktemp("trimmed") / "exp"
+    exp = tmp_path_factory.mktemp("real_system") / "exp"
     r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp),
              "--hparams", "hparams/whisper_tiny_frozen_real.yaml", "--",
              "--number_of_epochs", "1", "--max_seconds", "3.0"])
@@ -332,7 +332,7 @@ def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(nor
     assert r.returncode != 0 and "--groups is for speaker-normalised models" in r.stderr
 
 
-@pytest.mark.parametrize("system", ["normed", "trimmed"])
+@pytest.mark.parametrize("system", ["normed", "real_system"])
 def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(system, request):
     """Stage 4 reads a cached frozen upstream's hidden states instead of running it again: every
     prediction (lone and grouped by speaker) is the exported model's on the audio, to 1e-4. With
@@ -350,7 +350,7 @@ def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(system, reques
     entries = _entries(exp, "test")
     data_root = ROOT / "data" / "synth_tiny_real"
     training = read_training(exp / "train")[1]
-    if system == "trimmed":
+    if system == "real_system":
         card = (exp / "model" / "README.md").read_text()
         assert model.trim_db == 40 and "silence trimmed" in card
         assert "50% of the training utterances (drawn anew each batch) with the training statistics" in card
