@@ -279,7 +279,7 @@ def main(argv=None):
     if a.what == "lolo":
         for v in a.variants:
             runs = [r for s in a.seeds for lang in a.languages if (r := lolo_run(a, v, lang, s))]
-            print("\n".join(lolo_table(runs, v)), flush=True)
+            print("\n".join(lolo_table(runs, runs[0]["variant"] if runs else v)), flush=True)  # the table command's heading
     else:
         if not a.emobox or not Path(a.emobox).is_dir():
             sys.exit(f"--emobox {a.emobox}: EmoBox's data/ folder of fold lists not found")
