@@ -38,6 +38,9 @@ speaker; stage 4's grouped mode then groups a test corpus whole), equal_layers (
 eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), augmented (Osman et al.'s waveform
 suite through the cached upstream: one augmented copy of each training utterance, cached and trained on
 beside it, ``augment_copies: 1``; every other variant trains on the original audio only),
+top_layer / top_layer_lr1e-4 (tiny.en's top transformer layer fine-tuned, learning rate 5e-5 / 1e-4,
+on the cached states below it; stage 4 then extracts the held-out corpora through the fine-tuned
+upstream, so these runs do not reuse the held-out features),
 whisper_egemaps (the recipe's Whisper features fused with the eGeMAPS functionals,
 ``hparams/whisper_egemaps.yaml``). ``--label-overrides``
 adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
@@ -93,6 +96,8 @@ VARIANTS = {
     "mlp_head": ("", ["--head_hidden", "256"], None),
     "corpus_norm": ("", ["--speaker_norm_group", "corpus"], None),
     "mlp_lone_0.5": ("", ["--head_hidden", "256", "--speaker_norm_lone_train", "0.5"], None),
+    "top_layer": ("", ["--trainable_layers", "1"], None),
+    "top_layer_lr1e-4": ("", ["--trainable_layers", "1", "--lr_upstream", "0.0001"], None),
     "augmented": ("", ["--augment_copies", "1"], None),
     "one_corpus": ("corpora=[ravdess,{held}]", [], None),
     "egemaps": ("", [], "hparams/egemaps.yaml"),

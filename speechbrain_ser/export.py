@@ -326,6 +326,9 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path, model_dir: 
               f"selected on dev {meta['selected_on']} = {meta['selection_value']}",
               f"- modules: {', '.join(modules)}",
               "- input: " + input_line(hp)]
+    if int(hp.get("trainable_layers") or 0) > 0:
+        lines.append(f"- upstream: its top {hp['trainable_layers']} transformer layer(s) fine-tuned (learning rate "
+                     f"{hp.get('lr_upstream')}), the layers below as pretrained")
     if "head" in modules:
         what = {"softmax": "probabilities (softmax; they sum to 1)",
                 "sigmoid": "independent per-class probabilities (sigmoid of a BCE-trained head; they need "

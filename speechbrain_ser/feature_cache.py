@@ -4,6 +4,11 @@ With ``cache_features: True`` (and a frozen upstream, no augmentation) the
 upstream runs once per utterance; training and scoring then read its hidden
 states from the cache and only the layer weights, pooling and heads run each epoch.
 
+* A Whisper upstream with ``trainable_layers`` k > 0 is cached too: the cache holds the
+  pretrained states, and training runs the k fine-tuned top layers on the cached input to the
+  first of them each batch (``trainable_top``; ``speaker_norm`` statistics of their states are
+  recomputed after every training epoch, ``EmotionBrain.refresh_speaker_stats``). The exported
+  model's upstream carries the fine-tuned layers, so stage 4 caches its own states.
 * Each utterance is encoded alone (batch of one), so its features do not
   depend on which other utterances share its batch (Whisper has no padding
   mask).
@@ -41,18 +46,27 @@ from .augment import apply_copy
 from .stage import MARKER, Stage, folder_lock, write_text_atomic
 
 def check_cacheable(hp: dict):
-    """Caching is only sound when the upstream's output never changes during training."""
+    """Caching is only sound when the cached hidden states never change during training: a frozen
+    upstream, or one whose trainable top layers run on the cached input to the first of them
+    (``trainable_top``); and no augmentation."""
     up = hp["upstream"]
     trainable = [n for n, p in up.named_parameters() if p.requires_grad]
     problems = []
-    if trainable:
-        problems.append(f"the upstream has trainable parameters ({len(trainable)} tensors, e.g. {trainable[0]}): "
-                        "set trainable_layers: 0")
+    if trainable and not trainable_top(up):
+        problems.append(f"the upstream has trainable parameters ({len(trainable)} tensors, e.g. {trainable[0]}) "
+                        f"and {type(up).__name__} cannot run its top layers on cached states: set trainable_layers: 0")
     if hp.get("wav_augment") is not None or getattr(up, "spec_augment", None) is not None:
         problems.append("augmentation changes the upstream's input every epoch: set augment: False")
     if problems:
-        raise ValueError("cache_features: True needs a frozen upstream without augmentation; "
-                         + "; ".join(problems))
+        raise ValueError("cache_features: True needs a frozen upstream (or trainable top layers over cached "
+                         "ones) without augmentation; " + "; ".join(problems))
+
+
+def trainable_top(up) -> int:
+    """How many top layers of upstream ``up`` train on cached hidden states (0: frozen, or it cannot):
+    the cache holds the pretrained upstream's states, exact for every layer below them, and the
+    Brain runs them on the cached input to the first (``WhisperUpstream.forward_top``)."""
+    return int(getattr(up, "trainable_layers", 0) or 0) if hasattr(up, "forward_top") else 0
 
 
 def upstream_fingerprint(hp: dict) -> str:

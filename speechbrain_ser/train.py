@@ -259,6 +259,9 @@ def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=
             speaker_stats[n] = {**per, None: torch.full_like(overall, float("nan"))}
             if n == "train":
                 brain.modules["speaker_norm_layer"].train_stats.copy_(overall)
+            if feature_cache.trainable_top(hp["upstream"]):  # fine-tuned top layers: recomputed each epoch
+                load = feature_cache.feature_loader(scps[n], hp["encoder_dim"])  # float32, from the ark
+                brain.norm_sets = {**getattr(brain, "norm_sets", {}), n: (load, groups, speaker_stats[n])}
     return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n), speaker_stats[n]) for n, p in sets.items()}
 
 

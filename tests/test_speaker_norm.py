@@ -139,6 +139,18 @@ def real_system(tmp_path_factory):
     return exp
 
 
+@pytest.fixture(scope="module")
+def top_layer(tmp_path_factory):
+    """The system for real corpora with tiny.en's top layer fine-tuned on the cached states below it
+    (``--trainable_layers 1``), stages 0-4 on the tiny data (2 epochs, 3 s)."""
+    exp = tmp_path_factory.mktemp("top_layer") / "exp"
+    r = run(["./run.sh", "--size", "tiny", "--stop-stage", "4", "--exp-dir", str(exp),
+             "--hparams", "hparams/whisper_tiny_frozen_real.yaml", "--",
+             "--number_of_epochs", "2", "--max_seconds", "3.0", "--trainable_layers", "1"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    return exp
+
+
 def _entries(exp, name):
     return json.loads((exp / "data" / "labels" / f"{name}.json").read_text())
 
@@ -332,7 +344,31 @@ def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(nor
     assert r.returncode != 0 and "--groups is for speaker-normalised models" in r.stderr
 
 
-@pytest.mark.parametrize("system", ["normed", "real_system"])
+def test_a_fine_tuned_top_layer_is_normalised_with_its_own_statistics(top_layer):
+    """Only the top layer (and the final layer norm) moved from the pretrained weights; the model's
+    training statistics are those of the training audio through the exported (fine-tuned)
+    upstream, as ``ser-predict`` computes them: recomputed after training, not the pretrained
+    cache's, which still hold for the frozen layers below."""
+    from speechbrain_ser.inference import load
+    from speechbrain_ser.models.upstream import WhisperUpstream
+    from speechbrain_ser.models.whisper_ct2 import whisper_tiny_source
+    from speechbrain_ser.speaker_norm import stats_from_cache
+
+    model = load(top_layer / "model")
+    pretrained = WhisperUpstream(whisper_tiny_source()).state_dict()
+    changed = {k for k, v in model.mods.upstream.state_dict().items() if not torch.equal(v, pretrained[k])}
+    assert changed and all(k.startswith(("model.encoder.layers.3.", "model.encoder.layer_norm.")) for k in changed)
+    assert "top 1 transformer layer(s) fine-tuned" in (top_layer / "model" / "README.md").read_text()
+    train = _entries(top_layer, "train")
+    ours = model.group_stats([_path(e) for e in train.values()])  # every training file: the training statistics
+    fallback = model.mods.speaker_norm_layer.train_stats
+    assert torch.allclose(fallback, ours, atol=1e-3, rtol=1e-3), (fallback - ours).abs().max()
+    _, cached = stats_from_cache(_set_scp(top_layer / "train" / "features", train), 384, {u: None for u in train})
+    assert torch.allclose(fallback[:, :4], cached[:, :4], atol=1e-4)  # frozen layers: the cache's
+    assert not torch.allclose(fallback[:, 4], cached[:, 4], atol=1e-3)  # the fine-tuned layer: its own
+
+
+@pytest.mark.parametrize("system", ["normed", "real_system", "top_layer"])
 def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(system, request):
     """Stage 4 reads a cached frozen upstream's hidden states instead of running it again: every
     prediction (lone and grouped by speaker) is the exported model's on the audio, to 1e-4. With
@@ -350,7 +386,7 @@ def test_stage_4_from_the_feature_cache_is_the_model_on_the_audio(system, reques
     entries = _entries(exp, "test")
     data_root = ROOT / "data" / "synth_tiny_real"
     training = read_training(exp / "train")[1]
-    if system == "real_system":
+    if system in ("real_system", "top_layer"):
         card = (exp / "model" / "README.md").read_text()
         assert model.trim_db == 40 and "silence trimmed" in card
         assert "50% of the training utterances (drawn anew each batch) with the training statistics" in card

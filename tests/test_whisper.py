@@ -1,7 +1,8 @@
-"""The converted Whisper tiny.en against the CTranslate2 runtime on espeak-ng speech."""
+"""The converted Whisper tiny.en against the CTranslate2 runtime on espeak-ng speech; its top layers on cached states."""
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from speechbrain_ser.synth.espeak_prosody import espeak, blend_params
 
@@ -70,3 +71,46 @@ def test_first_use_conversion_leaves_the_seeded_rng_alone(tmp_path):
     ensure_whisper_tiny(tmp_path / "converted")  # converts: the folder is empty
     assert (tmp_path / "converted" / "model.safetensors").exists()
     assert torch.equal(torch.rand(5), expected)
+
+
+def test_top_layers_on_cached_states_are_the_encoders_own(whisper_dir, speech, tmp_path):
+    """``forward_top`` on the hidden state entering the trainable layers (what the feature cache
+    holds, utterance by utterance) gives the states ``forward`` stacks for those layers, also for
+    the shorter utterance of a padded batch (its padded frames get no attention)."""
+    from speechbrain_ser.models.upstream import WhisperUpstream
+
+    up = WhisperUpstream(str(whisper_dir), str(tmp_path), trainable_layers=2).eval()
+    short = speech[:, : speech.shape[1] // 2]
+    with torch.no_grad():
+        alone = [up(w) for w in (speech, short)]  # (5, 1, T, D) each, as the cache writes them
+        t = alone[0].shape[2]
+        first = up.n_layers - 1 - 2  # the state entering layer 2 of 0-3
+        x = torch.cat([F.pad(a[first], (0, 0, 0, t - a.shape[2])) for a in alone])
+        top = up.forward_top(x, torch.tensor([t, alone[1].shape[2]]))
+    assert top.shape == (2, 2, t, 384)
+    for i, a in enumerate(alone):
+        n = a.shape[2]
+        assert torch.allclose(top[:, i, :n], a[first + 1:, 0], atol=1e-4), (top[:, i, :n] - a[first + 1:, 0]).abs().max()
+    # without the mask the short utterance's states would change: the test can see a missing mask
+    with torch.no_grad():
+        unmasked = up.forward_top(x, None)
+    assert not torch.allclose(unmasked[:, 1, : alone[1].shape[2]], alone[1][first + 1:, 0], atol=1e-2)
+
+
+def test_a_cached_upstream_may_fine_tune_only_top_layers_it_can_run_on_cached_states():
+    from speechbrain_ser.feature_cache import check_cacheable, trainable_top
+
+    class Frozen(torch.nn.Module):  # an upstream without forward_top (as SSLUpstream)
+        trainable_layers = 1
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Linear(2, 2)
+
+    up = Frozen()
+    assert trainable_top(up) == 0
+    with pytest.raises(ValueError, match="cannot run its top layers on cached states"):
+        check_cacheable({"upstream": up})
+    for p in up.parameters():
+        p.requires_grad = False
+    check_cacheable({"upstream": up})  # frozen: fine

@@ -61,6 +61,8 @@ class EmotionBrain(sb.Brain):
             speaker_stats = self.as_lone(speaker_stats)
         if feats is not None:
             feats, lens = feats  # float16 from the in-memory cache: the layer sum reads it as such
+            if self.top_layers:
+                feats = self.cached_top(feats, lens)
             emb = self.embed(None, lens, texts=batch.y_text, feats=feats, speaker_stats=speaker_stats)
         else:
             wavs, lens = batch.sig
@@ -80,6 +82,49 @@ class EmotionBrain(sb.Brain):
 
     def _has(self, name):
         return _has(self.modules, name)
+
+    @property
+    def top_layers(self) -> int:
+        """Trainable top upstream layers run on cached states (``feature_cache.trainable_top``)."""
+        if not getattr(self.hparams, "cache_features", False) or not self._has("upstream"):
+            return 0
+        from ..feature_cache import trainable_top
+
+        return trainable_top(self.modules.upstream)
+
+    def cached_top(self, feats, lens):
+        """Cached hidden states (B, T, L, D) of the pretrained upstream with those of its trainable
+        top layers recomputed by the current weights from the cached input to the first of them."""
+        up = self.modules.upstream
+        first = up.n_layers - 1 - up.trainable_layers  # the state entering the first trainable layer
+        frames = torch.round(lens * feats.shape[1]).long().clamp(1, feats.shape[1])
+        top = up.forward_top(feats[:, :, first].float(), frames)  # (k, B, T, D)
+        return torch.cat([feats[:, :, : first + 1].float(), top.permute(1, 2, 0, 3)], 2)
+
+    @torch.no_grad()
+    def refresh_speaker_stats(self):
+        """Speaker normalisation over fine-tuned top layers: every set's group statistics and the
+        training statistics recomputed from the current weights (``norm_sets``, set by
+        ``train.make_datasets``), each utterance alone, as the exported model computes them."""
+        from ..speaker_norm import group_stats
+
+        sets = getattr(self, "norm_sets", None) or {}
+        if not (self.top_layers and sets):
+            return
+        was_training = self.modules.training
+        self.modules.eval()
+        try:
+            for name, (load, groups, table) in sets.items():
+                frames = ((u, self.cached_top(load(u)[None].to(self.device), torch.ones(1, device=self.device))[0].cpu())
+                          for u in groups)
+                per, overall = group_stats(frames, groups)
+                for g, st in per.items():
+                    if g in table:
+                        table[g].copy_(st)
+                if name == "train":
+                    self.modules["speaker_norm_layer"].train_stats.copy_(overall)
+        finally:
+            self.modules.train(was_training)
 
     def as_lone(self, speaker_stats):
         """``speaker_norm_lone_train`` p: each training utterance, with probability p, gets NaN
@@ -157,9 +202,14 @@ class EmotionBrain(sb.Brain):
             s.update(ccc_a=cccs[0], ccc_v=cccs[1], ccc_d=cccs[2], ccc_mean=float(np.mean(cccs)))
         return s
 
+    def on_fit_start(self):
+        super().on_fit_start()  # a resumed run's fine-tuned layers: their statistics, not the cache's
+        self.refresh_speaker_stats()
+
     def on_stage_end(self, stage, stage_loss, epoch=None):
         if stage == sb.Stage.TRAIN:
             self.train_loss = stage_loss
+            self.refresh_speaker_stats()  # validated and checkpointed with the statistics of these weights
             return
         stats = {"loss": stage_loss, **self.summary()}
         if stage == sb.Stage.VALID:

@@ -85,17 +85,13 @@ class WhisperUpstream(Whisper):
     def forward_encoder(self, mel, mel_frames=None):
         enc = self.model.encoder
         frozen_front = self.trainable_layers == 0 or not self.training
-        mask = None
         with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen_front):
             x = F.gelu(enc.conv1(mel))
             if mel_frames is not None:  # what conv2 sees past the end must be its own zero padding
                 x = x * (torch.arange(x.shape[-1], device=x.device) < mel_frames[:, None])[:, None, :]
             x = F.gelu(enc.conv2(x)).permute(0, 2, 1)
             x = x + enc.embed_positions.weight[: x.shape[1]]
-        if mel_frames is not None:
-            keys = torch.arange(x.shape[1], device=x.device)[None, :] < (mel_frames // 2)[:, None]
-            mask = torch.zeros(keys.shape, dtype=x.dtype, device=x.device).masked_fill(~keys, torch.finfo(x.dtype).min)
-            mask = mask[:, None, None, :]  # (batch, 1, query, key): padded keys get no attention
+        mask = _key_mask(x, None if mel_frames is None else mel_frames // 2)
         hiddens = [x]
         first_trainable = len(enc.layers) - self.trainable_layers
         for i, layer in enumerate(enc.layers):
@@ -105,6 +101,20 @@ class WhisperUpstream(Whisper):
         hiddens[-1] = enc.layer_norm(x)
         return torch.stack(hiddens)
 
+    def forward_top(self, x: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
+        """The trainable top layers on ``x`` (B, T, D), the hidden state entering the first of them
+        (hidden state ``n_layers - 1 - trainable_layers``, as ``forward`` returns and the feature
+        cache holds it); ``frames`` (B,): each utterance's valid frames. Returns their hidden states
+        (trainable_layers, B, T, D), the last one layer-normed, as ``forward`` stacks them."""
+        enc = self.model.encoder
+        mask = _key_mask(x, frames)
+        out = []
+        for layer in enc.layers[len(enc.layers) - self.trainable_layers:]:
+            x = layer(x, mask)
+            out.append(x)
+        out[-1] = enc.layer_norm(x)
+        return torch.stack(out)
+
     def forward(self, wav, wav_lens=None):
         if wav_lens is None or wav.shape[0] == 1 or self.pad_to_30s:
             return self.forward_encoder(self._get_mel(wav))
@@ -113,6 +123,16 @@ class WhisperUpstream(Whisper):
         frames = torch.tensor([m.shape[-1] for m in mels], device=wav.device)
         mel = torch.cat([F.pad(m, (0, int(frames.max()) - m.shape[-1])) for m in mels])
         return self.forward_encoder(mel, frames)
+
+
+def _key_mask(x: torch.Tensor, frames: torch.Tensor | None):
+    """Whisper's additive attention mask (B, 1, query, key) for ``x`` (B, T, D) whose utterances have
+    ``frames`` valid frames each: padded keys get no attention (None: every frame valid)."""
+    if frames is None:
+        return None
+    keys = torch.arange(x.shape[1], device=x.device)[None, :] < frames[:, None]
+    mask = torch.zeros(keys.shape, dtype=x.dtype, device=x.device).masked_fill(~keys, torch.finfo(x.dtype).min)
+    return mask[:, None, None, :]
 
 
 def _samples(wav, wav_lens) -> torch.Tensor:
