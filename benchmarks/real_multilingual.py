@@ -51,7 +51,8 @@ the audio whole), and its runs' folders and table rows carry its name.
 
 ``emobox``: EmoBox's speaker-independent folds (``splits=emobox:<dir> fold=k``), each corpus alone
 in its own label set (policy native, as EmoBox scores it), the same system, UA / WA / macro-F1
-averaged over the folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``).
+averaged over the folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``);
+``--variants`` takes those made of training overrides (e.g. top_layer), each in its own folder.
 
 The real corpora and EmoBox's lists are not part of the project; without them the script stops
 with a message.
@@ -200,11 +201,15 @@ def lolo_table(runs: list, variant: str) -> list:
     return lines
 
 
-def emobox_run(a, corpus: str, fold: int, seed: int) -> dict:
+def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full") -> dict:
     from speechbrain_ser import corpora
 
+    labels, train, hparams = VARIANTS[variant]
+    if labels or hparams:
+        sys.exit(f"--variants {variant}: the emobox folds take training overrides only")
     classes = sorted(corpora.get(corpus).LABELS)
-    exp = Path(a.out) / system_named(a, "emobox") / f"{corpus}_fold{fold}_seed{seed}"
+    name = system_named(a, "emobox" if variant == "full" else f"emobox+{variant}")
+    exp = Path(a.out) / name / f"{corpus}_fold{fold}_seed{seed}"
     emobox = Path(a.emobox).resolve()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
@@ -212,10 +217,10 @@ def emobox_run(a, corpus: str, fold: int, seed: int) -> dict:
                                 f"policy=native splits=emobox:{emobox} fold={fold}",
            "--seed", str(seed), "--stop-stage", "4", "--hparams", a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), "--classes", f"[{', '.join(classes)}]",
-           "--n_classes", str(len(classes)), *a.extra]
+           "--n_classes", str(len(classes)), *train, *a.extra]
     wall = run(cmd, exp / "benchmark_run.log")
     results = exp / "train" / "results"
-    out = {"corpus": corpus, "fold": fold, "seed": seed, "system": a.system, "wall": wall,
+    out = {"corpus": corpus, "fold": fold, "seed": seed, "system": a.system, "name": name, "wall": wall,
            "lone": scores(results, "test", corpus, "lone")}
     if (results / "speaker" / "predictions_test.csv").exists():
         out["speaker"] = scores(results, "test", corpus, "speaker")
@@ -271,9 +276,10 @@ def main(argv=None):
         for v in dict.fromkeys(r["variant"] for r in runs):
             print("\n".join(lolo_table([r for r in runs if r["variant"] == v], v)))
         boxed = load_runs(Path(a.out), "emobox")
-        for system in dict.fromkeys(r.get("system", SYSTEM) for r in boxed):
-            print(f"\n### EmoBox's folds, {system}\n")
-            print("\n".join(emobox_table([r for r in boxed if r.get("system", SYSTEM) == system])))
+        named = lambda r: r.get("name") or f"{Path(r.get('system', SYSTEM)).stem}+emobox"  # noqa: E731
+        for name in dict.fromkeys(named(r) for r in boxed):
+            print(f"\n### EmoBox's folds, {name}\n")
+            print("\n".join(emobox_table([r for r in boxed if named(r) == name])))
         return
     need = {c for lang in a.languages for c in LANGUAGES[lang]} if a.what == "lolo" else set(a.corpora)
     for c in sorted(need | ({"ravdess", "tess", "emovo", "casia", "urdu"} if a.what == "lolo" else set())):
@@ -288,13 +294,14 @@ def main(argv=None):
     else:
         if not a.emobox or not Path(a.emobox).is_dir():
             sys.exit(f"--emobox {a.emobox}: EmoBox's data/ folder of fold lists not found")
-        runs = []
-        for corpus in a.corpora:
-            folds = sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*"))
-            for k in folds[:a.folds] if a.folds else folds:
-                for s in a.seeds:
-                    runs.append(emobox_run(a, corpus, k, s))
-        print("\n".join(emobox_table(runs)))
+        for v in a.variants:
+            runs = []
+            for corpus in a.corpora:
+                folds = sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*"))
+                for k in folds[:a.folds] if a.folds else folds:
+                    for s in a.seeds:
+                        runs.append(emobox_run(a, corpus, k, s, v))
+            print("\n".join(emobox_table(runs)))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"total {(time.perf_counter() - t0) / 60:.1f} min; peak RSS of a child process {peak:.0f} MB; "
           f"results in {a.out}")

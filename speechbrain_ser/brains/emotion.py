@@ -102,10 +102,11 @@ class EmotionBrain(sb.Brain):
         return torch.cat([feats[:, :, : first + 1].float(), top.permute(1, 2, 0, 3)], 2)
 
     @torch.no_grad()
-    def refresh_speaker_stats(self):
+    def refresh_speaker_stats(self, batch_size: int = 16):
         """Speaker normalisation over fine-tuned top layers: every set's group statistics and the
         training statistics recomputed from the current weights (``norm_sets``, set by
-        ``train.make_datasets``), each utterance alone, as the exported model computes them."""
+        ``train.make_datasets``), in batches of utterances of similar length (padded keys masked,
+        so each utterance's states are its own, as the exported model computes them alone)."""
         from ..speaker_norm import group_stats
 
         sets = getattr(self, "norm_sets", None) or {}
@@ -115,9 +116,7 @@ class EmotionBrain(sb.Brain):
         self.modules.eval()
         try:
             for name, (load, groups, table) in sets.items():
-                frames = ((u, self.cached_top(load(u)[None].to(self.device), torch.ones(1, device=self.device))[0].cpu())
-                          for u in groups)
-                per, overall = group_stats(frames, groups)
+                per, overall = group_stats(self._top_states(load, list(groups), batch_size), groups)
                 for g, st in per.items():
                     if g in table:
                         table[g].copy_(st)
@@ -125,6 +124,21 @@ class EmotionBrain(sb.Brain):
                     self.modules["speaker_norm_layer"].train_stats.copy_(overall)
         finally:
             self.modules.train(was_training)
+
+    def _top_states(self, load, uids, batch_size, chunk: int = 256):
+        """(uid, (T, L, D)) for ``uids``: cached states with the top layers' recomputed; ``chunk``
+        utterances read at a time, batched by length within it."""
+        for c in range(0, len(uids), chunk):
+            feats = {u: load(u) for u in uids[c:c + chunk]}
+            order = sorted(feats, key=lambda u: feats[u].shape[0])
+            for i in range(0, len(order), batch_size):
+                batch = order[i:i + batch_size]
+                t = feats[batch[-1]].shape[0]
+                x = torch.stack([F.pad(feats[u].float(), (0, 0, 0, 0, 0, t - feats[u].shape[0])) for u in batch])
+                lens = torch.tensor([feats[u].shape[0] / t for u in batch])
+                out = self.cached_top(x.to(self.device), lens.to(self.device)).cpu()
+                for j, u in enumerate(batch):
+                    yield u, out[j, : feats[u].shape[0]]
 
     def as_lone(self, speaker_stats):
         """``speaker_norm_lone_train`` p: each training utterance, with probability p, gets NaN
