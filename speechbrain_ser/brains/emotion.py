@@ -90,7 +90,11 @@ class EmotionBrain(sb.Brain):
             return 0
         from ..feature_cache import trainable_top
 
-        return trainable_top(self.modules.upstream)
+        up = self.modules.upstream
+        if hasattr(up, "module") and trainable_top(up.module):  # DDP would not see the layers' gradients
+            raise SystemExit("trainable_layers > 0 with cache_features: True runs on one process; "
+                             "without the cache, DDP fine-tunes the whole upstream path")
+        return trainable_top(up)
 
     def cached_top(self, feats, lens):
         """Cached hidden states (B, T, L, D) of the pretrained upstream with those of its trainable
@@ -116,6 +120,8 @@ class EmotionBrain(sb.Brain):
         self.modules.eval()
         try:
             for name, (load, groups, table) in sets.items():
+                if name != "train" and not set(table) - {None}:
+                    continue  # no group statistics to refresh (dev scored lone)
                 per, overall = group_stats(self._top_states(load, list(groups), batch_size), groups)
                 for g, st in per.items():
                     if g in table:
