@@ -42,7 +42,8 @@ top_layer / top_layer_lr1e-4 (tiny.en's top transformer layer fine-tuned, learni
 on the cached states below it; stage 4 then extracts the held-out corpora through the fine-tuned
 upstream, so these runs do not reuse the held-out features),
 whisper_egemaps (the recipe's Whisper features fused with the eGeMAPS functionals,
-``hparams/whisper_egemaps.yaml``). ``--label-overrides``
+``hparams/whisper_egemaps.yaml``), real_egemaps (the system for real corpora with them fused: the same
+file with silence trimmed, the MLP head and half the training utterances lone). ``--label-overrides``
 adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
 with smoothing on); ``--system`` names the hparams every run starts from (default
 ``hparams/whisper_tiny_frozen_real.yaml``; ``hparams/whisper_tiny_frozen_trimmed.yaml`` is the
@@ -103,6 +104,9 @@ VARIANTS = {
     "one_corpus": ("corpora=[ravdess,{held}]", [], None),
     "egemaps": ("", [], "hparams/egemaps.yaml"),
     "whisper_egemaps": ("", [], "hparams/whisper_egemaps.yaml"),
+    # the system for real corpora (whisper_tiny_frozen_real.yaml) with the eGeMAPS functionals fused
+    "real_egemaps": ("", ["--trim_db", "40", "--head_hidden", "256", "--speaker_norm_lone_train", "0.5"],
+                     "hparams/whisper_egemaps.yaml"),
 }
 # EmoBox Table 4, Whisper-large-v3 (UA / WA / macro-F1, %), from ../shared/emobox/README.md
 EMOBOX_WHISPER_LARGE_V3 = {"ravdess": (75.32, 75.87, 75.19), "urdu": (82.52, 82.52, 82.41),
