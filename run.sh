@@ -15,7 +15,9 @@ option_files=("$here/tools/recipe_options.sh")
 if [ ! -x "$here/recipes/$recipe/run.sh" ]; then
   echo "$0: unknown recipe '$recipe' (have: $(ls "$here/recipes" | tr '\n' ' '))" >&2; exit 1
 fi
-args=(--stage "$stage" --stop-stage "$stop_stage" --size "$size" --seed "$seed" --synth-voices "$synth_voices" --nproc "$nproc"
-      --data-root "$data_root" --exp-dir "$exp_dir" --hparams "$hparams" --label-overrides "$label_overrides"
-      --strict "$strict" --max-reject "$max_reject" --reader-options "$reader_options" --wait-lock "$wait_lock")
+# every option of tools/recipe_options.sh, forwarded by name (the one list of them)
+args=()
+for name in $(sed -n '/^# <options>/,/^# <\/options>/p' "$here/tools/recipe_options.sh" | grep -oE '^[a-z_]+='); do
+  name=${name%=}; args+=("--$name" "${!name}")
+done
 exec "$here/recipes/$recipe/run.sh" "${args[@]}" -- ${extra_args[@]+"${extra_args[@]}"}

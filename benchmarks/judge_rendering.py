@@ -43,7 +43,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     voices = find_voices()
     if not voices:
-        sys.exit("no real voices installed (tools/setup.sh installs them)")
+        sys.exit("no real voices installed (tools/setup.sh --embedded-data installs them)")
     rng = np.random.default_rng(a.seed)
     with tempfile.TemporaryDirectory() as tmp:
         truth = {}

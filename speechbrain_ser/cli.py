@@ -146,7 +146,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=8,
                     help="files (or timeline windows) per forward pass; larger is faster and uses more memory "
                          "(default 8)")
-    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    ap.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda when present, else cpu)")
     ap.add_argument("--data-root", default=None, help="replaces {data_root} in manifest paths")
     ap.add_argument("--savedir", default=None, help="where SpeechBrain collects a hub model's files")
     ap.add_argument("--no-calibration", action="store_true",

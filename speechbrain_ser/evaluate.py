@@ -24,9 +24,12 @@
 4. ``score``: the task's scoring on those files: ``zero_shot.score`` (Multilingual16:
    class restriction, per corpus/language tables) or ``msp.scoring.score``
    (MSP-Podcast: thresholds, metrics, CCC, challenge submissions).
-5. ``extras``: the ONNX graphs (``onnx_export``), and emotion over time: from each scored set's labelled utterances,
+5. ``extras``, optional, a stage of their own in ``<results>/shift/`` that starts once the
+   predictions and scores above are written and marked (a failure or a crash there keeps them,
+   and a rerun goes on from the extras): the ONNX graphs (``onnx_export``; a model it does not
+   cover is reported and left without), and emotion over time: from each scored set's labelled utterances,
    ``emotion_shift`` makes emotion-shift files (one speaker, 3 emotions of 4-6 s
-   each, ``SHIFT["per_corpus"]`` files per corpus) in ``shift/``; the calibrated
+   each, ``SHIFT["per_corpus"]`` files per corpus) in ``shift/<set>/``; the calibrated
    model's ``predict_timeline`` (3 s windows, 1 s hop, 2 s minimum segment;
    segment emotions restricted to the corpus's class inventory as in the
    zero-shot scoring) is scored against the reference segments
@@ -41,6 +44,7 @@ does nothing; every file is written atomically.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -148,8 +152,9 @@ def calibrate(model_dir: Path, labels: Path, predictions: dict, classes: list, r
 SHIFT = dict(window=3.0, hop=1.0, min_segment=2.0, per_corpus=3, n_emotions=3, seconds=(4.0, 6.0), seed=0)
 
 
-def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Path, allowed_of: dict | None):
-    """Stage 4's emotion-shift evaluation (see the module docstring); ``allowed_of``: corpus -> class names."""
+def evaluate_shift(model, labels: Path, sets: list, data_root: str, out: Path, allowed_of: dict | None):
+    """Stage 4's emotion-shift evaluation into ``out`` (see the module docstring); ``allowed_of``: corpus ->
+    class names."""
     from .emotion_shift import make_shift_set
     from .timeline import aggregate, plot_timeline, score_timeline, single_label_accuracy
 
@@ -160,7 +165,7 @@ def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Pat
     tol = settings["tolerance"]
     for name in sets:
         entries = read_entries(labels / f"{name}.json")
-        ref = make_shift_set(entries, data_root, results / "shift" / name, SHIFT["per_corpus"], SHIFT["n_emotions"],
+        ref = make_shift_set(entries, data_root, out / name, SHIFT["per_corpus"], SHIFT["n_emotions"],
                              SHIFT["seconds"], SHIFT["seed"], name)
         for fid, r in ref.items():
             allowed = allowed_of.get(r["corpus"]) if allowed_of else None
@@ -193,44 +198,59 @@ def evaluate_shift(model, labels: Path, sets: list, data_root: str, results: Pat
                                                                             weights=w)), 4)))
     fields = ["set", "corpus", "language", "files", "seconds", "frame_accuracy", "segment_precision",
               "segment_recall", "segment_f1", "order_correct", "chance_frame_accuracy", "single_label_frame_accuracy"]
-    write_csv_atomic(results / "shift_scores.csv", fields, rows)
-    write_json_atomic(results / "shift_settings.json", settings)
-    write_csv_atomic(results / "shift_segments.csv", ["id", "source", "start", "end", "emotion", "confidence"],
+    write_csv_atomic(out / "shift_scores.csv", fields, rows)
+    write_json_atomic(out / "shift_settings.json", settings)
+    write_csv_atomic(out / "shift_segments.csv", ["id", "source", "start", "end", "emotion", "confidence"],
                      seg_rows)
     if example:
         name, fid, tl, r = example
-        plot_timeline(tl, results / "shift_timeline.png", model.classes, model.attributes, r["segments"],
+        plot_timeline(tl, out / "shift_timeline.png", model.classes, model.attributes, r["segments"],
                       title=f"{fid} ({r['corpus']}, {r['language']}; {name}): model vs reference segments")
     return rows
 
 
 def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Path | None = None,
-        results: Path | None = None, batch_size: int = 8):
+        results: Path | None = None, batch_size: int = 8, device: str | None = None):
     """Stage 4 as its steps (the module docstring says what each writes)."""
     train_dir = Path(train_dir)
     results = Path(results) if results else train_dir / "results"
     options = {"task": task, "train": fingerprint(train_dir), "labels": fingerprint(labels), "shift": SHIFT}
-    with Stage(results, options, "stage 4 evaluate") as st:
+    with Stage(results, options, "stage 4 evaluate") as st:  # predictions and scores: marked before any extra
         if st.done:
-            print(f"stage 4: {results} is up to date (same training run and labels); nothing to do")
+            print(f"stage 4: {results} is up to date (same training run and labels)")
+        else:
+            model_dir, model = export_model(train_dir, model_dir, device)
+            scored, entries = scored_sets(task, labels), {}
+            raw = predict(model, train_dir, labels, data_root, ["dev", *scored] if has_dev(labels, scored) else scored,
+                          batch_size, entries)
+            predictions = calibrate_and_write(model, model_dir, labels, raw, entries, results, scored)
+            score(task, results, labels, predictions)
+            del model
+    model_dir = Path(model_dir) if model_dir else train_dir.parent / "model"
+    # the optional extras in a folder of their own: a failure there keeps the predictions and scores,
+    # and a rerun goes on from the extras
+    with Stage(results / "shift", options, "stage 4 extras") as st:
+        if st.done:
+            print(f"stage 4: {results / 'shift'} is up to date; nothing to do")
             return
-        model_dir, model = export_model(train_dir, model_dir)
-        scored, entries = scored_sets(task, labels), {}
-        raw = predict(model, train_dir, labels, data_root, ["dev", *scored] if has_dev(labels, scored) else scored,
-                      batch_size, entries)
-        predictions = calibrate_and_write(model, model_dir, labels, raw, entries, results, scored)
-        score(task, results, labels, predictions)
-        extras(task, model_dir, labels, [n for n in scored if n != "dev"], data_root, results)
+        extras(task, model_dir, labels, [n for n in scored_sets(task, labels) if n != "dev"], data_root,
+               results / "shift", allowed_of=_inventory(task, results), device=device)
 
 
-def export_model(train_dir: Path, model_dir: Path | None):
+def _inventory(task: str, results: Path):
+    """Zero-shot scoring's corpus -> classes (``inventory.json``), None for tasks that do not restrict."""
+    return read_entries(results / "inventory.json") if task == "zero-shot" else None
+
+
+def export_model(train_dir: Path, model_dir: Path | None, device: str | None = None):
     """Step 1: the selected checkpoint → the model folder (temperature 1 until calibrated), and that
-    folder loaded as users load it, raw softmax (the temperature is fitted on its outputs)."""
+    folder loaded as users load it on ``device`` (None: CUDA when present), raw softmax (the
+    temperature is fitted on its outputs)."""
     from .export import export
     from .inference import load
 
     model_dir = export(train_dir, model_dir, force=True)
-    model = load(model_dir)  # a local folder: SpeechBrain reads its files in place
+    model = load(model_dir, device=device)  # a local folder: SpeechBrain reads its files in place
     model.calibrated = False
     return model_dir, model
 
@@ -302,27 +322,29 @@ def score(task: str, results: Path, labels: Path, predictions: dict):
     print(f"stage 4: wrote {task_score(results, labels, predictions)}")
 
 
-def extras(task: str, model_dir: Path, labels: Path, sets: list, data_root: str, results: Path):
+def extras(task: str, model_dir: Path, labels: Path, sets: list, data_root: str, out: Path,
+           allowed_of: dict | None = None, device: str | None = None):
     """Step 5: the ONNX graphs of the calibrated model, and emotion over time on emotion-shift files
-    made from ``sets`` (``evaluate_shift``) with the model as users load it."""
+    made from ``sets`` (``evaluate_shift``, into ``out``) with the model as users load it on
+    ``device``; ``allowed_of``: the zero-shot scoring's corpus -> classes (None: no restriction)."""
     from .inference import load
 
     _onnx(model_dir)
-    model = load(model_dir)
+    model = load(model_dir, device=device)
     if not model.classes:
         return
-    allowed_of = read_entries(results / "inventory.json") if task == "zero-shot" else None
-    rows = evaluate_shift(model, labels, sets, data_root, results, allowed_of)
+    rows = evaluate_shift(model, labels, sets, data_root, out, allowed_of)
     if rows:
         overall = rows[-1]
         print(f"stage 4: emotion-shift files: {overall['files']} files, frame accuracy "
               f"{overall['frame_accuracy']:.3f}, segment F1 {overall['segment_f1']:.3f} "
-              f"-> {results / 'shift_scores.csv'}")
+              f"-> {out / 'shift_scores.csv'}")
 
 
 def _onnx(model_dir: Path):
     """The model's ONNX graphs (float32 and int8) for ``ser-predict --backend onnx``, after the
-    temperature is stored; upstreams the export does not cover are logged and left out."""
+    temperature is stored. An optional extra: a model the export does not cover (another upstream,
+    weights over protobuf's 2 GiB) or an export that fails is reported, and stage 4 goes on."""
     from .onnx_export import export_onnx
 
     try:
@@ -330,6 +352,10 @@ def _onnx(model_dir: Path):
         print("stage 4: ONNX export -> " + ", ".join(p.name for p in paths))
     except NotImplementedError as e:
         print(f"stage 4: no ONNX export ({e})")
+    except Exception as e:  # noqa: BLE001 - an optional artifact: the model folder is complete without it
+        print(f"stage 4: warning: the ONNX export failed ({type(e).__name__}: {str(e).splitlines()[0][:300]}); "
+              f"the model folder is complete without it; retry with python -m speechbrain_ser.onnx_export "
+              f"--model {model_dir} --int8", file=sys.stderr)
 
 
 def main(argv=None):
@@ -341,8 +367,9 @@ def main(argv=None):
     ap.add_argument("--model-dir", type=Path, default=None, help="default: <train-dir>/../model")
     ap.add_argument("--results", type=Path, default=None, help="default: <train-dir>/results")
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda when present, else cpu)")
     a = ap.parse_args(argv)
-    run(a.task, a.train_dir, a.labels, a.data_root, a.model_dir, a.results, a.batch_size)
+    run(a.task, a.train_dir, a.labels, a.data_root, a.model_dir, a.results, a.batch_size, a.device)
 
 
 if __name__ == "__main__":

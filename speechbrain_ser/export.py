@@ -40,6 +40,7 @@ from pathlib import Path
 
 import ruamel.yaml
 import speechbrain as sb
+import torch
 
 from . import __version__
 from .losses import OUTPUTS
@@ -189,7 +190,12 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
     with atomic_dir(out) as tmp:
         (tmp / "hyperparams.yaml").write_text(inference_yaml(doc, hp, modules, meta))
         for m in modules:
-            shutil.copyfile(ckpt.path / f"{m}.ckpt", tmp / f"{m}.ckpt")
+            if m == "upstream":  # a fine-tune's checkpoint holds the trained layers only: the whole upstream here
+                from .train import full_upstream_state
+
+                torch.save(full_upstream_state(ckpt.path / "upstream.ckpt"), tmp / "upstream.ckpt")
+            else:
+                shutil.copyfile(ckpt.path / f"{m}.ckpt", tmp / f"{m}.ckpt")
         enc = sb.dataio.encoder.CategoricalEncoder()
         enc.update_from_iterable(hp["classes"] if "head" in modules else ["none"])
         enc.save(tmp / "label_encoder.ckpt")

@@ -17,8 +17,9 @@ states from the cache and only the layer weights, pooling and heads run each epo
   Kaldi's compression method (null = float32; 3 = two bytes per value).
 * The cache is kept per upstream and per corpus, utterance by utterance:
   ``<feature_folder>/<upstream fingerprint>/<corpus>/part-<hash>/feats.{ark,scp}``,
-  where the fingerprint covers the upstream's class, weights, input length, layers,
-  compression and the data root, and an utterance is known by its id and audio path. A
+  where the fingerprint covers the upstream's class, constructor options, code, weights, input
+  length, layers, compression and the data root, and an utterance is known by its id, audio path
+  and the file's size and modification time. A
   run extracts only the utterances no earlier run extracted (a new part), so runs that share
   one ``feature_folder`` (folds, seeds, ablations, stage 3 and stage 4) compute each
   corpus once. A set's scp (``sets/<hash>.scp``) lists the parts' matrices. Each part is a
@@ -55,6 +56,10 @@ def check_cacheable(hp: dict):
     if trainable and not trainable_top(up):
         problems.append(f"the upstream has trainable parameters ({len(trainable)} tensors, e.g. {trainable[0]}) "
                         f"and {type(up).__name__} cannot run its top layers on cached states: set trainable_layers: 0")
+    if trainable_top(up) and hp.get("upstream_layers"):
+        problems.append(f"trainable_layers: {trainable_top(up)} runs the top layers on the cached input to the "
+                        f"first of them, but upstream_layers: {list(hp['upstream_layers'])} caches a subset of the "
+                        "layers: set upstream_layers: null, or trainable_layers: 0")
     if hp.get("wav_augment") is not None or getattr(up, "spec_augment", None) is not None:
         problems.append("augmentation changes the upstream's input every epoch: set augment: False")
     if problems:
@@ -69,14 +74,41 @@ def trainable_top(up) -> int:
     return int(getattr(up, "trainable_layers", 0) or 0) if hasattr(up, "forward_top") else 0
 
 
+# plain attributes of an upstream that govern training only, not the hidden states of a file
+TRAINING_ONLY = {"training", "trainable_layers", "freeze", "freeze_encoder", "for_pretraining", "spec_augment"}
+
+
+def upstream_options(up) -> dict:
+    """The upstream's plain attributes (its constructor's options: ``pad_to_30s``, ``max_frames``,
+    ``feature_set``, ...) but those of ``TRAINING_ONLY``."""
+    plain = (bool, int, float, str, type(None), list, tuple)
+    return {k: v for k, v in sorted(vars(up).items())
+            if not k.startswith("_") and k not in TRAINING_ONLY and isinstance(v, plain)}
+
+
+def code_version(up) -> str:
+    """A hash of the code that computes the cached states: the upstream's module, audio reading and
+    this file's extraction."""
+    import inspect
+
+    from . import audio
+
+    h = hashlib.sha1()
+    for f in (inspect.getsourcefile(type(up)), inspect.getsourcefile(audio), __file__):
+        h.update(Path(f).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def upstream_fingerprint(hp: dict) -> str:
+    """The cache's key of an upstream: its class, constructor options, code and weights, and how
+    audio is read for it (crop, trimming, level) and stored (layers, compression)."""
     h = hashlib.sha1()
     up = hp["upstream"]
     meta = {"class": type(up).__qualname__, "max_seconds": hp.get("max_seconds"), "trim_db": hp.get("trim_db"),
             "level_db": hp.get("level_db"),
             "layers": hp.get("upstream_layers"), "compression": hp.get("feature_compression"),
-            "feature_set": getattr(up, "feature_set", None)}  # an upstream without weights (eGeMAPS)
-    h.update(json.dumps(meta, sort_keys=True).encode())
+            "options": upstream_options(up), "code": code_version(up)}
+    h.update(json.dumps(meta, sort_keys=True, default=str).encode())
     for name, t in sorted(up.state_dict().items()):
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()
@@ -87,9 +119,20 @@ def upstream_fingerprint(hp: dict) -> str:
 AUGMENTED = "#augment="  # audio path + this + augment spec: the source of an augmented copy
 
 
-def source_of(entry: dict) -> str:
-    """What a cached utterance is made from: its audio path, and for an augmented copy its spec."""
-    return entry["wav"] + (AUGMENTED + entry["augment"] if entry.get("augment") else "")
+def source_of(entry: dict, data_root=None) -> str:
+    """What a cached utterance is made from: its audio path with the file's size and modification
+    time (a re-encoded or re-trimmed file at the same path is another source), and for an
+    augmented copy its spec."""
+    path = entry["wav"]
+    try:
+        st = Path(path.replace("{data_root}", str(data_root))).stat()
+        stamp = f"{STAT}{st.st_size}-{st.st_mtime_ns}"
+    except OSError:
+        stamp = f"{STAT}missing"  # extraction names the file
+    return path + stamp + (AUGMENTED + entry["augment"] if entry.get("augment") else "")
+
+
+STAT = "#stat="  # audio path + this + the file's size and mtime
 
 
 @torch.no_grad()
@@ -106,6 +149,7 @@ def _extract(hp: dict, entries: dict, ark: Path, scp: Path, device: str):
                                  compression_method=hp.get("feature_compression")) as writer:
             for uid, source in tqdm(entries.items(), desc=f"features {ark.parent.parent.name}", leave=False):
                 path, _, spec = source.partition(AUGMENTED)
+                path = path.partition(STAT)[0]
                 wav = load_audio(path.replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
                                  hp.get("trim_db"), hp.get("level_db"))
                 if spec:
@@ -152,7 +196,7 @@ def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
             lines = {}
             by_corpus: dict = {}
             for uid, e in entries.items():
-                by_corpus.setdefault(e.get("corpus") or "_", {})[uid] = source_of(e)
+                by_corpus.setdefault(e.get("corpus") or "_", {})[uid] = source_of(e, hp["data_root"])
             for corpus, wavs in sorted(by_corpus.items()):
                 known = _known(root / corpus)
                 missing = {u: w for u, w in wavs.items() if w not in known.get(u, {})}

@@ -2,7 +2,8 @@
 
 A system file (``whisper_tiny.yaml``) may start with ``extends: base.yaml``; its
 other keys then override the base file's keys, and command-line overrides come
-last. Bases may extend further bases; ``@speechbrain_ser/conf/x.yaml`` names a
+last. ``extends: [base.yaml, "@speechbrain_ser/conf/gpu.yaml"]`` lays the keys of the
+later files over the first in order (a block of settings shared by systems of both recipes). Bases may extend further bases; ``@speechbrain_ser/conf/x.yaml`` names a
 file inside the installed package (the blocks both recipes share). A tagged node (``!new:``, ``!name:`` ...) replaces the base node whole;
 plain mappings merge key by key. Every overriding key must exist in the base,
 so a typo is an error naming the file and key, not a silently ignored setting.
@@ -47,7 +48,11 @@ def merged_text(path: Path | str, overrides=None) -> str:
     path = Path(path)
     doc = _yaml().load(path.read_text())
     if isinstance(doc, Mapping) and "extends" in doc:
-        base = _yaml().load(merged_text(_base_path(path, str(doc.pop("extends")))))
+        names = doc.pop("extends")
+        names = [str(n) for n in names] if isinstance(names, list) else [str(names)]
+        base = _yaml().load(merged_text(_base_path(path, names[0])))
+        for name in names[1:]:  # blocks laid over the base in order (e.g. the GPU run settings)
+            _merge(base, _yaml().load(merged_text(_base_path(path, name))), str(_base_path(path, name)))
         _merge(base, doc, str(path))
         doc = base
     if overrides:

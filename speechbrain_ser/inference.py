@@ -377,8 +377,15 @@ def _check_version(requires: str | None):
         raise RuntimeError(f"this model needs speechbrain_ser {requires}; installed: {__version__}")
 
 
-def load(model_dir, savedir=None, device: str = "cpu") -> EmotionRecognizer:
-    """An exported model from a local folder or hub name; ``savedir`` = where SpeechBrain
-    collects its files (links to a local folder's files; None = SpeechBrain's default)."""
+def default_device() -> str:
+    """``cuda`` when PyTorch sees a GPU, else ``cpu``: the device of stage 3, stage 4 and ``ser-predict``
+    unless one is named."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load(model_dir, savedir=None, device: str | None = None) -> EmotionRecognizer:
+    """An exported model from a local folder or hub name, on ``device`` (None: ``default_device()``);
+    ``savedir`` = where SpeechBrain collects its files (links to a local folder's files; None =
+    SpeechBrain's default)."""
     return EmotionRecognizer.from_hparams(source=str(model_dir), savedir=str(savedir) if savedir else None,
-                                          run_opts={"device": device})
+                                          run_opts={"device": device or default_device()})

@@ -113,13 +113,22 @@ class InferenceGraph(nn.Module):
         return tuple(out)
 
 
+PROTOBUF_LIMIT = 2 * 2**30  # bytes: one ONNX file (a protobuf message) holds at most 2 GiB
+
+
 def export_onnx(model_dir, int8: bool = False, opset: int = 18) -> list:
-    """Write ``model.onnx`` (and ``model.int8.onnx``) into ``model_dir``; returns the paths written."""
+    """Write ``model.onnx`` (and ``model.int8.onnx``) into ``model_dir``; returns the paths written.
+    A graph whose float32 weights, with a margin for the rest of the message, are over protobuf's
+    2 GiB (Whisper medium and large) is refused with ``NotImplementedError`` before anything runs."""
     from .inference import load
 
     model_dir = Path(model_dir)
-    model = load(model_dir)
+    model = load(model_dir, device="cpu")
     graph = InferenceGraph(model).eval()
+    weights = sum(t.numel() * 4 for t in [*graph.parameters(), *graph.buffers()])
+    if weights > 0.9 * PROTOBUF_LIMIT:
+        raise NotImplementedError(f"the graph's float32 weights are {weights / 2**30:.2f} GiB, over what one ONNX "
+                                  f"file holds (protobuf's 2 GiB); use the PyTorch backend for this model")
     names = (["probs"] if graph.head is not None else []) + (["attributes"] if graph.avd is not None else [])
     wavs = torch.randn(2, 3 * model.sample_rate) * 0.1
     lengths = torch.tensor([3 * model.sample_rate, 2 * model.sample_rate], dtype=torch.long)

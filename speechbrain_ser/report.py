@@ -187,7 +187,8 @@ def calibration_section(results: Path, out: Path) -> str:
 
 
 def shift_section(results: Path, out: Path) -> str:
-    """Stage 4's emotion-shift evaluation (``shift_scores.csv``) and its timeline figure."""
+    """Stage 4's emotion-shift evaluation (``shift/shift_scores.csv``) and its timeline figure."""
+    results = results / "shift"
     path = results / "shift_scores.csv"
     if not path.exists():
         return ""

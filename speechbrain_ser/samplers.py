@@ -52,3 +52,41 @@ class Undersampler(torch.utils.data.Sampler):
 
 def undersampler(dataset, key: str = "hard", cap_factor: float = 1.0, seed: int = 0):
     return Undersampler(dataset, key, cap_factor, seed)
+
+
+def lengths_of(dataset, max_seconds: float | None) -> list:
+    """Seconds each utterance of a ``DynamicItemDataset`` contributes to a batch: its ``duration``,
+    cut at the training crop ``max_seconds``."""
+    cap = float(max_seconds) if max_seconds else float("inf")
+    return [min(float(dataset.data[u]["duration"]), cap) for u in dataset.data_ids]
+
+
+def length_buckets(dataset, batch_size: int, max_seconds: float | None, batch_seconds: float | None = None,
+                   num_buckets: int = 20, seed: int = 0, shuffle: bool = True):
+    """SpeechBrain's ``DynamicBatchSampler`` (a batch sampler) over length buckets: ``num_buckets``
+    bucket boundaries at quantiles of the set's own cropped lengths (``lengths_of``), so each batch
+    holds utterances of similar length and little padding; at most ``batch_size`` utterances and
+    ``batch_seconds`` seconds of audio per batch (None: ``batch_size`` × ``max_seconds``, the
+    most a random batch can hold). ``shuffle``: a new draw of the buckets' members and of the
+    batch order each epoch (the sampler's ``set_epoch``, which SpeechBrain calls), seeded;
+    otherwise batches in ascending length (inference and dev)."""
+    from speechbrain.dataio.sampler import DynamicBatchSampler
+
+    lengths = lengths_of(dataset, max_seconds)
+    if not lengths:
+        raise ValueError("length_buckets: an empty set")
+    budget = float(batch_seconds) if batch_seconds else batch_size * max(lengths)
+    if budget < max(lengths):
+        raise ValueError(f"batch_seconds {budget:g} is less than the longest cropped utterance "
+                         f"({max(lengths):.2f} s): raise it or lower max_seconds")
+    bounds = np.unique(np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:]))
+    return DynamicBatchSampler(dataset, max_batch_length=budget, bucket_boundaries=[float(b) for b in bounds],
+                               lengths_list=lengths, max_batch_ex=batch_size, shuffle=shuffle, seed=seed,
+                               batch_ordering="random" if shuffle else "ascending")
+
+
+def padding_share(batches, lengths: list) -> float:
+    """The share of a padded batch's frames that are padding, over ``batches`` (lists of indices into
+    ``lengths``): sum(n × longest − total) / sum(n × longest)."""
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    return 1 - sum(lengths[i] for b in batches for i in b) / padded if padded else 0.0

@@ -41,27 +41,55 @@ RESUMABLE = {"number_of_epochs"}  # may change between an interrupted run and it
 DERIVED = {"n_domains", "n_speakers"}  # set from the stage-2 labels, which are fingerprinted
 
 
-class SaveFrozenOnce:
-    """Checkpoint save hook of a module none of whose parameters trains (a frozen upstream):
-    its state dict (SpeechBrain's format, so recovery and export read it as any other) is
-    written once per run to ``save/frozen_<name>.ckpt``, and each checkpoint gets a hard link
-    to it (a copy where links are not supported): an epoch no longer re-serialises weights
-    that cannot have changed (35 MB for Whisper tiny, GBs for the large upstreams)."""
+FROZEN_UPSTREAM = "frozen_upstream.ckpt"  # in save/: the upstream's weights, written once per run
 
-    def __init__(self):
-        self.written = None
 
-    def __call__(self, module, path):
+class UpstreamCheckpoint:
+    """Checkpoint hooks of the upstream: an epoch never re-serialises weights that cannot have changed
+    (35 MB for Whisper tiny, GBs for the large upstreams). The first save of a run writes the whole
+    upstream once to ``save/frozen_upstream.ckpt`` (SpeechBrain's format); then each checkpoint's
+    ``upstream.ckpt`` is a hard link to it (a copy where links are not supported) when nothing of the
+    upstream trains, or holds only the parameters that train (fine-tuned top layers), the rest being
+    those of that file. Recovery loads what the checkpoint holds onto the upstream built from its
+    pretrained source; ``export.export`` writes the whole upstream (``full_upstream_state``)."""
+
+    def __init__(self, module):
+        self.trains = {n for n, p in module.named_parameters() if p.requires_grad}
+
+    def save(self, module, path):
         path = Path(path)
-        shared = path.parent.parent / f"frozen_{path.name}"
-        if self.written != shared:  # first checkpoint of this run: the weights as they are now
+        shared = path.parent.parent / FROZEN_UPSTREAM
+        if not shared.exists():  # the frozen part as it is in every checkpoint of this run
             with atomic_writer(shared, binary=True) as f:
                 torch.save(module.state_dict(), f)
-            self.written = shared
-        try:
-            os.link(shared, path)
-        except OSError:
-            shutil.copyfile(shared, path)
+        if not self.trains:
+            try:
+                os.link(shared, path)
+            except OSError:
+                shutil.copyfile(shared, path)
+            return
+        torch.save({k: v for k, v in module.state_dict().items() if k in self.trains}, path)
+
+    def load(self, module, path, end_of_epoch=True):
+        state = torch.load(path, map_location="cpu")
+        missing, unexpected = module.load_state_dict(state, strict=False)
+        if unexpected or (missing and set(state) != self.trains and set(state) != set(module.state_dict())):
+            raise RuntimeError(f"{path}: the upstream's checkpoint does not fit it (unexpected {unexpected[:3]}, "
+                               f"missing {missing[:3]})")
+
+
+def full_upstream_state(checkpoint_file: Path) -> dict:
+    """The whole upstream state of a checkpoint's ``upstream.ckpt``: the trained parameters it holds
+    over the run's ``frozen_upstream.ckpt`` (``UpstreamCheckpoint``); a complete file as it is."""
+    state = torch.load(checkpoint_file, map_location="cpu")
+    shared = Path(checkpoint_file).parent.parent / FROZEN_UPSTREAM
+    if shared.exists() and not os.path.samefile(shared, checkpoint_file):
+        full = torch.load(shared, map_location="cpu")
+        if set(state) < set(full):
+            full.update(state)
+            return full
+    return state
+
 
 @sb.utils.checkpoints.register_checkpoint_hooks
 class RandomState:
@@ -228,8 +256,10 @@ def build(argv, for_training=True):
                if v is not None and not (k in unused and not hp.get(unused[k], 0))}
     hp["checkpointer"].add_recoverables(modules)
     hp["checkpointer"].add_recoverable("random_state", RandomState())
-    if "upstream" in modules and not any(p.requires_grad for p in modules["upstream"].parameters()):
-        hp["checkpointer"].add_recoverable("upstream", modules["upstream"], custom_save_hook=SaveFrozenOnce())
+    if "upstream" in modules:
+        hooks = UpstreamCheckpoint(modules["upstream"])
+        hp["checkpointer"].add_recoverable("upstream", modules["upstream"], custom_save_hook=hooks.save,
+                                           custom_load_hook=hooks.load)
     if for_training and sb.utils.distributed.if_main_process():
         set_aside_unreadable_checkpoints(hp["checkpointer"])
     brain = EmotionBrain(modules=modules, opt_class=hp["opt_class"], hparams=hp, run_opts=run_opts,
@@ -265,6 +295,33 @@ def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=
     return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n), speaker_stats[n]) for n, p in sets.items()}
 
 
+SORTINGS = ("buckets", "random", "manifest")
+
+
+def loader_options(hp: dict, train, valid) -> tuple:
+    """The training and dev DataLoader options. ``sorting: buckets``: length-bucketed batches
+    (``samplers.length_buckets``: at most ``batch_size`` utterances and ``batch_seconds`` of audio,
+    reshuffled each epoch; dev in ascending length); ``random``: ``batch_size`` utterances drawn at
+    random; ``manifest``: the manifest's order. A ``train_sampler`` (class balancing,
+    undersampling) draws utterances itself: batches of ``batch_size`` in its order."""
+    from .samplers import length_buckets
+
+    loader = dict(hp["dataloader_options"])
+    sorting = hp.get("sorting", "random")
+    if sorting not in SORTINGS:
+        raise SystemExit(f"sorting: '{sorting}' is not one of {', '.join(SORTINGS)}")
+    sampler = hp.get("train_sampler")
+    if sampler is not None:
+        return dict(loader, sampler=sampler(train, seed=hp["seed"]), shuffle=False), loader
+    if sorting != "buckets":
+        return dict(loader, shuffle=sorting == "random"), loader
+    rest = {k: v for k, v in loader.items() if k not in ("batch_size", "shuffle", "drop_last")}
+    opts = dict(batch_size=int(hp["batch_size"]), max_seconds=hp.get("max_seconds"),
+                batch_seconds=hp.get("batch_seconds"), num_buckets=int(hp.get("num_buckets") or 20))
+    return (dict(rest, batch_sampler=length_buckets(train, seed=int(hp["seed"]), **opts)),
+            dict(rest, batch_sampler=length_buckets(valid, shuffle=False, **opts)))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if finished(argv):
@@ -284,13 +341,9 @@ def main(argv=None):
         hard = [hp["classes"].index(e["hard"]) for e in read_entries(labels / "train.json").values()
                 if e.get("hard") is not None]
         brain.class_weights = inverse_frequency(hard, len(hp["classes"])).to(brain.device)
-    loader = dict(hp["dataloader_options"])
-    train_kwargs = dict(loader, shuffle=hp["sorting"] == "random")
-    sampler = hp.get("train_sampler")
-    if sampler is not None:
-        train_kwargs = dict(loader, sampler=sampler(train, seed=hp["seed"]), shuffle=False)
+    train_kwargs, valid_kwargs = loader_options(hp, train, valid)
     brain.fit(hp["epoch_counter"], train, valid, train_loader_kwargs=train_kwargs,
-              valid_loader_kwargs=loader)
+              valid_loader_kwargs=valid_kwargs)
     if sb.utils.distributed.if_main_process():
         opts = json.loads((Path(hp["output_folder"]) / ".train_options.json").read_text())
         write_json_atomic(marker, {"options": {**opts, "number_of_epochs": int(hp["number_of_epochs"])}})

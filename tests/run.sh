@@ -5,7 +5,7 @@
 #   ./tests/run.sh --long                           also the long checks
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-python=$("$root/tools/setup.sh")
+python=$("$root/tools/setup.sh" --embedded-data)  # the tests make embedded data
 cd "$root"
 targets=(tests)  # the whole suite unless an argument names test files, folders or node ids
 for a in "$@"; do

@@ -89,7 +89,7 @@ KILLS = [
     ("stage 4: the model folder in place", "new", ("exp", "model/export.json")),
     ("stage 4: dev predictions written", "new", ("exp", "train/results/predictions_dev.csv")),
     ("stage 4: a temporary ONNX file appears", "new", ("exp", "model/.model.onnx.tmp")),
-    ("stage 4: the emotion-shift files written", "new", ("exp", "train/results/shift_scores.csv")),
+    ("stage 4: the emotion-shift files written", "new", ("exp", "train/results/shift/shift_scores.csv")),
     ("stage 5: the report folder appears", "new", ("exp", "report")),
     ("stage 5: a confusion figure written", "new", ("exp", "report/confusion_*.png")),
 ]
@@ -108,7 +108,7 @@ def _compare(a, c, extra=()):
     or the experiment folder: hyperparams.yaml's first line, the card's checkpoint name, export.json's
     checkpoint, train_dir and hash of the training hyperparams, which hold the paths)."""
     checked = 0
-    for rel in ["train/results/zero_shot.csv", "train/results/calibration.csv", "train/results/shift_scores.csv",
+    for rel in ["train/results/zero_shot.csv", "train/results/calibration.csv", "train/results/shift/shift_scores.csv",
                 "report/report.md", *extra] + [f"model/{p.name}" for p in sorted((a / "model").iterdir())]:
         x, y = (a / rel).read_bytes(), (c / rel).read_bytes()
         if rel == "model/hyperparams.yaml":

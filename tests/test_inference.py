@@ -219,14 +219,14 @@ def test_emotion_over_time_through_the_model_cli_and_stage_4(trained, tmp_path):
     from speechbrain_ser.timeline import window_starts
 
     results = trained / "train" / "results"
-    scores = list(csv.DictReader(open(results / "shift_scores.csv")))
+    scores = list(csv.DictReader(open(results / "shift" / "shift_scores.csv")))
     overall = scores[-1]
     assert (overall["set"], overall["corpus"]) == ("all", "all") and int(overall["files"]) >= 10
     assert any(r["set"] == "zeroshot (all held-out)" for r in scores)
     for r in scores:
         assert all(0 <= float(r[k]) <= 1 for k in ("frame_accuracy", "segment_f1", "order_correct",
                                                   "chance_frame_accuracy", "single_label_frame_accuracy"))
-    assert (results / "shift_timeline.png").stat().st_size > 0
+    assert (results / "shift" / "shift_timeline.png").stat().st_size > 0
     ref = json.loads((results / "shift" / "zeroshot_urdu" / "reference.json").read_text())
     fid, r = next(iter(ref.items()))
     assert [s["emotion"] for s in r["segments"]] and all(
@@ -250,7 +250,7 @@ def test_emotion_over_time_through_the_model_cli_and_stage_4(trained, tmp_path):
     assert (tmp_path / "tl_timelines" / f"{fid}.png").stat().st_size > 0
     # stage 4's model segments for that file are those of the interface (restricted to URDU's classes)
     inv = json.loads((results / "inventory.json").read_text())["urdu"]
-    staged = [x for x in csv.DictReader(open(results / "shift_segments.csv")) if x["id"] == fid
+    staged = [x for x in csv.DictReader(open(results / "shift" / "shift_segments.csv")) if x["id"] == fid
               and x["source"] == "model"]
     tl = m.predict_timeline(r["wav"], 3.0, 1.0, 2.0, classes=inv)
     assert [(float(x["start"]), float(x["end"]), x["emotion"]) for x in staged] == \
@@ -383,10 +383,9 @@ def test_step_extras_writes_onnx_and_the_emotion_shift_scores(trained, tmp_path)
 
     model, results = tmp_path / "model", tmp_path / "results"
     sh.copytree(trained / "model", model, ignore=sh.ignore_patterns("*.onnx"))
-    results.mkdir()
-    sh.copy(trained / "train" / "results" / "inventory.json", results / "inventory.json")
+    inventory = json.loads((trained / "train" / "results" / "inventory.json").read_text())
     extras("zero-shot", model, trained / "data" / "labels", ["zeroshot_emodb"], str(ROOT / "data" / "synth_tiny"),
-           results)
+           results, allowed_of=inventory)
     assert (model / "model.onnx").exists() and (model / "model.int8.onnx").exists()
     rows = list(csv.DictReader(open(results / "shift_scores.csv")))
     assert rows and "zeroshot_emodb" in {r["set"] for r in rows} and 0 <= float(rows[-1]["frame_accuracy"]) <= 1

@@ -11,7 +11,7 @@ from speechbrain_ser.synth import emotion_rendering
 from speechbrain_ser.synth.voices import find_voices
 
 VOICES = find_voices()
-pytestmark = pytest.mark.skipif(not VOICES, reason="the real-voice Debian packages are not installed (tools/setup.sh)")
+pytestmark = pytest.mark.skipif(not VOICES, reason="the real-voice Debian packages are not installed (tools/setup.sh --embedded-data)")
 CASES = [("fish_big_cs", 3), ("fish_small_nl", 8), ("allison_en", 12), ("carlo_it", 40)]
 
 

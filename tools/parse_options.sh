@@ -21,7 +21,7 @@ stages (outputs under --exp-dir, default exp/<recipe>/<size>):
   2 labels     data/labels/{train,dev,test}.json, zeroshot_<corpus>.json, summary.json
   3 train      train/ (save/ checkpoints, train_log.txt, hyperparams.yaml)
   4 evaluate   model/ (the exported model), train/results/ (predictions_<set>.csv, zero_shot.csv
-               or msp_metrics.csv, calibration.csv, shift_scores.csv)
+               or msp_metrics.csv, calibration.csv; shift/ the optional extras)
   5 report     report/report.md and figures (also appended to model/README.md)
 corpus ids (for --label-overrides; stages 0-1 read the corpora its "corpora=[...]" names):
   $ids

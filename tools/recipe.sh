@@ -2,7 +2,7 @@
 # Needs: here (recipe folder), root (repository), default_hparams and default_synth_voices (the recipe's defaults.sh), evaluate_cmd and
 # report_cmd (python arguments of stages 4 and 5), args_in (the command line) and
 # the options stage stop_stage data_root exp_dir size seed hparams nproc
-# label_overrides strict max_reject reader_options wait_lock extra_args.
+# label_overrides strict max_reject reader_options wait_lock device precision extra_args.
 log() { echo "$(date '+%F %T') [$(basename "$here"):${BASH_LINENO[0]}] $*" >&2; }
 case "$size" in tiny|mini) ;; *) echo "$0: --size must be tiny or mini, got '$size'" >&2; exit 1 ;; esac
 start=$(date +%s)
@@ -27,7 +27,8 @@ if ! flock -n 9; then
   flock 9
 fi
 printf 'pid %s on %s since %s: %s\n' "$$" "$(uname -n)" "$(date '+%F %T')" "$rerun_command" > "$exp_dir/.run.lock.holder"
-python=$("$root/tools/setup.sh")
+# the Debian packages only where the embedded data is made: with --data-root, Python is enough
+python=$("$root/tools/setup.sh" $([ -n "$data_root" ] || echo --embedded-data))
 synth=""
 synth_voices=${synth_voices:-$default_synth_voices}
 . "$root/tools/embedded_data.sh"
@@ -60,13 +61,17 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   "$python" -m speechbrain_ser.prepare labels --config "$label_config" \
     --manifests "$exp_dir/data/manifests" --out "$exp_dir/data/labels" "$label_overrides"
 fi
+if [ -z "$device" ]; then  # CUDA when present
+  device=$("$python" -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
+fi
+case "$precision" in ""|fp32|bf16|fp16) ;; *) echo "$0: --precision must be fp32, bf16 or fp16, got '$precision'" >&2; exit 1 ;; esac
 train_args=(--labels_folder "$exp_dir/data/labels" --data_root "$data_root" --output_folder "$exp_dir/train"
-            --seed "$seed" ${extra_args[@]+"${extra_args[@]}"})
+            --seed "$seed" --device "$device" ${precision:+--precision "$precision"} ${extra_args[@]+"${extra_args[@]}"})
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   log "Stage 3: train $hparams -> $exp_dir/train (resumes from the last checkpoint)"
   if [ "${nproc:-1}" -gt 1 ]; then
     "$(dirname "$python")/torchrun" --standalone --nproc_per_node "$nproc" -m speechbrain_ser.train \
-      "$hparams" "${train_args[@]}" --distributed_backend gloo
+      "$hparams" "${train_args[@]}" --distributed_backend "$([[ $device = cuda* ]] && echo nccl || echo gloo)"
   else
     "$python" -m speechbrain_ser.train "$hparams" "${train_args[@]}"
   fi
@@ -74,7 +79,7 @@ fi
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   log "Stage 4: export the selected checkpoint -> $exp_dir/model; predict and score through it -> $exp_dir/train/results"
   "$python" "${evaluate_cmd[@]}" --train-dir "$exp_dir/train" --labels "$exp_dir/data/labels" \
-    --data-root "$data_root" --model-dir "$exp_dir/model"
+    --data-root "$data_root" --model-dir "$exp_dir/model" --device "$device"
 fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: report -> $exp_dir/report"

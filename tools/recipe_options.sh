@@ -9,7 +9,9 @@ size=mini               # embedded data size: tiny (tests, seconds) or mini (def
 seed=0                  # data-generation and training seed
 synth_voices=""         # embedded data audio, one of speechbrain_ser/synth/voices.py VOICE_CHOICES (real, espeak, neutral); empty = the recipe's default (its defaults.sh)
 hparams=""              # training hparams yaml (relative to the recipe folder); empty = the recipe's CPU default
-nproc=1                 # stage 3 processes (>1: torchrun DDP; gloo backend on CPU)
+nproc=1                 # stage 3 processes (>1: torchrun DDP; NCCL on CUDA, gloo on CPU)
+device=""               # stages 3-4 device, e.g. cuda, cuda:1, cpu; empty = cuda when present, else cpu
+precision=""            # stage 3 autocast: fp32, bf16 or fp16; empty = the hparams file's (fp32 unless it says)
 label_config=""         # stage-2 label config (relative to the recipe folder); empty = conf/labels.yaml (Multilingual16 on the real corpora of ../shared/real: conf/labels_real.yaml)
 label_overrides=""      # label config overrides, e.g. "corpora=[ravdess,urdu] held_out=[urdu] score_as.urdu.Sad=sadness" (corpora= also picks what stages 0-1 read; dotted keys merge)
 strict=false            # stage 1: true = any rejected file (odd name, unreadable audio) is an error

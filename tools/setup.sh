@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine, run by ./run.sh and tests/run.sh:
-#  1. Debian packages the data generator needs: espeak-ng, and the real voices
+#    tools/setup.sh [--embedded-data]
+#  1. With --embedded-data only (a run that makes the embedded data, and the tests): the Debian
+#     packages the data generator needs: espeak-ng, and the real voices
 #     (speechbrain_ser/synth/voices.py: Fish Fillets NG Czech/Dutch dialogue, Asterisk
-#     prompts); `apt-get update` only when one is missing.
+#     prompts); `apt-get update` only when one is missing. A run on real corpora
+#     (--data-root) needs no Debian package: Python 3.11 is enough (a cluster node without root).
 #  2. The project venv ($SER_VENV, default .venv) with the pinned requirements
 #     and this package (editable); reinstalled only when requirements.txt or
 #     pyproject.toml change (their hash is kept in the venv); the editable install
@@ -13,14 +16,27 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${SER_VENV:-$root/.venv}
 python=${SER_PYTHON:-python3}
 
+embedded=false
+case "${1:-}" in
+  --embedded-data) embedded=true ;;
+  "") ;;
+  *) echo "usage: $0 [--embedded-data]" >&2; exit 1 ;;
+esac
 missing=()
-command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
-for pkg in fillets-ng-data-cs fillets-ng-data-nl asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav \
-           asterisk-core-sounds-es-wav asterisk-core-sounds-it-wav asterisk-prompt-it-menardi-wav; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
-done
+if [ "$embedded" = true ]; then
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+  for pkg in fillets-ng-data-cs fillets-ng-data-nl asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav \
+             asterisk-core-sounds-es-wav asterisk-core-sounds-it-wav asterisk-prompt-it-menardi-wav; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! command -v apt-get >/dev/null 2>&1 || { [ -n "$sudo" ] && ! command -v sudo >/dev/null 2>&1; }; then
+    echo "setup: the embedded data needs the Debian packages ${missing[*]}, and this machine has no" \
+         "${sudo:+sudo or }apt-get to install them: install them, or run on your corpora with --data-root" >&2
+    exit 1
+  fi
   echo "setup: installing Debian packages: ${missing[*]}" >&2
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -35,8 +35,9 @@ def utterance_embedding(mods, wavs, lens, texts=None, feats=None, wav_augment=No
             wavs = wav_augment(wavs, lens)
         up = mods["upstream"]
         summed = mods["layer_sum"](up(wavs, lens), speaker_stats=speaker_stats)
-        if hasattr(up, "output_lengths"):  # each utterance's exact share of the upstream's frames
-            lens = up.output_lengths(wavs, lens)
+        inner = getattr(up, "module", up)  # under DDP the upstream is wrapped: its methods are the module's
+        if hasattr(inner, "output_lengths"):  # each utterance's exact share of the upstream's frames
+            lens = inner.output_lengths(wavs, lens)
     emb = mods["pooler"](summed, lens)
     if _has(mods, "text_encoder"):  # multimodal: transcript embedding fused by concatenation
         emb = torch.cat([emb, mods["text_encoder"](texts)], -1)
@@ -158,9 +159,10 @@ class EmotionBrain(sb.Brain):
 
     # ---- objectives ----------------------------------------------------------
     def compute_objectives(self, out, batch, stage):
-        # start from a zero still tied to the graph: a batch where no term applies
-        # (e.g. one utterance, no CCC) must not break backward
-        loss = out["emb"].sum() * 0.0
+        # start from a zero tied to every head's output: a batch where a term does not apply (all O/X,
+        # no known speaker or gender, one utterance for the CCC) still gives each head's parameters a
+        # (zero) gradient, so DDP's reduction finds every parameter used on every process
+        loss = sum(v.sum() for v in out.values()) * 0.0
         if "logits" in out:  # utterances without a categorical target (O/X kept for their A/V/D) add no term
             w = getattr(self, "class_weights", None)
             has = batch.y_soft.data.sum(-1) > 0

@@ -139,7 +139,7 @@ def assign_voices(speakers: list, language: str, pool: dict) -> dict:
                 f"no real {'male' if g == 'M' else 'female'} voice for speaker {spk.id} ({language}): the installed "
                 f"voices are {', '.join(sorted(pool)) or 'none'}; the acted voices of both genders come from the "
                 "Debian packages fillets-ng-data-cs and fillets-ng-data-nl (" + ", ".join(real_voices.PACKAGES)
-                + " in all): install them (tools/setup.sh), or generate with voices='espeak'")
+                + " in all): install them (tools/setup.sh --embedded-data), or generate with voices='espeak'")
         k = sum(used.get(v.name, 0) for v in cands)
         v = cands[k % len(cands)]
         reuse = used.get(v.name, 0)
@@ -165,7 +165,7 @@ def generate_corpus(name: str, root: Path, size: str, seed: int, voices: str = r
         pool = real_voices.find_voices()
         if not pool:
             raise RuntimeError("no real voices installed (Debian packages " + ", ".join(real_voices.PACKAGES)
-                               + "): run tools/setup.sh, or generate with voices='espeak' (the default)")
+                               + "): run tools/setup.sh --embedded-data, or generate with voices='espeak' (the default)")
         by_language: dict = {}
         for u in utts:
             lang = _language(espeak_voice[u.index])
