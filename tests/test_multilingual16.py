@@ -120,6 +120,64 @@ def test_ddp_two_cpu_processes(labels, tmp_path):
     assert len(re.findall(r"^epoch: 1", (out / "train_log.txt").read_text(), re.M)) == 1
 
 
+def test_ddp_with_heads_without_loss_equals_one_process(labels, tmp_path):
+    """Two gloo processes against one process that runs the same micro-batches of 4 one after the
+    other and accumulates their gradients (``grad_accumulation_factor 2``: the DDP average; each
+    micro-batch's BatchNorm statistics, in the attentive pooling, are those of that micro-batch, as on
+    each process). 16 utterances cropped to 1 s (no padding); in the first step no utterance of process
+    0 has a known gender or speaker, so those heads get no loss there while process 1's do (DDP's
+    reduction must still find their parameters on process 0, or the processes wait on each other), and
+    Whisper's fine-tuned top layer is DDP-wrapped. The parameters after the two steps agree to 1e-5."""
+    import shutil
+
+    import torch
+
+    lab = tmp_path / "labels"
+    shutil.copytree(labels / "data" / "labels", lab)
+    train = json.loads((lab / "train.json").read_text())
+    long = [u for u, e in train.items() if e["duration"] >= 1.0 and e.get("speaker") and e.get("gender")
+            and e.get("hard")]
+    assert len(long) >= 16
+    chosen = {}
+    for i, u in enumerate(long[:16]):
+        e = dict(train[u])
+        if i < 8 and i % 2 == 0:  # the first step of process 0: no gender, no speaker (process 1 has them)
+            e["gender"], e["speaker"] = None, None
+        chosen[u] = e
+    (lab / "train.json").write_text(json.dumps(chosen))
+    # one process: process 0's micro-batch, then process 1's (DistributedSampler deals 0, 2, 4, ... to process 0)
+    lab1 = tmp_path / "labels_one"
+    shutil.copytree(lab, lab1)
+    ids = list(chosen)
+    order = [ids[i] for step in (0, 8) for rank in (0, 1) for i in range(step + rank, step + 8, 2)]
+    (lab1 / "train.json").write_text(json.dumps({u: chosen[u] for u in order}))
+    hp = tmp_path / "with_speaker_head.yaml"
+    hp.write_text(f"extends: {RECIPE / 'hparams' / 'whisper_tiny.yaml'}\n"
+                  "n_speakers: 1\nspeaker_head: !new:speechbrain.lobes.models.ECAPA_TDNN.Classifier\n"
+                  "    input_size: !ref <emb_dim>\n    lin_blocks: 0\n    out_neurons: !ref <n_speakers>\n"
+                  # plain SGD: Adam's first steps are lr x sign(gradient), which float noise flips where a
+                  # gradient is ~0; SGD's weights differ by lr x the gradients' difference
+                  "opt_class: !name:torch.optim.SGD\nlr: 0.5\nlr_upstream: 0.05\n")
+    common = ["--data_root", str(ROOT / "data" / "synth_tiny"), "--batch_size", "4",
+              "--number_of_epochs", "1", "--max_seconds", "1.0", "--sorting", "manifest", "--augment", "False",
+              "--dropout", "0.0", "--gender_weight", "0.1", "--speaker_weight", "0.1"]
+    py, torchrun = str(ROOT / ".venv" / "bin" / "python"), str(ROOT / ".venv" / "bin" / "torchrun")
+    r = run([py, "-m", "speechbrain_ser.train", str(hp), "--device", "cpu", "--output_folder", str(tmp_path / "one"),
+             "--labels_folder", str(lab1), "--grad_accumulation_factor", "2", *common])
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "speechbrain_ser.train", str(hp),
+             "--output_folder", str(tmp_path / "two"), "--labels_folder", str(lab), "--distributed_backend", "gloo",
+             *common], timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    one, two = _latest_weights(tmp_path / "one"), _latest_weights(tmp_path / "two")
+    for name in ("head.ckpt", "gender_head.ckpt", "speaker_head.ckpt", "upstream.ckpt", "layer_sum.ckpt",
+                 "pooler.ckpt", "domain_head.ckpt"):
+        params = [k for k in one[name] if "running_" not in k and "num_batches" not in k]  # BatchNorm's statistics
+        assert params and one[name].keys() == two[name].keys(), name
+        for k in params:
+            assert (one[name][k] - two[name][k]).abs().max() < 1e-5, (name, k, (one[name][k] - two[name][k]).abs().max())
+
+
 def test_run_sh_tiny_end_to_end(tmp_path):
     """The default system (real voices with rendered emotion, frozen speaker-normalised Whisper
     tiny.en) through ./run.sh on the tiny data, as the README's command runs it on mini."""
@@ -249,8 +307,10 @@ def test_feature_cache_gives_the_same_predictions(labels, tmp_path):
     assert abs(p1 - p1.mean(0)).max() > 1e-3  # the predictions differ between utterances
 
 
-def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
+def test_feature_cache_reuse_and_invalidation(labels, tmp_path, monkeypatch):
+    import os
     import shutil
+    from pathlib import Path
 
     import torch
     from speechbrain_ser import feature_cache
@@ -286,6 +346,26 @@ def test_feature_cache_reuse_and_invalidation(labels, tmp_path):
     feature_cache.ensure(hp, {"dev": man})
     new = sorted(set(scp.parent.parent.glob("*/part-*")) - set(parts))
     assert len(new) == 1 and (new[0] / "feats.scp").read_text().split()[0] == uid
+    # the same path, the file re-encoded or re-trimmed (its size or mtime changed): extracted anew
+    wav = Path(keep[uid]["wav"].replace("{data_root}", str(hp["data_root"])))
+    before = set(scp.parent.parent.glob("*/part-*"))
+    os.utime(wav, ns=(wav.stat().st_atime_ns, wav.stat().st_mtime_ns + 10**9))
+    feature_cache.ensure(hp, {"dev": man})
+    new = sorted(set(scp.parent.parent.glob("*/part-*")) - before)
+    assert len(new) == 1 and (new[0] / "feats.scp").read_text().split()[0] == uid
+    # the upstream's constructor options (30 s padding: 1,500 frames instead of ~100) and the code
+    # that computes the states are in the key
+    key = feature_cache.upstream_fingerprint(hp)
+    hp["upstream"].pad_to_30s = True
+    assert feature_cache.upstream_fingerprint(hp) != key
+    hp["upstream"].pad_to_30s = False
+    assert feature_cache.upstream_fingerprint(hp) == key
+    import inspect
+    code = feature_cache.code_version(hp["upstream"])
+    src = Path(inspect.getsourcefile(type(hp["upstream"])))
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (b"# edited\n" if self == src else b"") + open(self, "rb").read())
+    assert feature_cache.code_version(hp["upstream"]) != code
+    monkeypatch.undo()
     # another upstream (changed weights): another cache folder, extracted from scratch
     with torch.no_grad():
         next(hp["upstream"].parameters()).add_(0.01)
@@ -302,6 +382,9 @@ def test_feature_cache_refuses_a_changing_upstream(labels, tmp_path):
         _brain(labels, tmp_path / "b", "--cache_features", "True", "--trainable_layers", "0")
     hp, brain, _, _ = _brain(labels, tmp_path / "a", "--cache_features", "True", "--augment", "False")
     assert trainable_top(hp["upstream"]) == 1 and brain.top_layers == 1
+    # a layer subset caches too few layers for the top layers to run on: refused, naming both keys
+    with pytest.raises(ValueError, match=r"upstream_layers: \[1, 4\] caches a subset"):
+        _brain(labels, tmp_path / "c", "--cache_features", "True", "--augment", "False", "--upstream_layers", "[1, 4]")
 
 
 def test_training_with_the_feature_cache(labels, tmp_path):
