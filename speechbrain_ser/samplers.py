@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from speechbrain.dataio.sampler import BalancingDataSampler
+from speechbrain.dataio.sampler import BalancingDataSampler, DynamicBatchSampler
 
 
 def class_balanced(dataset, key: str = "hard", seed: int = 0):
@@ -70,8 +70,6 @@ def length_buckets(dataset, batch_size: int, max_seconds: float | None, batch_se
     most a random batch can hold). ``shuffle``: a new draw of the buckets' members and of the
     batch order each epoch (the sampler's ``set_epoch``, which SpeechBrain calls), seeded;
     otherwise batches in ascending length (inference and dev)."""
-    from speechbrain.dataio.sampler import DynamicBatchSampler
-
     lengths = lengths_of(dataset, max_seconds)
     if not lengths:
         raise ValueError("length_buckets: an empty set")
@@ -80,9 +78,24 @@ def length_buckets(dataset, batch_size: int, max_seconds: float | None, batch_se
         raise ValueError(f"batch_seconds {budget:g} is less than the longest cropped utterance "
                          f"({max(lengths):.2f} s): raise it or lower max_seconds")
     bounds = np.unique(np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:]))
-    return DynamicBatchSampler(dataset, max_batch_length=budget, bucket_boundaries=[float(b) for b in bounds],
-                               lengths_list=lengths, max_batch_ex=batch_size, shuffle=shuffle, seed=seed,
-                               batch_ordering="random" if shuffle else "ascending")
+    return LengthBuckets(dataset, max_batch_length=budget, bucket_boundaries=[float(b) for b in bounds],
+                         lengths_list=lengths, max_batch_ex=batch_size, shuffle=shuffle, seed=seed,
+                         batch_ordering="random" if shuffle else "ascending")
+
+
+class LengthBuckets(DynamicBatchSampler):
+    """SpeechBrain's ``DynamicBatchSampler`` whose batches are a function of the seed and the epoch
+    alone: ``set_epoch`` draws that epoch's batches, and iterating does not redraw (SpeechBrain's
+    redraws and reorders at the end of each pass, so an epoch's batches depend on how many passes
+    this process made: a run resumed from a checkpoint would draw others than an uninterrupted one)."""
+
+    def set_epoch(self, epoch):
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._generate_batches()
+
+    def __iter__(self):
+        yield from list(self._batches)
 
 
 def padding_share(batches, lengths: list) -> float:

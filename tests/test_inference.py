@@ -389,3 +389,49 @@ def test_step_extras_writes_onnx_and_the_emotion_shift_scores(trained, tmp_path)
     assert (model / "model.onnx").exists() and (model / "model.int8.onnx").exists()
     rows = list(csv.DictReader(open(results / "shift_scores.csv")))
     assert rows and "zeroshot_emodb" in {r["set"] for r in rows} and 0 <= float(rows[-1]["frame_accuracy"]) <= 1
+
+
+def test_stage_4_runs_on_its_device_and_keeps_its_scores_when_an_extra_fails(trained, tmp_path, monkeypatch,
+                                                                              capsys):
+    """Every model stage 4 loads (export, extras) is on the device it was given; the predictions and
+    scores are written and marked before the optional extras, so an ONNX export that fails (a large
+    model's protobuf error) is reported and the rest goes on, and a rerun after a crash in the extras
+    does not predict again."""
+    import shutil as sh
+
+    from speechbrain_ser import evaluate, inference, onnx_export
+    from speechbrain_ser.stage import MARKER
+
+    exp = tmp_path / "exp"
+    sh.copytree(trained / "train", exp / "train", ignore=sh.ignore_patterns("results"))
+    sh.copytree(trained / "data" / "labels", exp / "labels")
+    devices, real_load = [], inference.load
+
+    def load(model_dir, savedir=None, device=None):  # a stand-in device: recorded, then the CPU
+        devices.append(device)
+        return real_load(model_dir, savedir, "cpu")
+
+    def too_large(*a, **k):
+        raise RuntimeError("Message size exceeds protobuf's 2 GiB")
+
+    monkeypatch.setattr(inference, "load", load)
+    monkeypatch.setattr(onnx_export, "export_onnx", too_large)
+    args = ("zero-shot", exp / "train", exp / "labels", str(ROOT / "data" / "synth_tiny"), exp / "model")
+    evaluate.run(*args, device="cuda:7")
+    assert len(devices) >= 2 and set(devices) == {"cuda:7"}
+    results = exp / "train" / "results"
+    assert (results / MARKER).exists() and (results / "zero_shot.csv").exists()
+    assert (results / "shift" / MARKER).exists() and (results / "shift" / "shift_scores.csv").exists()
+    assert "the ONNX export failed (RuntimeError: Message size exceeds" in capsys.readouterr().err
+    (results / "shift" / MARKER).unlink()  # a crash during the extras
+    monkeypatch.setattr(evaluate, "predict", lambda *a, **k: pytest.fail("stage 4 predicted again"))
+    evaluate.run(*args, device="cuda:7")
+    assert (results / "shift" / MARKER).exists()
+
+
+def test_onnx_export_refuses_weights_over_protobufs_limit(trained, monkeypatch):
+    from speechbrain_ser import onnx_export
+
+    monkeypatch.setattr(onnx_export, "PROTOBUF_LIMIT", 2**20)  # Whisper tiny's 35 MB as if it were large-v3
+    with pytest.raises(NotImplementedError, match="over what one ONNX file holds"):
+        onnx_export.export_onnx(trained / "model")

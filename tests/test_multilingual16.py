@@ -421,6 +421,16 @@ def test_same_seed_same_machine_gives_identical_weights(labels, tmp_path):
         ckpt = sorted((out / "save").glob("CKPT+*"))[-1]
         part, full = torch.load(ckpt / "upstream.ckpt"), torch.load(out / "save" / "frozen_upstream.ckpt")
         assert part and set(part) < set(full)
+        trained_bytes = sum(t.numel() * t.element_size() for t in part.values())
+        assert (ckpt / "upstream.ckpt").stat().st_size <= 1.2 * trained_bytes < 0.5 * (
+            out / "save" / "frozen_upstream.ckpt").stat().st_size
+        if name == "a":  # the exported model holds the whole upstream: the trained layers over the frozen rest
+            from speechbrain_ser.export import export
+
+            model = export(out, tmp_path / "model")
+            whole = torch.load(model / "upstream.ckpt")
+            assert whole.keys() == full.keys()
+            assert all(torch.equal(whole[k], part[k] if k in part else full[k]) for k in full)
         weights.append(_latest_weights(out))
     _assert_same_weights(*weights)
 

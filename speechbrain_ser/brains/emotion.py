@@ -262,6 +262,14 @@ class EmotionBrain(sb.Brain):
         if self.checkpointer is not None:
             self.checkpointer.add_recoverable("optimizer", self.optimizer)
 
+    def _train_loader_specifics(self, dataset, loader_kwargs):
+        """SpeechBrain's, and a batch sampler (``sorting: buckets``) in one process is the sampler told
+        each epoch (``set_epoch``), as it is under DDP through SpeechBrain's wrapper."""
+        loader_kwargs = super()._train_loader_specifics(dataset, loader_kwargs)
+        if self.train_sampler is None and hasattr(loader_kwargs.get("batch_sampler"), "set_epoch"):
+            self.train_sampler = loader_kwargs["batch_sampler"]
+        return loader_kwargs
+
     def _wrap_distributed(self):
         """SpeechBrain's DDP wrapping, minus SyncBatchNorm on CPU (gloo), where it cannot run."""
         if not (self.distributed_launch and self.device == "cpu"):
