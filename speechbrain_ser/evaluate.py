@@ -268,8 +268,16 @@ def predict(model, train_dir: Path, labels: Path, data_root: str, names: list, b
     from .export import read_training
     from .feature_cache import cached_hidden
 
+    import time
+
+    import torch
+
     training = read_training(train_dir)[1]
     raw = {m: {} for m in modes_of(model)}
+    t0, n = time.perf_counter(), 0
+    cuda = str(model.device).startswith("cuda")
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(model.device)
     for name in names:
         entries[name] = read_entries(labels / f"{name}.json")
         hidden = cached_hidden(model, training, name, labels / f"{name}.json", data_root) \
@@ -278,6 +286,10 @@ def predict(model, train_dir: Path, labels: Path, data_root: str, names: list, b
             raw[mode][name] = predict_set(model, entries[name], data_root, batch_size, mode, hidden)
             print(f"stage 4: predicted {len(raw[mode][name][0])} utterances of {name} "
                   f"({'lone: each file alone' if mode == 'lone' else mode + ' mode: transductive'})")
+            n += len(raw[mode][name][0])
+    secs = time.perf_counter() - t0
+    peak = f", peak GPU memory {torch.cuda.max_memory_allocated(model.device) / 2**30:.3f} GiB" if cuda else ""
+    print(f"stage 4: {n} predictions in {secs:.1f} s ({n / max(secs, 1e-9):.1f} files/s) on {model.device}{peak}")
     return raw
 
 

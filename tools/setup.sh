@@ -10,6 +10,8 @@
 #     and this package (editable); reinstalled only when requirements.txt or
 #     pyproject.toml change (their hash is kept in the venv); the editable install
 #     is repointed when the venv was copied from another checkout.
+#     SER_SYSTEM_PYTHON=1: no venv; $SER_PYTHON (default python3) is used as it is (a GPU node
+#     whose PyTorch comes with its image: benchmarks/gpu_check.sh).
 # Prints the venv's python path on stdout; everything else goes to stderr.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,6 +44,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+if [ "${SER_SYSTEM_PYTHON:-}" = 1 ]; then  # a node or container whose packages are installed by other means
+  if ! "$python" -c "import speechbrain_ser, speechbrain, hyperpyyaml, kaldiio, soundfile" >&2; then
+    echo "setup: SER_SYSTEM_PYTHON=1, but $python cannot import the project and its needs (above)" >&2; exit 1
+  fi
+  command -v "$python"
+  exit 0
+fi
 stamp=$(cat "$root/requirements.txt" "$root/pyproject.toml" | sha256sum | cut -c1-16)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.ser-stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "setup: building $venv from requirements.txt (first run or requirements changed)" >&2

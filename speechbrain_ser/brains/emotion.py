@@ -9,6 +9,8 @@ gradient reversal layer, ``gender_head``, ``avd_heads``). The categorical loss i
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import speechbrain as sb
 import torch
@@ -31,8 +33,9 @@ def utterance_embedding(mods, wavs, lens, texts=None, feats=None, wav_augment=No
     if feats is not None:
         summed = mods["layer_sum"](feats.permute(2, 0, 1, 3), selected=True, speaker_stats=speaker_stats)
     else:
-        if wav_augment is not None:
-            wavs = wav_augment(wavs, lens)
+        if wav_augment is not None:  # in float32 under bf16/fp16 autocast: the IIR filters run in float only
+            with torch.autocast(device_type=wavs.device.type, enabled=False):
+                wavs = wav_augment(wavs.float(), lens)
         up = mods["upstream"]
         summed = mods["layer_sum"](up(wavs, lens), speaker_stats=speaker_stats)
         inner = getattr(up, "module", up)  # under DDP the upstream is wrapped: its methods are the module's
@@ -208,6 +211,22 @@ class EmotionBrain(sb.Brain):
     # ---- stages ---------------------------------------------------------------
     def on_stage_start(self, stage, epoch=None):
         self.stats = {k: [] for k in ("refs", "preds", "soft_mse", "avd_pred", "avd_gold")}
+        if stage == sb.Stage.TRAIN:
+            self.train_started, self.train_utterances = time.perf_counter(), 0
+            if torch.cuda.is_available():
+                torch.cuda.reset_peak_memory_stats()
+
+    def on_fit_batch_end(self, batch, outputs, loss, should_step):
+        self.train_utterances += len(batch.id)
+
+    def throughput(self) -> dict:
+        """The training epoch's utterances per second (data loading included), and on CUDA its peak
+        GPU memory in GiB: logged with the epoch's statistics."""
+        secs = time.perf_counter() - self.train_started
+        out = {"utt_per_s": round(self.train_utterances / secs, 2) if secs > 0 else 0.0}
+        if str(self.device).startswith("cuda"):
+            out["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated(self.device) / 2**30, 3)
+        return out
 
     def summary(self) -> dict:
         s = {}
@@ -231,6 +250,7 @@ class EmotionBrain(sb.Brain):
     def on_stage_end(self, stage, stage_loss, epoch=None):
         if stage == sb.Stage.TRAIN:
             self.train_loss = stage_loss
+            self.train_speed = self.throughput()
             self.refresh_speaker_stats()  # validated and checkpointed with the statistics of these weights
             return
         stats = {"loss": stage_loss, **self.summary()}
@@ -241,7 +261,8 @@ class EmotionBrain(sb.Brain):
             for group in self.optimizer.param_groups:  # keep the upstream/head lr ratio
                 group["lr"] *= new_lr / old_lr
             self.hparams.train_logger.log_stats({"epoch": epoch, "lr": old_lr},
-                                                train_stats={"loss": self.train_loss}, valid_stats=stats)
+                                                train_stats={"loss": self.train_loss, **self.train_speed},
+                                                valid_stats=stats)
             key = {f"{self.hparams.select_mode}_keys": [self.hparams.select_key]}
             self.checkpointer.save_and_keep_only(meta=stats, num_to_keep=1, **key)
         else:
