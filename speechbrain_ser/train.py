@@ -199,9 +199,19 @@ def finished(argv) -> bool:
     return False
 
 
+def process_device(device: str | None) -> str | None:
+    """Under torchrun, a device named without an index (``cuda``: ``./run.sh``'s default on a GPU
+    node) is each process's own GPU, ``cuda:<LOCAL_RANK>``, not GPU 0 for every process."""
+    rank = os.environ.get("LOCAL_RANK")
+    if device == "cuda" and rank is not None and os.environ.get("RANK") is not None:
+        return f"cuda:{int(rank)}"
+    return device
+
+
 def build(argv, for_training=True):
     """Parse arguments, load hparams, make datasets and the Brain."""
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
+    run_opts["device"] = process_device(run_opts.get("device"))
     sb.utils.distributed.ddp_init_group(run_opts)  # no-op unless launched by torchrun
     ov = ruamel.yaml.YAML().load(overrides) or {}
     labels = Path(ov["labels_folder"])

@@ -195,3 +195,13 @@ def test_a_wrapped_upstream_pools_with_its_own_lengths():
     plain = utterance_embedding({"upstream": lambda w, l: up(w, l), "layer_sum": mods["layer_sum"],
                                  "pooler": mods["pooler"]}, wavs, lens)
     assert not torch.allclose(plain, want)  # the lengths matter here
+
+
+def test_each_torchrun_process_gets_its_own_gpu(monkeypatch):
+    from speechbrain_ser.train import process_device
+
+    assert process_device("cuda") == "cuda"
+    monkeypatch.setenv("RANK", "5")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert process_device("cuda") == "cuda:1"  # not GPU 0 for all processes of a node
+    assert process_device("cuda:3") == "cuda:3" and process_device("cpu") == "cpu" and process_device(None) is None
