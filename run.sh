@@ -18,6 +18,6 @@ fi
 # every option of tools/recipe_options.sh, forwarded by name (the one list of them)
 args=()
 for name in $(sed -n '/^# <options>/,/^# <\/options>/p' "$here/tools/recipe_options.sh" | grep -oE '^[a-z_]+='); do
-  name=${name%=}; args+=("--$name" "${!name}")
+  name=${name%=}; args+=("--${name//_/-}" "${!name}")
 done
 exec "$here/recipes/$recipe/run.sh" "${args[@]}" -- ${extra_args[@]+"${extra_args[@]}"}

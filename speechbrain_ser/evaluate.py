@@ -275,9 +275,10 @@ def predict(model, train_dir: Path, labels: Path, data_root: str, names: list, b
     training = read_training(train_dir)[1]
     raw = {m: {} for m in modes_of(model)}
     t0, n = time.perf_counter(), 0
-    cuda = str(model.device).startswith("cuda")
+    device = str(getattr(model, "device", "cpu"))  # a backend without one (onnxruntime) runs on the CPU
+    cuda = device.startswith("cuda")
     if cuda:
-        torch.cuda.reset_peak_memory_stats(model.device)
+        torch.cuda.reset_peak_memory_stats(device)
     for name in names:
         entries[name] = read_entries(labels / f"{name}.json")
         hidden = cached_hidden(model, training, name, labels / f"{name}.json", data_root) \
@@ -288,8 +289,8 @@ def predict(model, train_dir: Path, labels: Path, data_root: str, names: list, b
                   f"({'lone: each file alone' if mode == 'lone' else mode + ' mode: transductive'})")
             n += len(raw[mode][name][0])
     secs = time.perf_counter() - t0
-    peak = f", peak GPU memory {torch.cuda.max_memory_allocated(model.device) / 2**30:.3f} GiB" if cuda else ""
-    print(f"stage 4: {n} predictions in {secs:.1f} s ({n / max(secs, 1e-9):.1f} files/s) on {model.device}{peak}")
+    peak = f", peak GPU memory {torch.cuda.max_memory_allocated(device) / 2**30:.3f} GiB" if cuda else ""
+    print(f"stage 4: {n} predictions in {secs:.1f} s ({n / max(secs, 1e-9):.1f} files/s) on {device}{peak}")
     return raw
 
 

@@ -211,7 +211,10 @@ def process_device(device: str | None) -> str | None:
 def build(argv, for_training=True):
     """Parse arguments, load hparams, make datasets and the Brain."""
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
-    run_opts["device"] = process_device(run_opts.get("device"))
+    if process_device(run_opts.get("device")) != run_opts.get("device"):
+        import dataclasses
+
+        run_opts = dataclasses.replace(run_opts, device=process_device(run_opts.get("device")))
     sb.utils.distributed.ddp_init_group(run_opts)  # no-op unless launched by torchrun
     ov = ruamel.yaml.YAML().load(overrides) or {}
     labels = Path(ov["labels_folder"])

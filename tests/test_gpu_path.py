@@ -35,7 +35,7 @@ def test_every_option_of_the_options_file_reaches_the_recipe(tmp_path):
     assert r.returncode == 0, r.stderr
     got = r.stdout.splitlines()
     for o in options:
-        i = got.index(f"--{o}")
+        i = got.index(f"--{o.replace('_', '-')}")
         assert got[i + 1] == values[o], o
     assert got[-3:] == ["--", "--lr", "0.1"]
 
