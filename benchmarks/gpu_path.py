@@ -68,15 +68,17 @@ def padding(hp: dict, train_json: Path) -> tuple:
     random = padding_share([perm[i:i + bs] for i in range(0, len(perm), bs)], lengths)
     if hp["sorting"] != "buckets":
         return random, random, len(lengths)
-    sampler = length_buckets(ds, bs, hp["max_seconds"], hp.get("batch_seconds"), int(hp.get("num_buckets") or 20))
+    sampler = length_buckets(ds, bs, hp["max_seconds"], hp.get("batch_seconds"), int(hp.get("num_buckets") or 40))
     return random, padding_share(list(sampler), lengths), len(lengths)
 
 
 def checkpoint_sizes(train_dir: Path) -> dict:
     """MB of the newest checkpoint's module weights and optimizer state, and of the trainable values."""
     ckpt = sorted((train_dir / "save").glob("CKPT+*"))[-1]
-    weights = sum(f.stat().st_size for f in ckpt.glob("*.ckpt")
-                  if f.name not in ("optimizer.ckpt", "random_state.ckpt", "counter.ckpt", "lr_annealing.ckpt"))
+    once = train_dir / "save" / "frozen_upstream.ckpt"
+    weights = sum(f.stat().st_size for f in ckpt.glob("*.ckpt")  # a link to the upstream written once is no copy
+                  if f.name not in ("optimizer.ckpt", "random_state.ckpt", "counter.ckpt", "lr_annealing.ckpt")
+                  and not (once.exists() and f.samefile(once)))
     opt = torch.load(ckpt / "optimizer.ckpt", map_location="cpu", weights_only=False)
     trainable = sum(s["exp_avg"].numel() * 4 for s in opt["state"].values() if "exp_avg" in s)
     return {"weights_mb": weights / 2**20, "optimizer_mb": (ckpt / "optimizer.ckpt").stat().st_size / 2**20,

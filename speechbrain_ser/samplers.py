@@ -62,7 +62,7 @@ def lengths_of(dataset, max_seconds: float | None) -> list:
 
 
 def length_buckets(dataset, batch_size: int, max_seconds: float | None, batch_seconds: float | None = None,
-                   num_buckets: int = 20, seed: int = 0, shuffle: bool = True):
+                   num_buckets: int = 40, seed: int = 0, shuffle: bool = True):
     """SpeechBrain's ``DynamicBatchSampler`` (a batch sampler) over length buckets: ``num_buckets``
     bucket boundaries at quantiles of the set's own cropped lengths (``lengths_of``), so each batch
     holds utterances of similar length and little padding; at most ``batch_size`` utterances and

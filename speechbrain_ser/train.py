@@ -330,7 +330,7 @@ def loader_options(hp: dict, train, valid) -> tuple:
         return dict(loader, shuffle=sorting == "random"), loader
     rest = {k: v for k, v in loader.items() if k not in ("batch_size", "shuffle", "drop_last")}
     opts = dict(batch_size=int(hp["batch_size"]), max_seconds=hp.get("max_seconds"),
-                batch_seconds=hp.get("batch_seconds"), num_buckets=int(hp.get("num_buckets") or 20))
+                batch_seconds=hp.get("batch_seconds"), num_buckets=int(hp.get("num_buckets") or 40))
     return (dict(rest, batch_sampler=length_buckets(train, seed=int(hp["seed"]), **opts)),
             dict(rest, batch_sampler=length_buckets(valid, shuffle=False, **opts)))
 
