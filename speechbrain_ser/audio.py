@@ -19,6 +19,8 @@ by inference: its windows cover the trimmed speech (``speech_span``), not the si
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import soundfile as sf
 import torch
@@ -73,6 +75,8 @@ def read_audio(path, sample_rate: int = 16000, max_seconds: float | None = None,
                trim_db: float | None = None, level_db: float | None = None) -> torch.Tensor:
     """Mono float32 waveform at ``sample_rate``: silence trimmed (``trim_db``), level set
     (``level_db``), then the first ``max_seconds`` (None = all)."""
+    if not Path(path).is_file():
+        raise AudioError(f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file")
     try:
         info = sf.info(str(path))
         frames = info.frames

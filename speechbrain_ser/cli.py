@@ -135,6 +135,21 @@ def write_rows(rows: list, out: str, fmt: str):
         write_text_atomic(out, text)
 
 
+def quiet_libraries():
+    """No transformers deprecation notes or weight-loading progress bars on a user's stderr: what
+    ser-predict prints there is its own (progress, skipped files, the summary)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="ser-predict", description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -176,12 +191,21 @@ def main(argv=None) -> int:
 
     from .inference import load
 
+    quiet_libraries()
     items = collect_inputs(a.inputs, a.data_root)
     if not items:
         print("ser-predict: no audio found in the inputs", file=sys.stderr)
         return 2
+    local = Path(a.model)
+    if local.exists() or a.model.startswith((".", "/", "~")) or a.model.count("/") != 1:  # not a hub name
+        if not (local / "hyperparams.yaml").is_file():
+            raise SystemExit(f"ser-predict: no model folder at {a.model}" + (
+                " (it has no hyperparams.yaml: stage 4 writes <exp-dir>/model)" if local.is_dir() else ""))
     if a.backend == "torch":
-        model = load(a.model, a.savedir, a.device)
+        try:
+            model = load(a.model, a.savedir, a.device)
+        except (OSError, ValueError) as e:  # a hub name that does not resolve (offline, misspelt)
+            raise SystemExit(f"ser-predict: cannot load the model {a.model}: {str(e).splitlines()[0][:300]}") from None
         model.calibrated = not a.no_calibration
     else:
         from .onnx_export import OnnxRecognizer
@@ -193,7 +217,7 @@ def main(argv=None) -> int:
             model = OnnxRecognizer(a.model, int8=a.backend == "onnx-int8")
         except FileNotFoundError as e:
             raise SystemExit(f"ser-predict: {e}") from None
-    classes = a.classes.split(",") if a.classes else None
+    classes = [c.strip() for c in a.classes.split(",") if c.strip()] if a.classes else None
     unknown = sorted(set(classes or []) - set(model.classes))
     if unknown:
         raise SystemExit(f"ser-predict: --classes {unknown} are not among the model's classes {model.classes}")
@@ -240,7 +264,7 @@ def timelines(model, items: list, a, fmt: str) -> int:
         raise SystemExit("ser-predict: --window needs an audio-only model (this one fuses a transcript)")
     if not model.classes and (a.segments or a.classes):
         raise SystemExit("ser-predict: this model has no categorical head: no segments (rows give A/V/D)")
-    classes = a.classes.split(",") if a.classes else None
+    classes = [c.strip() for c in a.classes.split(",") if c.strip()] if a.classes else None
     stem = None if a.out == "-" else str(Path(a.out).with_suffix(""))
     seg_out = a.segments or (f"{stem}.segments.{fmt}" if stem and model.classes else None)
     plots = Path(a.plots) if a.plots else (Path(f"{stem}_timelines") if stem else None)

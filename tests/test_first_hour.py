@@ -1,7 +1,10 @@
 """What a new user meets in the first hour (issue 20): overrides that merge and say when they are
 wrong, output files a group can read, one file per held-out set, test selection by arguments."""
+import json
 import os
+import re
 import stat
+from pathlib import Path
 
 import pytest
 import yaml
@@ -266,3 +269,26 @@ def test_a_full_disk_leaves_no_partial_file_and_says_so(tmp_path, monkeypatch):
         write_csv_atomic(target, ["a"], [[2]] * 1000)
     monkeypatch.undo()
     assert target.read_text() == before and [p.name for p in target.parent.iterdir()] == ["zero_shot.csv"]
+
+
+def test_a_run_on_your_corpora_gets_its_own_folder_with_its_label_config():
+    """The README's "your corpora" command without --exp-dir: the label config it names reaches stage 2,
+    and the outputs go to a folder named by the run, never into the embedded data's exp/<recipe>/mini."""
+    import shutil
+
+    demo = ROOT / "exp" / "Multilingual16" / "mini"
+    before = sorted((p, p.stat().st_mtime_ns) for p in demo.rglob("*")) if demo.exists() else None
+    r = run(["./run.sh", "--data-root", str(ROOT / "data" / "synth_tiny"), "--label-config", "conf/labels_real.yaml",
+             "--label-overrides", "corpora=[ravdess,urdu]", "--stop-stage", "2"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = Path(re.search(r"outputs in (\S+)", r.stderr).group(1))
+    try:
+        assert out.parent == ROOT / "exp" / "Multilingual16"
+        assert re.fullmatch(r"labels_real-whisper_tiny_frozen-[0-9a-f]{8}-seed0", out.name), out.name
+        config = json.loads((out / "data" / "labels" / ".done.json").read_text())["options"]["config"]
+        assert config["corpora"] == ["ravdess", "urdu"] and config["training_only"] == ["tess"]  # labels_real.yaml's
+        assert config["neutral_smoothing"] is False and config["held_out_languages"] == ["ur"]
+        after = sorted((p, p.stat().st_mtime_ns) for p in demo.rglob("*")) if demo.exists() else None
+        assert after == before  # the demo's folder untouched
+    finally:
+        shutil.rmtree(out, ignore_errors=True)

@@ -435,3 +435,20 @@ def test_onnx_export_refuses_weights_over_protobufs_limit(trained, monkeypatch):
     monkeypatch.setattr(onnx_export, "PROTOBUF_LIMIT", 2**20)  # Whisper tiny's 35 MB as if it were large-v3
     with pytest.raises(NotImplementedError, match="over what one ONNX file holds"):
         onnx_export.export_onnx(trained / "model")
+
+
+def test_ser_predict_errors_a_user_can_act_on(trained, tmp_path):
+    """A missing file is 'no such file'; a wrong --model a one-line 'no model folder'; --classes takes
+    spaces after commas; stderr carries ser-predict's own lines, not the libraries' notes or bars."""
+    exe = str(ROOT / ".venv" / "bin" / "ser-predict")
+    wav = next(iter(_wavs(trained).values()))
+    r = run([exe, "--model", str(trained / "model"), "nope.wav", wav, "--classes", "anger, sadness",
+             "--out", str(tmp_path / "p.csv")])
+    assert r.returncode == 1 and "nope.wav: no such file" in r.stderr, r.stderr[-2000:]
+    assert "FutureWarning" not in r.stderr and "Loading weights" not in r.stderr, r.stderr[-2000:]
+    rows = list(csv.DictReader(open(tmp_path / "p.csv")))
+    assert len(rows) == 1 and rows[0]["label"] in ("anger", "sadness")
+    for model in ("no/such/folder", str(tmp_path)):
+        r = run([exe, "--model", model, wav])
+        assert r.returncode != 0 and f"ser-predict: no model folder at {model}" in r.stderr, r.stderr[-2000:]
+        assert "Traceback" not in r.stderr

@@ -15,7 +15,7 @@ _ser_usage() {
   ids=$(cd "$(dirname "${BASH_SOURCE[0]}")/../speechbrain_ser/corpora" && ls ./*.py | sed 's|^\./||; s|\.py$||' |
         grep -vx -e base -e __init__ | tr '\n' ' ')
   cat <<EOF
-stages (outputs under --exp-dir, default exp/<recipe>/<size>):
+stages (outputs under --exp-dir; default exp/<recipe>/<size>, or with --data-root a folder named by the run):
   0 data       embedded synthetic corpora (data/synth_<size>), or check the --data-root folders
   1 manifests  data/manifests/<corpus>.json, rejected_<corpus>.tsv
   2 labels     data/labels/{train,dev,test}.json, zeroshot_<corpus>.json, summary.json

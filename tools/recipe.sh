@@ -8,7 +8,17 @@ case "$size" in tiny|mini) ;; *) echo "$0: --size must be tiny or mini, got '$si
 start=$(date +%s)
 printf -v rerun_command '%q ' "$0" "${args_in[@]}"
 recipe_name=$(basename "$here")
-exp_dir=${exp_dir:-$root/exp/$recipe_name/$size}
+hparams=${hparams:-$default_hparams}
+[[ $hparams = /* ]] || hparams="$here/$hparams"
+label_config=${label_config:-conf/labels.yaml}
+[[ $label_config = /* ]] || label_config="$here/$label_config"
+if [ -z "$exp_dir" ] && [ -z "$data_root" ]; then
+  exp_dir=$root/exp/$recipe_name/$size  # the embedded data's run
+elif [ -z "$exp_dir" ]; then  # your corpora: a folder named by what runs, never the embedded data's
+  what=$(printf '%s\n' "$label_overrides" ${extra_args[@]+"${extra_args[@]}"} | sha1sum | cut -c1-8)
+  [ -n "$label_overrides$(printf '%s' ${extra_args[@]+"${extra_args[@]}"})" ] || what=""
+  exp_dir=$root/exp/$recipe_name/$(basename "$label_config" .yaml)-$(basename "$hparams" .yaml)${what:+-$what}-seed$seed
+fi
 for path in "$exp_dir" "$data_root"; do  # both reach SpeechBrain's overrides, which split "--key=value" at every '='
   case "$path" in *=*) echo "$0: '$path' contains '=', which SpeechBrain's command-line overrides cannot carry; use a path without '='" >&2; exit 1 ;; esac
 done
@@ -35,12 +45,8 @@ synth_voices=${synth_voices:-$default_synth_voices}
 if [ -z "$data_root" ]; then
   data_root=$(embedded_data_root "$size" "$seed" "$synth_voices"); synth=$size
 fi
-hparams=${hparams:-$default_hparams}
-[[ $hparams = /* ]] || hparams="$here/$hparams"
 # the recipe's corpora, after --label-overrides (e.g. "corpora=[...,nemo] held_out=[emodb,nemo]")
 # (one argument: prepare.split_overrides splits it, so quoted and bracketed values keep their spaces)
-label_config=${label_config:-conf/labels.yaml}
-[[ $label_config = /* ]] || label_config="$here/$label_config"
 corpora=$("$python" -m speechbrain_ser.prepare corpora --config "$label_config" "$label_overrides")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then

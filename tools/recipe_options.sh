@@ -4,7 +4,7 @@
 stage=0                 # first stage to run
 stop_stage=5            # last stage to run
 data_root=""            # corpus root holding one folder per corpus; empty = embedded synthetic data made at stage 0
-exp_dir=""              # experiment folder; empty = exp/<recipe>/<size>
+exp_dir=""              # experiment folder; empty = exp/<recipe>/<size> on the embedded data, with --data-root exp/<recipe>/<label config>-<hparams>[-<hash of the overrides>]-seed<N>
 size=mini               # embedded data size: tiny (tests, seconds) or mini (default run)
 seed=0                  # data-generation and training seed
 synth_voices=""         # embedded data audio, one of speechbrain_ser/synth/voices.py VOICE_CHOICES (real, espeak, neutral); empty = the recipe's default (its defaults.sh)
