@@ -10,12 +10,14 @@ Inputs are audio files, folders (searched recursively for .wav .flac .ogg .mp3
 .aiff), Kaldi 'wav.scp' files, this project's JSON manifests, or CSV/TSV files
 with a 'path' (or 'wav') column and an optional 'id' column. Output rows
 (CSV or JSONL, chosen by '--format' or the file suffix; '-' = stdout): id,
-path, seconds (audio used), windows, label, p_<class> per class, and arousal,
-valence, dominance (1-7) for models with attribute heads. Files are batched by
-duration. A file longer than the model's training crop is predicted from windows
-of that length covering the whole file (the mean of the windows; 'windows' says
-how many); '--crop' uses its first seconds only. '--classes a,b,c' restricts
-each label to those classes (as stage 4 scores a corpus with fewer classes).
+path, seconds (audio used), windows, mode (lone: the file alone; speaker: with
+'--groups'), label, p_<class> per class, and arousal, valence, dominance (1-7)
+for models with attribute heads. Files are batched by duration. A file longer
+than the model's training crop is predicted from windows of that length covering
+the whole file (the mean of the windows; 'windows' says how many); '--crop' uses
+its first seconds only. '--classes a,b,c' restricts each label to those classes
+(as stage 4 scores a corpus with fewer classes): p_<class> are then those classes'
+probabilities renormalised to sum 1, and full_p_<class> the model's over all of its classes.
 A file that cannot be read is reported on stderr and skipped; the others are
 predicted, and the exit status is 1 when any file failed (0 when none did).
 
@@ -103,22 +105,34 @@ def collect_inputs(inputs: list, data_root: str | None = None) -> list:
     return items
 
 
-def _prediction_columns(r: dict, classes, attributes) -> dict:
-    """label, p_<class>... and arousal/valence/dominance of one prediction (a file or a window)."""
-    row = {"label": r["label"], **{f"p_{c}": round(r["probs"][c], 6) for c in classes}} if classes else {}
+def _prediction_columns(r: dict, classes, attributes, allowed=None) -> dict:
+    """label, p_<class>... and arousal/valence/dominance of one prediction (a file or a window).
+    ``allowed`` (``--classes``): p_<class> of those classes only, renormalised to sum 1 (the label is
+    their argmax), and the model's probabilities over all its classes as full_p_<class>."""
+    row = {}
+    if classes:
+        row["label"] = r["label"]
+        if allowed:
+            total = sum(r["probs"][c] for c in allowed) or 1.0
+            row.update({f"p_{c}": round(r["probs"][c] / total, 6) for c in allowed})
+            row.update({f"full_p_{c}": round(r["probs"][c], 6) for c in classes})
+        else:
+            row.update({f"p_{c}": round(r["probs"][c], 6) for c in classes})
     row.update({a: round(r[a], 4) for a in attributes})
     return row
 
 
-def rows_of(items, results, classes, attributes) -> list:
-    return [{"id": uid, "path": path, "seconds": r["seconds"], "windows": r.get("windows", 1),
-             **_prediction_columns(r, classes, attributes)}
+def rows_of(items, results, classes, attributes, allowed=None, mode: str = "lone") -> list:
+    """One row per predicted file; ``mode``: lone (each file alone) or speaker (normalised with its
+    group's files, ``--groups``), as stage 4's prediction files say."""
+    return [{"id": uid, "path": path, "seconds": r["seconds"], "windows": r.get("windows", 1), "mode": mode,
+             **_prediction_columns(r, classes, attributes, allowed)}
             for (uid, path, _), r in zip(items, results) if r is not None]
 
 
-def window_rows(uid: str, tl: dict, classes, attributes) -> list:
+def window_rows(uid: str, tl: dict, classes, attributes, allowed=None) -> list:
     """Flat rows (id, start, end, label, p_<class>..., arousal...) of a timeline's windows."""
-    return [{"id": uid, "start": r["start"], "end": r["end"], **_prediction_columns(r, classes, attributes)}
+    return [{"id": uid, "start": r["start"], "end": r["end"], **_prediction_columns(r, classes, attributes, allowed)}
             for r in tl["windows"]]
 
 
@@ -233,6 +247,11 @@ def main(argv=None) -> int:
         if a.window is not None:
             raise SystemExit("ser-predict: --groups with --window is not supported (a timeline is one recording)")
         groups = [str(Path(p).absolute().parent) if a.groups == "folder" else "all" for _, p, _ in items]
+        alone = [p for (_, p, _), g in zip(items, groups) if groups.count(g) == 1]
+        if alone:
+            print(f"ser-predict: warning: {len(alone)} file(s) alone in their group (e.g. {alone[0]}): each is "
+                  "normalised with its own statistics only, which removes what sets it apart; give a speaker's "
+                  "files together, or leave out --groups (the training statistics)", file=sys.stderr)
     if a.window is not None:
         return timelines(model, items, a, fmt)
     texts = [t or "" for _, _, t in items] if model.needs_transcript else None
@@ -245,7 +264,8 @@ def main(argv=None) -> int:
                 tqdm.write(f"ser-predict: skipped {r}", file=sys.stderr)
             else:
                 results[i] = r
-    write_rows(rows_of(items, results, model.classes, model.attributes), a.out, fmt)
+    write_rows(rows_of(items, results, model.classes, model.attributes, classes, "speaker" if groups else "lone"),
+               a.out, fmt)
     done = len(items) - len(failed)
     where = "" if a.out == "-" else f" -> {a.out}"
     print(f"ser-predict: {done} of {len(items)} files predicted{where}"
@@ -276,7 +296,7 @@ def timelines(model, items: list, a, fmt: str) -> int:
             failed.append(str(e))
             tqdm.write(f"ser-predict: skipped {e}", file=sys.stderr)
             continue
-        rows += window_rows(uid, tl, model.classes, model.attributes)
+        rows += window_rows(uid, tl, model.classes, model.attributes, classes)
         seg_rows += [{"id": uid, **s} for s in tl["segments"]]
         if plots is not None:
             plots.mkdir(parents=True, exist_ok=True)

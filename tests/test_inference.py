@@ -169,8 +169,13 @@ def test_ser_predict_cli(trained, tmp_path):
     r = run([PY, "-m", "speechbrain_ser.cli", "--model", str(trained / "model"), str(scp), "--classes",
              ",".join(urdu), "--out", str(tmp_path / "urdu.csv")])
     assert r.returncode == 0, r.stderr[-2000:]
+    full = {x["id"]: x for x in rows}
     for x in csv.DictReader(open(tmp_path / "urdu.csv")):
-        assert x["label"] == max(urdu, key=lambda c: float(x[f"p_{c}"]))
+        assert x["label"] == max(urdu, key=lambda c: float(x[f"p_{c}"])) and x["mode"] == "lone"
+        # the restricted classes' probabilities renormalised (by hand: p_c / sum of the four), the full ones kept
+        total = sum(float(full[x["id"]][f"p_{c}"]) for c in urdu)
+        assert all(abs(float(x[f"p_{c}"]) - float(full[x["id"]][f"p_{c}"]) / total) < 1e-5 for c in urdu)
+        assert "p_surprise" not in x and abs(float(x["full_p_surprise"]) - float(full[x["id"]]["p_surprise"])) < 1e-6
     r = run([PY, "-m", "speechbrain_ser.cli", "--model", str(trained / "model"), str(scp), "--classes", "anger,joy"])
     assert r.returncode != 0 and "['joy'] are not among the model's classes" in r.stderr
     bad = run([PY, "-m", "speechbrain_ser.cli", "--model", str(trained / "model"), str(tmp_path / "nothing")])

@@ -336,9 +336,14 @@ def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(nor
     assert r.returncode == 0, r.stderr[-2000:]
     want = {i: res["probs"] for i, res in model.predict_files([str(folder / f"{u}.wav") for u in same], 8,
                                                                 groups=["g"] * len(same))}
+    assert "alone in their group" not in r.stderr
     for row in csv.DictReader(open(out)):
         k = same.index(row["id"])
-        assert max(abs(float(row[f"p_{c}"]) - want[k][c]) for c in model.classes) < 2e-5
+        assert max(abs(float(row[f"p_{c}"]) - want[k][c]) for c in model.classes) < 2e-5 and row["mode"] == "speaker"
+    # one file alone in its folder: normalised by itself, which the user is told
+    r = run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(normed / "model"),
+             str(folder / f"{same[0]}.wav"), "--groups", "folder"])
+    assert r.returncode == 0 and "1 file(s) alone in their group" in r.stderr, r.stderr[-2000:]
     r = run([str(ROOT / ".venv" / "bin" / "ser-predict"), "--model", str(normed / "model"), str(folder),
              "--groups", "folder", "--backend", "onnx"])
     assert r.returncode != 0 and "--groups is for speaker-normalised models" in r.stderr
