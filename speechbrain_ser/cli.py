@@ -26,12 +26,12 @@ Emotion over time (long audio; 'speechbrain_ser.timeline'):
     ser-predict --model DIR --window 3 --hop 1 meeting.wav --out meeting.csv
 
 writes one row per window (id, start, end, label, p_<class>, arousal...) to
-'--out', the merged segments (id, start, end, emotion, confidence; segments
+'--out', the merged segments (id, start, end, label, confidence; segments
 shorter than '--min-segment' s are merged into a neighbour) to '--segments'
 (default: '<out>.segments.csv' or '.jsonl' beside '--out') and one timeline
 PNG per file to '--plots' (default: '<out>_timelines/' beside '--out').
 With '--out -' only the rows are written unless '--segments'/'--plots' are given.
-'--classes a,b,c' restricts the segment emotions to those classes.
+'--classes a,b,c' restricts the segments' labels to those classes.
 
 Speaker-normalised models (trained with 'speaker_norm: True'): '--groups folder' normalises
 each file with the statistics of all files in its folder (one folder = one speaker, whose files
@@ -297,7 +297,9 @@ def timelines(model, items: list, a, fmt: str) -> int:
             tqdm.write(f"ser-predict: skipped {e}", file=sys.stderr)
             continue
         rows += window_rows(uid, tl, model.classes, model.attributes, classes)
-        seg_rows += [{"id": uid, **s} for s in tl["segments"]]
+        # the segments file names a segment's class as the rows name a window's: label
+        seg_rows += [{"id": uid, **{("label" if k == "emotion" else k): v for k, v in s.items()}}
+                     for s in tl["segments"]]
         if plots is not None:
             plots.mkdir(parents=True, exist_ok=True)
             plot_timeline(tl, plots / f"{uid.replace('/', '__')}.png", model.classes, model.attributes, title=uid)

@@ -85,21 +85,27 @@ class Recognizer:
 
     # ---- SpeechBrain's emotion interface -------------------------------------------
     def classify_batch(self, wavs, wav_lens=None):
-        """(out_prob (B, C), score (B,), index (B,), text_lab [B]) as SpeechBrain's emotion interface."""
+        """(out_prob (B, C), score (B,), index (B,), text_lab [B]), SpeechBrain's contract for its emotion
+        models (``EncoderClassifier`` and the IEMOCAP model's ``custom_interface.py``, whose softmax has
+        ``apply_log: True``): ``out_prob`` holds log-posteriors (the log of the calibrated probabilities),
+        ``score`` the best class's log-posterior, ``text_lab`` its label. Probabilities:
+        ``out_prob.exp()``, or ``predict_batch``'s named results."""
         probs = self.forward_batch(wavs, wav_lens)["probs"]
         if probs is None:
             raise ValueError("this model has no categorical head (attributes only): use predict_batch")
-        score, index = probs.max(-1)
-        return probs, score, index, [self.classes[i] for i in index.tolist()]
+        return self._log_posteriors(probs)
 
     def classify_file(self, path):
         """As ``classify_batch`` for one file (a file longer than the crop: windows, see ``predict_files``)."""
         if not self.classes:
             raise ValueError("this model has no categorical head (attributes only): use predict_file")
         r = self.predict_file(path)
-        probs = torch.tensor([[r["probs"][c] for c in self.classes]])
-        score, index = probs.max(-1)
-        return probs, score, index, [r["label"]]
+        return self._log_posteriors(torch.tensor([[r["probs"][c] for c in self.classes]]))
+
+    def _log_posteriors(self, probs):
+        log_p = probs.clamp_min(1e-30).log()
+        score, index = log_p.max(-1)
+        return log_p, score, index, [self.classes[i] for i in index.tolist()]
 
     # ---- named results -------------------------------------------------------------
     def predict_batch(self, wavs, wav_lens=None, texts=None, speaker_stats=None) -> list:
@@ -277,8 +283,10 @@ def windowed(model, path, classes: list | None = None, batch_size: int = 16, spe
 
 def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
                   crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
-    """(index, result or AudioError) for each of ``paths``, batched by duration (longest first,
-    so padding is small); each failing file is reported, the others go on.
+    """A lazy generator of (index, result or AudioError), one for each of ``paths`` (``index`` into
+    ``paths``; the order is that of the batches, not of ``paths``: ``dict(predict_files(...))`` gives
+    them by index), batched by duration (longest first, so padding is small); each failing file is
+    reported, the others go on.
 
     A file no longer than the model's crop (``max_seconds``, the training crop) is one
     utterance. A longer one is predicted from windows covering the whole file (``windowed``:

@@ -96,8 +96,12 @@ def test_export_is_self_contained(trained, tmp_path):
         m = EmotionRecognizer.from_hparams(source=str(moved), savedir=str(tmp_path / "sd"))
         wav = next(iter(_wavs(hidden).values()))
         out_prob, score, index, text_lab = m.classify_file(wav)
-        assert out_prob.shape == (1, 7) and float(out_prob.sum()) == pytest.approx(1, abs=1e-5)
-        assert text_lab[0] == m.classes[int(index[0])] and float(score[0]) == float(out_prob.max())
+        # SpeechBrain's contract: log-posteriors (its IEMOCAP model's softmax has apply_log: True)
+        assert out_prob.shape == (1, 7) and float(out_prob.exp().sum()) == pytest.approx(1, abs=1e-5)
+        assert (out_prob <= 0).all() and float(score[0]) == float(out_prob.max())
+        assert text_lab[0] == m.classes[int(index[0])]
+        probs = m.predict_file(wav)["probs"]
+        assert max(abs(float(out_prob[0, i].exp()) - probs[c]) for i, c in enumerate(m.classes)) < 1e-6
     finally:
         hidden.rename(trained)
 
@@ -113,7 +117,7 @@ def test_plain_speechbrain_foreign_class_reproduces_stage_4(trained, tmp_path):
         f"m = foreign_class(source={str(trained / 'model')!r}, pymodule_file='custom_interface.py',\n"
         f"                  classname='EmotionRecognizer', savedir={str(tmp_path / 'sd')!r})\n"
         f"wavs = json.loads({json.dumps(json.dumps(wavs))})\n"
-        "out = {u: m.classify_file(p)[0][0].tolist() for u, p in wavs.items()}\n"
+        "out = {u: m.classify_file(p)[0][0].exp().tolist() for u, p in wavs.items()}\n"
         "print(json.dumps(out))\n")
     r = run([PY, str(script)])
     assert r.returncode == 0, r.stderr[-3000:]
@@ -250,6 +254,7 @@ def test_emotion_over_time_through_the_model_cli_and_stage_4(trained, tmp_path):
         want = m.predict_batch(wav[None, s:s + 48000])[0]["probs"]
         assert max(abs(want[c] - float(x[f"p_{c}"])) for c in m.classes) < 1e-5
     segs = list(csv.DictReader(open(tmp_path / "tl.segments.csv")))
+    assert "label" in segs[0] and "emotion" not in segs[0] and "label" in rows[0]  # one name in both files
     assert segs and float(segs[0]["start"]) == 0 and float(segs[-1]["end"]) == pytest.approx(r["seconds"], abs=1e-3)
     assert all(float(a["end"]) == float(b["start"]) for a, b in zip(segs, segs[1:]))
     assert (tmp_path / "tl_timelines" / f"{fid}.png").stat().st_size > 0
