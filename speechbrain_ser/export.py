@@ -190,10 +190,13 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
     with atomic_dir(out) as tmp:
         (tmp / "hyperparams.yaml").write_text(inference_yaml(doc, hp, modules, meta))
         for m in modules:
+            whole = None
             if m == "upstream":  # a fine-tune's checkpoint holds the trained layers only: the whole upstream here
                 from .train import full_upstream_state
 
-                torch.save(full_upstream_state(ckpt.path / "upstream.ckpt"), tmp / "upstream.ckpt")
+                whole = full_upstream_state(ckpt.path / "upstream.ckpt")
+            if whole is not None:
+                torch.save(whole, tmp / "upstream.ckpt")
             else:
                 shutil.copyfile(ckpt.path / f"{m}.ckpt", tmp / f"{m}.ckpt")
         enc = sb.dataio.encoder.CategoricalEncoder()

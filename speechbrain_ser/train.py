@@ -78,17 +78,19 @@ class UpstreamCheckpoint:
                                f"missing {missing[:3]})")
 
 
-def full_upstream_state(checkpoint_file: Path) -> dict:
-    """The whole upstream state of a checkpoint's ``upstream.ckpt``: the trained parameters it holds
-    over the run's ``frozen_upstream.ckpt`` (``UpstreamCheckpoint``); a complete file as it is."""
-    state = torch.load(checkpoint_file, map_location="cpu")
+def full_upstream_state(checkpoint_file: Path) -> dict | None:
+    """The whole upstream state of a checkpoint's ``upstream.ckpt`` that holds only the trained
+    parameters: those over the run's ``frozen_upstream.ckpt`` (``UpstreamCheckpoint``); None when
+    the file is whole already (a frozen upstream's link, or an older run's checkpoint)."""
     shared = Path(checkpoint_file).parent.parent / FROZEN_UPSTREAM
-    if shared.exists() and not os.path.samefile(shared, checkpoint_file):
-        full = torch.load(shared, map_location="cpu")
-        if set(state) < set(full):
-            full.update(state)
-            return full
-    return state
+    if not shared.exists() or os.path.samefile(shared, checkpoint_file):
+        return None
+    state = torch.load(checkpoint_file, map_location="cpu")
+    full = torch.load(shared, map_location="cpu")
+    if not set(state) < set(full):
+        return None
+    full.update(state)
+    return full
 
 
 @sb.utils.checkpoints.register_checkpoint_hooks
