@@ -65,7 +65,7 @@ def test_read_audio_mixes_resamples_and_names_bad_files(tmp_path):
     sf.write(tmp_path / "empty.wav", np.zeros((0, 1), "float32"), 16000)
     sf.write(tmp_path / "nan.wav", np.array([0.1, np.nan, 0.2], "float32"), 16000, subtype="FLOAT")
     for name, what in (("junk.wav", "cannot read"), ("empty.wav", "empty"), ("nan.wav", "non-finite"),
-                       ("missing.wav", "cannot read")):
+                       ("missing.wav", "no such file")):
         with pytest.raises(AudioError, match=f"{name}.*{what}"):
             read_audio(tmp_path / name)
 
