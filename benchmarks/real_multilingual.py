@@ -2,17 +2,17 @@
 ablations, and EmoBox's in-domain folds.
 
     .venv/bin/python benchmarks/real_multilingual.py lolo --real-root ../shared/real
-        [--languages en it zh ur] [--seeds 0 1 2] [--variants full] [--out exp/real_multilingual]
+        [--languages en it zh ur am] [--seeds 0 1 2] [--variants full] [--out exp/real_multilingual]
     .venv/bin/python benchmarks/real_multilingual.py emobox --real-root ../shared/real
         --emobox ../shared/emobox/data [--corpora ravdess emovo casia urdu tess] [--folds N]
     .venv/bin/python benchmarks/real_multilingual.py table --out exp/real_multilingual   (print only)
 
-``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU) and each
+``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU), am (ASED) and each
 seed, ``./run.sh --data-root REAL --label-config conf/labels_real.yaml --hparams
 hparams/whisper_tiny_frozen_real.yaml --label-overrides "held_out_languages=[L]" --seed S``
 (stages 0-4, the system for real corpora: frozen Whisper tiny.en, silence trimmed, an MLP head,
 half of the training utterances normalised as lone files): train on
-every corpus of the other three languages (TESS training-only, every other corpus split by
+every corpus of the other four languages (TESS training-only, every other corpus split by
 speaker, dev from held-in speakers), then score each corpus of L zero-shot through the exported
 model. Every run points at one ``--feature_folder``: the upstream's hidden states of each corpus
 are computed once and reused by every fold, seed and variant (``feature_cache.py``), stage 4
@@ -75,8 +75,9 @@ from real_corpora import fmt, read_rows, restricted, scores, uar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "Multilingual16"
-LANGUAGES = {"en": ["ravdess", "tess"], "it": ["emovo"], "zh": ["casia"], "ur": ["urdu"]}
-FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CASIA", "urdu": "URDU"}
+LANGUAGES = {"en": ["ravdess", "tess"], "it": ["emovo"], "zh": ["casia"], "ur": ["urdu"], "am": ["ased"]}
+FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CASIA", "urdu": "URDU",
+           "ased": "ASED"}
 # the system for real corpora (``--system`` names another); a variant changes it (training
 # overrides) or names its own hparams
 SYSTEM = "hparams/whisper_tiny_frozen_real.yaml"
@@ -286,7 +287,7 @@ def main(argv=None):
             print("\n".join(emobox_table([r for r in boxed if named(r) == name])))
         return
     need = {c for lang in a.languages for c in LANGUAGES[lang]} if a.what == "lolo" else set(a.corpora)
-    for c in sorted(need | ({"ravdess", "tess", "emovo", "casia", "urdu"} if a.what == "lolo" else set())):
+    for c in sorted(need | (set(FOLDERS) if a.what == "lolo" else set())):
         if not (Path(a.real_root) / FOLDERS[c]).is_dir():
             sys.exit(f"{Path(a.real_root) / FOLDERS[c]}: not found; this benchmark needs the real corpora "
                      "(see its docstring)")

