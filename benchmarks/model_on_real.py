@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent))
-from real_corpora import arousal_uar, interval, uar  # noqa: E402
+from real_corpora import arousal_uar, interval, interval_text, uar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ("ravdess", "urdu")
@@ -85,7 +85,8 @@ def measure(model: str, corpus: str, ref: dict, speakers: dict, batch_size: int,
     recall = ", ".join(f"{c} {(p[y == c] == c).mean():.2f}" for c in values)
     auc = {c: roc_auc_score(y == c, [float(x[f"p_{c}"]) for x in rows]) for c in values}
     return (f"{corpus}: {len(y)} files, {len(set(spk))} speakers, {len(classes)} classes; UAR {uar(y, p):.3f} "
-            f"[{lo:.3f}, {hi:.3f}] (95 % CI resampling speakers; resampling utterances [{ulo:.3f}, {uhi:.3f}]), "
+            f"{interval_text(lo, hi, len(set(spk)))} (95 % CI resampling speakers; resampling utterances "
+            f"{interval_text(ulo, uhi)}), "
             f"accuracy {(y == p).mean():.3f}, majority-class accuracy {counts.max() / counts.sum():.3f}, "
             f"chance UAR {1 / len(classes):.3f}, arousal UAR {arousal_uar(y, p, corpus):.3f}; recall: {recall}; "
             f"AUC: " + ", ".join(f"{c} {v:.2f}" for c, v in auc.items()) + f" (mean {np.mean(list(auc.values())):.3f})")

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from speechbrain_ser import metrics
+from speechbrain_ser.metrics import interval_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NAN = float("nan")
@@ -230,9 +231,8 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         v, u = r["ravdess"], r["urdu"]
-        print(f"| {r['seed']} | {r['dev']['uar']:.3f} | {v['uar']:.3f} [{v['uar_ci'][0]:.3f}, {v['uar_ci'][1]:.3f}] | {v['accuracy']:.3f} "
-              f"| {v['macro_f1']:.3f} | {v['arousal_uar']:.3f} | {u['uar']:.3f} [{u['uar_ci'][0]:.3f}, "
-              f"{u['uar_ci'][1]:.3f}] | {u['accuracy']:.3f} | {u['arousal_uar']:.3f} "
+        print(f"| {r['seed']} | {r['dev']['uar']:.3f} | {v['uar']:.3f} {interval_text(*v['uar_ci'])} | {v['accuracy']:.3f} "
+              f"| {v['macro_f1']:.3f} | {v['arousal_uar']:.3f} | {u['uar']:.3f} {interval_text(*u['uar_ci'])} | {u['accuracy']:.3f} | {u['arousal_uar']:.3f} "
               f"| {v['balanced_uar']:.3f} / {u['balanced_uar']:.3f} | {r['wall']:.0f} s |")
     print(f"| mean ± std | {fmt([r['dev']['uar'] for r in runs])} | {fmt([r['ravdess']['uar'] for r in runs])} | {fmt([r['ravdess']['accuracy'] for r in runs])} "
           f"| {fmt([r['ravdess']['macro_f1'] for r in runs])} | {fmt([r['ravdess']['arousal_uar'] for r in runs])} "
@@ -260,8 +260,8 @@ def main(argv=None):
                           ("urdu_speaker", "URDU, speaker mode (grouped by the reader's speaker ids)"),
                           ("urdu_corpus", "URDU, the whole corpus one group")):
             if key in runs[0]:
-                per = ", ".join(f"seed {r['seed']} {r[key]['uar']:.3f} [{r[key]['uar_ci'][0]:.3f}, "
-                                f"{r[key]['uar_ci'][1]:.3f}]" for r in runs)
+                per = ", ".join(f"seed {r['seed']} {r[key]['uar']:.3f} "
+                                f"{interval_text(*r[key]['uar_ci'])}" for r in runs)
                 print(f"  {what}: UAR {fmt([r[key]['uar'] for r in runs])} ({per}); arousal UAR "
                       f"{fmt([r[key]['arousal_uar'] for r in runs])}")
     print(f"total {total:.0f} s for {len(runs)} seeds (stages 0-5 each, plus regrouped scoring); peak RSS of a "

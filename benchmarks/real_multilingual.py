@@ -71,7 +71,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_corpora import fmt, read_rows, restricted, scores, uar  # noqa: E402
+from real_corpora import fmt, interval_text, read_rows, restricted, scores, uar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "Multilingual16"
@@ -179,11 +179,11 @@ def lolo_table(runs: list, variant: str) -> list:
             lone = [r["corpora"][corpus]["lone"] for r in rs]
             spk = [r["corpora"][corpus].get("speaker") for r in rs if r["corpora"][corpus].get("speaker")]
             ci = lone[0]["uar_ci"]
-            s_text = (f"{fmt([s['uar'] for s in spk])} [{spk[0]['uar_ci'][0]:.3f}, {spk[0]['uar_ci'][1]:.3f}]"
+            s_text = (f"{fmt([s['uar'] for s in spk])} {interval_text(*spk[0]['uar_ci'], spk[0]['speakers'])}"
                       if spk else "n/a (no speaker normalisation)")
             lines.append(
                 f"| {lang} | {corpus} | {lone[0]['n']} / {lone[0]['speakers']} | {fmt([x['uar'] for x in lone])} "
-                f"[{ci[0]:.3f}, {ci[1]:.3f}] | {fmt([x['accuracy'] for x in lone])} | {fmt([x['macro_f1'] for x in lone])} "
+                f"{interval_text(*ci, lone[0]['speakers'])} | {fmt([x['accuracy'] for x in lone])} | {fmt([x['macro_f1'] for x in lone])} "
                 f"| {fmt([x['arousal_uar'] for x in lone])} | {lone[0]['majority_accuracy']:.3f} / {lone[0]['chance_uar']:.3f} "
                 f"| {s_text} | {fmt([r['dev_uar'] for r in rs])} | {', '.join(str(r['seed']) for r in rs)} |")
             per_lang.setdefault(lang, {}).setdefault("lone", []).append([x["uar"] for x in lone])

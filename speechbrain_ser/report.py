@@ -239,8 +239,9 @@ def zero_shot_report(exp_dir: Path, command: str | None) -> str:
 def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
     rows = read_csv(results / "zero_shot.csv")
     for r in rows:
-        if r.get("uar_ci_low", "") != "":
-            r["uar_95ci"] = f"[{float(r['uar_ci_low']):.3f}, {float(r['uar_ci_high']):.3f}]"
+        if "uar_ci_low" in r:  # empty: fewer speakers than metrics.MIN_CLUSTERS (ci_unit says how many)
+            r["uar_95ci"] = f"[{float(r['uar_ci_low']):.3f}, {float(r['uar_ci_high']):.3f}]" \
+                if r["uar_ci_low"] != "" else "none"
     z, d = zero_shot_table(rows)
     cols = ["mode", "name", "n", "n_classes", "chance_uar"] + SHOW[:3] + (["uar_95ci", "ci_unit"] if "uar_95ci" in
                                                                         (rows[0] if rows else {}) else []) \
@@ -252,7 +253,8 @@ def _zero_shot_report(results: Path, out: Path, command: str | None) -> str:
             "speaker_dependent = yes: the corpus's test speakers also speak in its training data (TESS's two "
             "speakers, ESD's official split); those rows are not speaker-independent results. uar_95ci: 95 % "
             "bootstrap interval of UAR resampling the unit ci_unit names (speakers, all utterances of each "
-            "drawn speaker kept; utterances only where the set has no speaker ids).", ""]
+            "drawn speaker kept; utterances only where the set has no speaker ids); none below "
+            f"{metrics.MIN_CLUSTERS} speakers.", ""]
     for mode in dict.fromkeys(r.get("mode", "lone") for r in z):
         zm = by_mode(z, mode)
         mean = {k: np.mean([float(r[k]) for r in zm]) for k in SHOW + ["chance_uar", "majority_accuracy"]}

@@ -35,7 +35,8 @@ Every row has a ``mode`` (``prediction_files.MODES``): ``lone`` (each file alone
 ``ser-predict FILE`` gives) and, for a speaker-normalised model, ``speaker`` (each file
 normalised with its speaker's files in the set: transductive). UAR's 95 % interval
 resamples speakers (``metrics.bootstrap_interval``; ``ci_unit`` says the unit and how
-many: utterances only where a set has no speaker ids).
+many: utterances only where a set has no speaker ids; no interval, empty fields, from fewer than
+``metrics.MIN_CLUSTERS`` speakers).
 
 Writes ``zero_shot.csv`` (one row per mode × set × corpus, set × language and set),
 ``soft_scores.csv`` and ``inventory.json`` (corpus → classes, for the report).
@@ -128,10 +129,12 @@ def score_groups(entries: dict, ids, probs, classes, inventory: dict) -> list:
         lo, hi, unit = metrics.bootstrap_interval(refs, preds, allowed, speakers
                                                   if any(x is not None for x in speakers) else None)
         n_units = len({x if x is not None else u for x, u in zip(speakers, uids)}) if unit == "speaker" else len(uids)
+        computed = bool(np.isfinite(lo))  # no interval from fewer than metrics.MIN_CLUSTERS speakers
         rows.append(dict(level=level, name=name, n_classes=len(allowed),
                          classes=" ".join(classes[c] for c in allowed),
                          chance_uar=round(1 / len(allowed), 4), **{k: round(m[k], 4) for k in METRICS},
-                         uar_ci_low=round(lo, 4), uar_ci_high=round(hi, 4), ci_unit=f"{unit} ({n_units})",
+                         uar_ci_low=round(lo, 4) if computed else "", uar_ci_high=round(hi, 4) if computed else "",
+                         ci_unit=f"{unit} ({n_units})" if computed else f"{unit} ({n_units}): too few for an interval",
                          majority_accuracy=round(base["accuracy"], 4), majority_macro_f1=round(base["macro_f1"], 4),
                          majority_uar=round(base["uar"], 4), n=m["n"]))
     return rows

