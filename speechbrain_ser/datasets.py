@@ -67,6 +67,17 @@ def trains_on(e: dict, hp: dict) -> bool:
     return hp.get("avd_heads") is not None and e.get("avd01") is not None
 
 
+def corpus_inventories(hp: dict) -> dict:
+    """corpus -> (C,) 0/1 mask of the classes its labels can be scored as (stage 2's ``summary.json``
+    in ``labels_folder``, as stage 4 scores it); {} when there is none (every class allowed)."""
+    path = Path(str(hp.get("labels_folder") or "")) / "summary.json"
+    if not path.is_file():
+        return {}
+    classes = hp["classes"]
+    return {c: torch.tensor([float(x in v.get("inventory", classes)) for x in classes])
+            for c, v in read_entries(path)["corpora"].items()}
+
+
 def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,
                  keep_all: bool = False, feats_scp: Path | None = None, norm_stats: dict | None = None):
     """The dataset of a stage-2 label file; ``feats_scp``: read the cached upstream features
@@ -81,7 +92,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     entries = read_entries(path)
     keep = {k: v for k, v in entries.items() if keep_all or trains_on(v, hp)}
     for e in keep.values():
-        for k in ("avd01", "gender", "transcript", key, domain_key, hp.get("speaker_norm_group") or "speaker"):
+        for k in ("avd01", "gender", "transcript", "corpus", key, domain_key, hp.get("speaker_norm_group") or "speaker"):
             e.setdefault(k, None)
     ds = sb.dataio.dataset.DynamicItemDataset(keep)
 
@@ -113,7 +124,16 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
         yield torch.tensor([speakers.index(speaker) if speakers and speaker in speakers else -1])
         yield transcript or ""
 
-    items, signal = [audio, labels, extras], "sig"
+    inventory = corpus_inventories(hp)
+    corpora, everything = sorted(inventory), torch.ones(len(classes))
+
+    @sb.utils.data_pipeline.takes("corpus")
+    @sb.utils.data_pipeline.provides("y_corpus", "y_allowed")
+    def scoring(corpus):  # what dev is scored as per corpus (select_key corpus_uar): the corpus's classes
+        yield torch.tensor([corpora.index(corpus) if corpus in inventory else -1])
+        yield inventory.get(corpus, everything)
+
+    items, signal = [audio, labels, extras, scoring], "sig"
     if norm_stats is not None:
         @sb.utils.data_pipeline.takes(hp.get("speaker_norm_group") or "speaker")
         @sb.utils.data_pipeline.provides("speaker_stats")
@@ -129,6 +149,7 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
         signal = "feats"
     for item in items:
         sb.dataio.dataset.add_dynamic_item([ds], item)
-    ds.set_output_keys(["id", signal, "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker", "y_text"]
+    ds.set_output_keys(["id", signal, "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker", "y_text",
+                        "y_corpus", "y_allowed"]
                        + (["speaker_stats"] if norm_stats is not None else []))
     return ds

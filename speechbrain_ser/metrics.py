@@ -57,6 +57,17 @@ def classification(refs, preds, labels) -> dict:
     )
 
 
+def mean_corpus_uar(refs, preds, corpora) -> float:
+    """The mean over corpora of each corpus's UAR (``corpora``: each utterance's corpus; ``preds``
+    already restricted to its corpus's classes): every corpus counts once, however large. NaN when
+    no utterance has a reference."""
+    refs, preds, corpora = np.asarray(refs), np.asarray(preds), np.asarray(corpora)
+    uars = [classification(refs[corpora == c], preds[corpora == c], sorted(set(refs[corpora == c].tolist())
+                                                                              | set(preds[corpora == c].tolist())))["uar"]
+            for c in dict.fromkeys(corpora.tolist())]
+    return float(np.mean(uars)) if uars else float("nan")
+
+
 def majority_baseline(refs, labels) -> dict:
     """``classification`` of the majority-class baseline: every utterance predicted as the most
     frequent reference class (the lowest class index on a tie)."""

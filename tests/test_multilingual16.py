@@ -490,3 +490,46 @@ def test_predictions_do_not_depend_on_the_batch(labels, tmp_path, hp_name):
     ids1, p1, _, _ = brain.predict(ds, batch_size=1)
     assert ids8 == ids1
     assert np.abs(p8 - p1).max() < 1e-4, np.abs(p8 - p1).max()
+
+
+def test_checkpoint_choice_on_the_mean_of_each_corpus_uar_within_its_classes(labels, tmp_path):
+    """select_key corpus_uar: each dev utterance is scored within its corpus's classes (stage 2's
+    inventory, as stage 4 scores it) and each corpus counts once. Hand example over 7 classes:
+    corpus A (classes 0, 1): ref 0 with its top logit on class 5 (not A's: restricted to class 0,
+    right), ref 1 right -> UAR 1; corpus B (classes 0, 2): ref 0 predicted 2, two refs 2 right (one
+    only once class 6 is masked) -> UAR (0 + 1) / 2 = 0.5. Mean 0.75; pooling utterances would give
+    (1/2 + 1 + 1) / 3 = 0.833, and unrestricted argmax would get two of the five wrong more."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import torch
+    from speechbrain_ser import metrics
+    from speechbrain_ser.stage import read_entries
+    from speechbrain_ser.train import make_datasets
+
+    assert metrics.mean_corpus_uar([0, 1, 0, 2, 2], [0, 1, 2, 2, 2], ["A", "A", "B", "B", "B"]) == 0.75
+    hp, brain, domains, lab = _brain(labels, tmp_path / "run", *FROZEN)
+    logits = torch.full((5, 7), -5.0)
+    for i, order in enumerate([(5, 0), (1,), (2, 0), (2,), (6, 2)]):  # top class first
+        for rank, c in enumerate(order):
+            logits[i, c] = 5.0 - rank
+    allowed = torch.zeros(5, 7)
+    allowed[:2, [0, 1]] = 1
+    allowed[2:, [0, 2]] = 1
+    batch = SimpleNamespace(y_hard=SimpleNamespace(data=torch.tensor([[0], [1], [0], [2], [2]])),
+                            y_soft=SimpleNamespace(data=torch.zeros(5, 7)),
+                            y_allowed=SimpleNamespace(data=allowed),
+                            y_corpus=SimpleNamespace(data=torch.tensor([[0], [0], [1], [1], [1]])))
+    brain.on_stage_start(None)
+    brain._collect({"logits": logits}, batch)
+    s = brain.summary()
+    assert s["corpus_uar"] == pytest.approx(0.75) and s["uar"] == pytest.approx((0 + 1 + 1 / 2) / 3)
+    # the dev set carries each utterance's corpus and its classes from stage 2's summary
+    summary = read_entries(lab / "summary.json")["corpora"]
+    dev = make_datasets(hp, brain, {"dev": lab / "dev.json"}, domains)["dev"]
+    entries = read_entries(lab / "dev.json")
+    for item in list(dev)[:20]:
+        corpus = entries[item["id"]]["corpus"]
+        want = [float(c in summary[corpus]["inventory"]) for c in hp["classes"]]
+        assert item["y_allowed"].tolist() == want and item["y_corpus"].item() == sorted(summary).index(corpus)
+    assert np.isnan(metrics.mean_corpus_uar([], [], []))

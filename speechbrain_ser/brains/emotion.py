@@ -202,6 +202,9 @@ class EmotionBrain(sb.Brain):
         if "logits" in out:
             self.stats["refs"].append(batch.y_hard.data.view(-1).cpu())
             self.stats["preds"].append(out["logits"].argmax(-1).cpu())
+            allowed = batch.y_allowed.data > 0  # each utterance's corpus's classes, as stage 4 scores it
+            self.stats["restricted"].append(out["logits"].masked_fill(~allowed, float("-inf")).argmax(-1).cpu())
+            self.stats["corpus"].append(batch.y_corpus.data.view(-1).cpu())
             scores = head_output(self.hparams.compute_cost)(out["logits"])  # what the loss trains
             self.stats["soft_mse"].append(((scores - batch.y_soft.data) ** 2).mean(-1).detach().cpu())
         if "avd" in out:
@@ -210,7 +213,7 @@ class EmotionBrain(sb.Brain):
 
     # ---- stages ---------------------------------------------------------------
     def on_stage_start(self, stage, epoch=None):
-        self.stats = {k: [] for k in ("refs", "preds", "soft_mse", "avd_pred", "avd_gold")}
+        self.stats = {k: [] for k in ("refs", "preds", "restricted", "corpus", "soft_mse", "avd_pred", "avd_gold")}
         if stage == sb.Stage.TRAIN:
             self.train_started, self.train_utterances = time.perf_counter(), 0
             if torch.cuda.is_available():
@@ -236,6 +239,8 @@ class EmotionBrain(sb.Brain):
             keep = refs >= 0
             s.update(metrics.classification(refs[keep], preds[keep], range(len(self.hparams.classes))))
             s["soft_mse"] = float(torch.cat(self.stats["soft_mse"]).mean())
+            s["corpus_uar"] = metrics.mean_corpus_uar(refs[keep], torch.cat(self.stats["restricted"]).numpy()[keep],
+                                                      torch.cat(self.stats["corpus"]).numpy()[keep])
         if self.stats["avd_pred"]:
             p, g = torch.cat(self.stats["avd_pred"]).numpy(), torch.cat(self.stats["avd_gold"]).numpy()
             ok = np.isfinite(g).all(1)
