@@ -1,10 +1,12 @@
-"""Multilingual16 on real speech: leave-one-language-out over the five real corpora, ingredient
-ablations, and EmoBox's in-domain folds.
+"""Multilingual16 on real speech: leave-one-language-out over the six real corpora, ingredient
+ablations, EmoBox's in-domain folds, and what a split that ignores speakers leaks.
 
     .venv/bin/python benchmarks/real_multilingual.py lolo --real-root ../shared/real
         [--languages en it zh ur am] [--seeds 0 1 2] [--variants full] [--out exp/real_multilingual]
     .venv/bin/python benchmarks/real_multilingual.py emobox --real-root ../shared/real
-        --emobox ../shared/emobox/data [--corpora ravdess emovo casia urdu tess] [--folds N]
+        --emobox ../shared/emobox/data [--corpora ravdess emovo casia urdu tess ased] [--folds N]
+    .venv/bin/python benchmarks/real_multilingual.py protocols --real-root ../shared/real
+        [--emobox ../shared/emobox/data] [--corpora ased] [--k 4] [--seeds 0]
     .venv/bin/python benchmarks/real_multilingual.py table --out exp/real_multilingual   (print only)
 
 ``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU), am (ASED) and each
@@ -55,6 +57,13 @@ the audio whole), and its runs' folders and table rows carry its name.
 in its own label set (policy native, as EmoBox scores it), the same system, UA / WA / macro-F1
 averaged over the folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``);
 ``--variants`` takes those made of training overrides (e.g. top_layer), each in its own folder.
+
+``protocols``: one corpus alone (as ``emobox``) under (a) EmoBox's folds where ``--emobox`` has
+them, (b) ``utterance_folds:K`` (K folds of utterances drawn at random, as a split that ignores
+speakers: test speakers also speak in training) and (c) ``speaker_folds:K`` (K folds of disjoint
+speakers: speaker-independent); per protocol the UA mean over folds, the pooled folds' UA with a
+95 % interval by speaker, how many test speakers also speak in training, and the speaker leak
+(b) - (c) in UA points.
 
 The real corpora and EmoBox's lists are not part of the project; without them the script stops
 with a message.
@@ -114,7 +123,10 @@ VARIANTS = {
 # EmoBox Table 4, Whisper-large-v3 (UA / WA / macro-F1, %), from ../shared/emobox/README.md
 EMOBOX_WHISPER_LARGE_V3 = {"ravdess": (75.32, 75.87, 75.19), "urdu": (82.52, 82.52, 82.41),
                            "emovo": (57.82, 57.82, 56.06), "casia": (59.58, 59.58, 56.27),
-                           "tess": (99.96, None, None)}
+                           "tess": (99.96, None, None), "ased": (96.75, 96.73, 96.74)}
+# WavLM-base (95 M parameters: the size class of Whisper base), same table
+EMOBOX_WAVLM_BASE = {"ravdess": (61.56, 62.10, 61.18), "urdu": (82.82, 82.82, 82.85), "emovo": (42.39, 42.39, 37.33),
+                     "casia": (47.25, 47.25, 41.78), "tess": (99.10, None, None), "ased": (94.27, 94.31, 94.29)}
 
 
 def run(cmd: list, log: Path) -> float:
@@ -208,41 +220,95 @@ def lolo_table(runs: list, variant: str) -> list:
     return lines
 
 
-def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full") -> dict:
+def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", protocol: str = "emobox") -> dict:
+    """One in-domain fold of ``corpus`` alone in its own label set: ``protocol`` emobox (EmoBox's fold
+    lists), or speaker_folds:K / utterance_folds:K (``labels/targets.apply_split_source``)."""
     from speechbrain_ser import corpora
 
     labels, train, hparams = VARIANTS[variant]
     if labels or hparams:
         sys.exit(f"--variants {variant}: the emobox folds take training overrides only")
     classes = sorted(corpora.get(corpus).LABELS)
-    name = system_named(a, "emobox" if variant == "full" else f"emobox+{variant}")
+    kind = "emobox" if protocol == "emobox" else protocol.replace(":", "")
+    name = system_named(a, kind if variant == "full" else f"{kind}+{variant}")
     exp = Path(a.out) / name / f"{corpus}_fold{fold}_seed{seed}"
-    emobox = Path(a.emobox).resolve()
+    splits = f"emobox:{Path(a.emobox).resolve()}" if protocol == "emobox" else protocol
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
            "--label-overrides", f"corpora=[{corpus}] held_out=[] held_out_languages=[] training_only=[] "
-                                f"policy=native splits=emobox:{emobox} fold={fold}",
+                                f"policy=native splits={splits} fold={fold}",
            "--seed", str(seed), "--stop-stage", "4", "--hparams", a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), "--classes", f"[{', '.join(classes)}]",
            "--n_classes", str(len(classes)), *train, *a.extra]
     wall = run(cmd, exp / "benchmark_run.log")
     results = exp / "train" / "results"
     out = {"corpus": corpus, "fold": fold, "seed": seed, "system": a.system, "name": name, "wall": wall,
-           "lone": scores(results, "test", corpus, "lone")}
+           "protocol": protocol, "lone": scores(results, "test", corpus, "lone"), "items": test_items(results, corpus),
+           "shared_speakers": shared_speakers(exp / "data" / "labels")}
     if (results / "speaker" / "predictions_test.csv").exists():
         out["speaker"] = scores(results, "test", corpus, "speaker")
     (exp / "benchmark.json").write_text(json.dumps(out, default=list))
     return out
 
 
+def shared_speakers(labels: Path) -> str:
+    """'n of m': how many of the m test speakers also speak in the training set."""
+    from speechbrain_ser.stage import read_entries
+
+    spk = {n: {e.get("speaker") for e in read_entries(labels / f"{n}.json").values()} for n in ("train", "test")}
+    return f"{len(spk['test'] & spk['train'])} of {len(spk['test'])}"
+
+
+def test_items(results: Path, corpus: str) -> list:
+    """[reference, lone prediction within the corpus's classes, speaker] of each test file: the folds'
+    test sets pooled give one interval by speaker over the whole corpus."""
+    from speechbrain_ser.stage import read_entries
+
+    inventory = json.loads((results / "inventory.json").read_text())[corpus]
+    rows = read_rows(results / "predictions_test.csv")
+    entries = read_entries(results.parent.parent / "data" / "labels" / "test.json")
+    refs, preds = restricted(rows, inventory)
+    return [[r, p, entries[row["id"]].get("speaker")] for r, p, row in zip(refs, preds, [x for x in rows if x["ref"]])]
+
+
+def protocols_table(runs: list) -> list:
+    """Per corpus: UA (lone, %) under each protocol, mean over its folds, with the pooled folds' 95 %
+    interval by speaker; the speaker leak = utterance folds - speaker folds."""
+    from speechbrain_ser import metrics
+
+    lines = ["| corpus | protocol | folds | test speakers also in training | UA lone, mean of folds | UA of the pooled "
+             "folds [95% CI by speaker] | WA | macro-F1 | wall |", "|---|---|---|---|---|---|---|---|---|"]
+    for corpus in dict.fromkeys(r["corpus"] for r in runs):
+        ua = {}
+        for protocol in dict.fromkeys(r["protocol"] for r in runs if r["corpus"] == corpus):
+            rs = [r for r in runs if r["corpus"] == corpus and r["protocol"] == protocol]
+            refs, preds, spk = (np.array([x[i] for r in rs for x in r["items"]]) for i in range(3))
+            labels = sorted(set(refs) | set(preds))
+            pooled = uar(refs, preds)
+            lo, hi, _ = metrics.bootstrap_interval(refs, preds, labels, list(spk))
+            ua[protocol] = np.mean([r["lone"]["uar"] for r in rs]) * 100
+            shared = [r.get("shared_speakers", "") for r in rs]
+            lines.append(f"| {corpus} | {protocol} | {len(rs)} | {', '.join(map(str, shared))} | {ua[protocol]:.2f} "
+                         f"| {pooled * 100:.2f} {interval_text(lo * 100, hi * 100, len(set(spk)))} "
+                         f"| {np.mean([r['lone']['accuracy'] for r in rs]) * 100:.2f} "
+                         f"| {np.mean([r['lone']['macro_f1'] for r in rs]) * 100:.2f} | {sum(r['wall'] for r in rs) / 60:.1f} min |")
+        u = next((p for p in ua if p.startswith("utterance_folds")), None)
+        sp = next((p for p in ua if p.startswith("speaker_folds")), None)
+        if u and sp:
+            lines.append(f"| {corpus} | **speaker leak** (utterance − speaker folds) | | | **{ua[u] - ua[sp]:+.2f}** UA points | | | | |")
+    return lines
+
+
 def emobox_table(runs: list) -> list:
     lines = ["| corpus (classes) | folds | UA lone | WA lone | macro-F1 lone | UA speaker mode (transductive) "
-             "| EmoBox Whisper-large-v3 UA / WA / F1 | wall |", "|---|---|---|---|---|---|---|---|"]
+             "| EmoBox WavLM-base UA / WA / F1 | EmoBox Whisper-large-v3 UA / WA / F1 | wall |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for corpus in EMOBOX_WHISPER_LARGE_V3:
         rs = [r for r in runs if r["corpus"] == corpus]
         if not rs:
             continue
-        pub = " / ".join("—" if x is None else f"{x:.2f}" for x in EMOBOX_WHISPER_LARGE_V3[corpus])
+        pub = " | ".join(" / ".join("—" if x is None else f"{x:.2f}" for x in table[corpus])
+                         for table in (EMOBOX_WAVLM_BASE, EMOBOX_WHISPER_LARGE_V3))
         spk = [r["speaker"]["uar"] * 100 for r in rs if "speaker" in r]
         lines.append(f"| {corpus} ({rs[0]['lone']['classes']}) | {len({r['fold'] for r in rs})} "
                      f"| {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} "
@@ -254,7 +320,8 @@ def emobox_table(runs: list) -> list:
 
 
 def load_runs(out: Path, kind: str) -> list:
-    pattern = "*emobox/*/benchmark.json" if kind == "emobox" else "*/*_seed*/benchmark.json"
+    pattern = {"emobox": "*emobox/*/benchmark.json", "protocols": "*_folds*/*/benchmark.json"}.get(
+        kind, "*/*_seed*/benchmark.json")
     runs = [json.loads(p.read_text()) for p in sorted(Path(out).glob(pattern))]
     return [r for r in runs if ("variant" in r) == (kind == "lolo")]
 
@@ -264,7 +331,7 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["lolo", "emobox", "table"])
+    ap.add_argument("what", choices=["lolo", "emobox", "protocols", "table"])
     ap.add_argument("--real-root", default=str(ROOT.parent / "shared" / "real"))
     ap.add_argument("--emobox", default=None, help="EmoBox's data/ folder of fold lists")
     ap.add_argument("--languages", nargs="+", default=list(LANGUAGES))
@@ -273,11 +340,14 @@ def main(argv=None):
     ap.add_argument("--label-overrides", default="", help="label overrides added to every lolo run")
     ap.add_argument("--system", default=SYSTEM, help="the recipe's hparams every run starts from (e.g. "
                     "hparams/whisper_tiny_frozen.yaml: the audio whole, not trimmed)")
-    ap.add_argument("--corpora", nargs="+", default=["ravdess", "emovo", "casia", "urdu", "tess"])
+    ap.add_argument("--corpora", nargs="+", default=None,
+                    help="emobox: default ravdess emovo casia urdu tess ased; protocols: default ased")
+    ap.add_argument("--k", type=int, default=4, help="protocols: the number of speaker and utterance folds")
     ap.add_argument("--folds", type=int, default=None, help="the first N folds of each corpus (default: all)")
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_multilingual"))
     a = ap.parse_args(argv)
     a.extra = extra
+    a.corpora = a.corpora or (["ased"] if a.what == "protocols" else ["ravdess", "emovo", "casia", "urdu", "tess", "ased"])
     if a.what == "table":
         runs = load_runs(Path(a.out), "lolo")
         for v in dict.fromkeys(r["variant"] for r in runs):
@@ -287,6 +357,11 @@ def main(argv=None):
         for name in dict.fromkeys(named(r) for r in boxed):
             print(f"\n### EmoBox's folds, {name}\n")
             print("\n".join(emobox_table([r for r in boxed if named(r) == name])))
+        proto = load_runs(Path(a.out), "protocols")
+        if proto:
+            print("\n### Protocols: EmoBox's folds, utterance folds, speaker folds\n")
+            emo = [r for r in boxed if r.get("corpus") in {x["corpus"] for x in proto} and "items" in r]
+            print("\n".join(protocols_table(emo + proto)))
         return
     need = {c for lang in a.languages for c in LANGUAGES[lang]} if a.what == "lolo" else set(a.corpora)
     for c in sorted(need | (set(FOLDERS) if a.what == "lolo" else set())):
@@ -298,6 +373,15 @@ def main(argv=None):
         for v in a.variants:
             runs = [r for s in a.seeds for lang in a.languages if (r := lolo_run(a, v, lang, s))]
             print("\n".join(lolo_table(runs, runs[0]["variant"] if runs else v)), flush=True)  # the table command's heading
+    elif a.what == "protocols":
+        for corpus in a.corpora:
+            runs = []
+            if a.emobox and (Path(a.emobox) / corpus).is_dir():
+                for k in sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*")):
+                    runs += [emobox_run(a, corpus, k, s) for s in a.seeds]
+            for protocol in (f"utterance_folds:{a.k}", f"speaker_folds:{a.k}"):
+                runs += [emobox_run(a, corpus, k, s, protocol=protocol) for k in range(1, a.k + 1) for s in a.seeds]
+            print("\n".join(protocols_table(runs)), flush=True)
     else:
         if not a.emobox or not Path(a.emobox).is_dir():
             sys.exit(f"--emobox {a.emobox}: EmoBox's data/ folder of fold lists not found")

@@ -86,3 +86,72 @@ def test_stage_2_takes_train_and_test_from_the_fold_and_dev_from_train_speakers(
     train_spk = {e["speaker"] for e in got.values() if e["split"] == "train"}
     assert len(dev) == 1 and not dev & train_spk and "casia_wangzhe" not in dev | train_spk
     assert summary["corpora"]["casia"]["split_by"] == "EmoBox fold 2: 12 train, 4 test; 1 utterances in no list left out"
+
+
+def _ased(spk, emo, sent):
+    k = {"n": 1, "f": 2, "h": 3, "s": 4, "a": 5}[emo]
+    folder = {"n": "01Neutral", "f": "02Fearful", "h": "03Happy", "s": "04Sad", "a": "05Angry"}[emo]
+    return {"wav": f"{{data_root}}/ASED/{folder}/{emo}{k}-{sent:02d}-01-02-{spk:02d}.flac", "speaker": f"ased_{spk:02d}",
+            "split": None, "native": emo, "corpus": "ased", "language": "am", "intensity": None}
+
+
+def test_speaker_folds_and_utterance_folds_of_ased():
+    """speaker_folds:4 over 10 ASED speakers (release file names): each speaker is a test speaker in
+    exactly one fold, folds of 3, 3, 2, 2 speakers, never in that fold's train or dev; the four
+    test sets partition the corpus. utterance_folds:4: the test sets partition the utterances too,
+    and the test speakers also speak in training (the leak the protocol measures)."""
+    from speechbrain_ser.labels.harmonise import LabelConfigError
+    from speechbrain_ser.labels.targets import native_targets
+
+    def corpus():
+        return {f"ased_{e}{s}_{n}": _ased(s, e, n) for s in range(1, 11) for e in "nfhsa" for n in (1, 2)}
+
+    for kind in ("speaker_folds", "utterance_folds"):
+        tests, sizes = [], []
+        for fold in range(1, 5):
+            out, summary = native_targets({"ased": corpus()}, {"splits": f"{kind}:4", "fold": fold, "seed": 3})
+            got = out["ased"]
+            assert len(got) == 100  # nothing left out
+            test = {u for u, e in got.items() if e["split"] == "test"}
+            spk = {s: {e["split"] for e in got.values() if e["speaker"] == s} for s in {e["speaker"] for e in got.values()}}
+            test_spk = {s for s, roles in spk.items() if "test" in roles}
+            if kind == "speaker_folds":
+                assert all(roles == {"test"} for s, roles in spk.items() if s in test_spk)
+                assert {e["speaker"] for e in got.values() if e["split"] == "dev"}  # dev: whole train speakers
+                sizes.append(len(test_spk))
+                assert summary["corpora"]["ased"]["split_by"].endswith(
+                    f"speaker_folds fold {fold} of 4: {len(test_spk)} test speakers, {len(test)} test utterances")
+            else:
+                assert any(len(roles) > 1 for s, roles in spk.items() if s in test_spk)
+                sizes.append(len(test))
+            tests.append(test)
+        assert set().union(*tests) == set(corpus()) and sum(map(len, tests)) == 100  # a partition
+        assert sorted(sizes) == ([2, 2, 3, 3] if kind == "speaker_folds" else [25, 25, 25, 25])
+    with pytest.raises(LabelConfigError, match="fold: 5 is not one of 1..4"):
+        native_targets({"ased": corpus()}, {"splits": "speaker_folds:4", "fold": 5})
+    with pytest.raises(LabelConfigError, match="'speaker_folds:K'"):
+        native_targets({"ased": corpus()}, {"splits": "speaker_folds:one", "fold": 1})
+
+
+def test_protocols_table_states_the_leak_as_utterance_minus_speaker_folds():
+    """benchmarks/real_multilingual.py protocols: per protocol the mean UA over folds, the pooled
+    folds' UA, and the leak in UA points = utterance folds - speaker folds (hand values: 0.9 and 0.7
+    over two folds each -> +20.00)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_multilingual import protocols_table
+
+    def run(protocol, fold, ua, right):  # 6 speakers x 2 files, the first `right` files predicted right
+        items = [["n" if i % 2 else "a", ("n" if i % 2 else "a") if i < right else ("a" if i % 2 else "n"), f"s{i // 2}"]
+                 for i in range(12)]
+        return {"corpus": "ased", "protocol": protocol, "fold": fold, "wall": 60, "items": items,
+                "shared_speakers": "0 of 6", "lone": {"uar": ua, "accuracy": ua, "macro_f1": ua}}
+
+    lines = protocols_table([run("utterance_folds:2", 1, 0.9, 12), run("utterance_folds:2", 2, 0.9, 12),
+                             run("speaker_folds:2", 1, 0.7, 6), run("speaker_folds:2", 2, 0.7, 6)])
+    assert "| ased | utterance_folds:2 | 2 | 0 of 6, 0 of 6 | 90.00 | 100.00 [100.000, 100.000] |" in lines[2]
+    assert "| ased | speaker_folds:2 | 2 | 0 of 6, 0 of 6 | 70.00 | 50.00 " in lines[3]
+    assert "**+20.00** UA points" in lines[4]

@@ -79,20 +79,36 @@ def assign_splits(entries: dict, dev: float, test: float, seed: int, unit: str =
     return "utterance"
 
 
+FOLD_KINDS = ("speaker_folds", "utterance_folds")
+
+
 def apply_split_source(cfg: dict, corpus: str, rest: dict, entries: dict) -> str:
-    """``splits: emobox:<dir>`` (with ``fold: k``): EmoBox's fold lists set train / test of ``rest``
-    (``labels/emobox.py``); utterances in neither list leave ``entries`` (and ``rest``); dev is
-    then drawn from the train list's speakers by ``assign_splits`` (no further test). Returns a
-    note for the summary ('' when the config names no split source)."""
+    """A split source in the label config sets train / test of ``rest`` for ``fold: k``:
+
+    * ``splits: emobox:<dir>``: EmoBox's fold lists (``labels/emobox.py``); utterances in neither
+      list leave ``entries`` (and ``rest``);
+    * ``splits: speaker_folds:K``: K folds of disjoint speakers (the corpus's split unit,
+      ``SPLIT_UNIT``), near-equal in speakers, drawn by the seed; fold k's speakers are the test;
+    * ``splits: utterance_folds:K``: K folds of utterances drawn at random by the seed, as a random
+      split that ignores speakers does (test speakers also speak in training: for measuring what
+      such a split leaks, not for reporting a speaker-independent result).
+
+    Dev is then drawn from the training part's speakers by ``assign_splits`` (no further test).
+    Returns a note for the summary ('' when the config names no split source)."""
     source = cfg.get("splits")
     if not source:
         return ""
     kind, _, where = str(source).partition(":")
-    if kind != "emobox" or not where:
-        raise LabelConfigError(f"splits: expected 'emobox:<folder of EmoBox data/>', got {source!r}")
-    from .emobox import fold_splits
+    fold = int(cfg.get("fold", 1))
+    if kind == "emobox" and where:
+        from .emobox import fold_splits
 
-    roles, note = fold_splits(where, corpus, int(cfg.get("fold", 1)), rest)
+        roles, note = fold_splits(where, corpus, fold, rest)
+    elif kind in FOLD_KINDS and where.isdigit() and int(where) >= 2:
+        roles, note = fold_roles(rest, kind, int(where), fold, cfg.get("seed", 0), split_unit(corpus))
+    else:
+        raise LabelConfigError(f"splits: expected 'emobox:<folder of EmoBox data/>', 'speaker_folds:K' or "
+                               f"'utterance_folds:K' (K >= 2), got {source!r}")
     for uid in list(rest):
         if uid not in roles:
             rest.pop(uid, None)
@@ -102,6 +118,24 @@ def apply_split_source(cfg: dict, corpus: str, rest: dict, entries: dict) -> str
     train = {uid: e for uid, e in rest.items() if not e["split"]}  # dev: speakers of the train list only
     assign_splits(train, cfg.get("dev_fraction", 0.15), 0.0, cfg.get("seed", 0), split_unit(corpus))
     return "; " + note
+
+
+def fold_roles(entries: dict, kind: str, k: int, fold: int, seed: int, unit: str) -> tuple[dict, str]:
+    """({uid: 'train' or 'test'}, a note) of fold ``fold`` of ``k`` (``apply_split_source``). Units
+    (speakers, or utterances) are ordered by a hash of the seed and dealt round-robin to the folds, so
+    fold sizes differ by one unit at most; an utterance of unknown speaker is a unit of its own."""
+    if not 1 <= fold <= k:
+        raise LabelConfigError(f"fold: {fold} is not one of 1..{k} of splits {kind}:{k}")
+    key = {uid: (e.get(unit) if kind == "speaker_folds" and e.get(unit) is not None else ("utt", uid))
+           for uid, e in entries.items()}
+    units = sorted(set(key.values()), key=lambda u: _h(seed, kind, *([u] if isinstance(u, str) else u)))
+    if len(units) < k:
+        raise LabelConfigError(f"splits {kind}:{k}: only {len(units)} units ({unit if kind == 'speaker_folds' else 'utterances'})")
+    of = {u: i % k + 1 for i, u in enumerate(units)}
+    roles = {uid: "test" if of[u] == fold else "train" for uid, u in key.items()}
+    test_units = sum(f == fold for f in of.values())
+    what = f"{unit}s" if kind == "speaker_folds" else "utterances"
+    return roles, f"{kind} fold {fold} of {k}: {test_units} test {what}, {sum(r == 'test' for r in roles.values())} test utterances"
 
 
 def speakers_seen(entries: dict):
