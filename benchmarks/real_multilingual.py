@@ -58,6 +58,9 @@ in its own label set (policy native, as EmoBox scores it), the same system, UA /
 averaged over the folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``);
 ``--variants`` takes those made of training overrides (e.g. top_layer), each in its own folder.
 
+``overlap`` (``--emobox``): for each corpus and EmoBox fold, how many test speakers also speak in
+its train list, over the files our copy holds (nothing is trained).
+
 ``protocols``: one corpus alone (as ``emobox``) under (a) EmoBox's folds where ``--emobox`` has
 them, (b) ``utterance_folds:K`` (K folds of utterances drawn at random, as a split that ignores
 speakers: test speakers also speak in training) and (c) ``speaker_folds:K`` (K folds of disjoint
@@ -299,6 +302,29 @@ def protocols_table(runs: list) -> list:
     return lines
 
 
+def emobox_speaker_overlap(a) -> list:
+    """Markdown lines: for each corpus and EmoBox fold, how many of its test speakers also speak in
+    its train list (0 = speaker-independent), over the files our copy holds (read by the corpus's reader)."""
+    from speechbrain_ser import corpora
+    from speechbrain_ser.corpora.base import Row
+    from speechbrain_ser.labels.emobox import read_fold, recording_key
+
+    lines = ["| corpus | fold | test files found / listed | train speakers | test speakers | test speakers in train |",
+             "|---|---|---|---|---|---|"]
+    for corpus in a.corpora:
+        mod = corpora.get(corpus)
+        speaker = {recording_key(corpus, str(r.path)): r.speaker
+                   for r in mod.prepare(Path(a.real_root) / FOLDERS[corpus]) if isinstance(r, Row)}
+        for d in sorted((Path(a.emobox) / corpus).glob("fold_*"), key=lambda d: int(d.name.split("_")[1])):
+            roles = read_fold(a.emobox, corpus, int(d.name.split("_")[1]))
+            spk = {role: {speaker[k] for k, r in roles.items() if r == role and k in speaker} for role in ("train", "test")}
+            found = sum(1 for k, r in roles.items() if r == "test" and k in speaker)
+            listed = sum(1 for r in roles.values() if r == "test")
+            lines.append(f"| {corpus} | {d.name} | {found} / {listed} | {len(spk['train'])} | {len(spk['test'])} "
+                         f"| {len(spk['test'] & spk['train'])} |")
+    return lines
+
+
 def emobox_table(runs: list) -> list:
     lines = ["| corpus (classes) | folds | UA lone | WA lone | macro-F1 lone | UA speaker mode (transductive) "
              "| EmoBox WavLM-base UA / WA / F1 | EmoBox Whisper-large-v3 UA / WA / F1 | wall |",
@@ -331,7 +357,7 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["lolo", "emobox", "protocols", "table"])
+    ap.add_argument("what", choices=["lolo", "emobox", "protocols", "overlap", "table"])
     ap.add_argument("--real-root", default=str(ROOT.parent / "shared" / "real"))
     ap.add_argument("--emobox", default=None, help="EmoBox's data/ folder of fold lists")
     ap.add_argument("--languages", nargs="+", default=list(LANGUAGES))
@@ -373,6 +399,8 @@ def main(argv=None):
         for v in a.variants:
             runs = [r for s in a.seeds for lang in a.languages if (r := lolo_run(a, v, lang, s))]
             print("\n".join(lolo_table(runs, runs[0]["variant"] if runs else v)), flush=True)  # the table command's heading
+    elif a.what == "overlap":
+        print("\n".join(emobox_speaker_overlap(a)))
     elif a.what == "protocols":
         for corpus in a.corpora:
             runs = []
