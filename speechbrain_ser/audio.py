@@ -138,3 +138,13 @@ def load_audio(path: str, max_seconds: float | None = None, trim_db: float | Non
                level_db: float | None = None) -> torch.Tensor:
     """16 kHz mono: the reader training and inference share (``read_audio``)."""
     return read_audio(path, SAMPLE_RATE, max_seconds, trim_db, level_db)
+
+
+def sample_counts(wav: torch.Tensor, rel_lens: torch.Tensor | None) -> torch.Tensor:
+    """Samples per utterance of a padded batch ``wav`` (B, T) from SpeechBrain's relative lengths
+    (every sample when None), at least 1."""
+    from speechbrain.dataio.dataio import relative_time_to_absolute
+
+    if rel_lens is None:
+        return torch.full((wav.shape[0],), wav.shape[1], dtype=torch.long, device=wav.device)
+    return relative_time_to_absolute(wav, rel_lens, 1).long().clamp(1, wav.shape[1])

@@ -28,9 +28,7 @@ import torch.nn as nn
 import torchaudio.functional as AF
 from speechbrain.augment.time_domain import AddNoise, RandAmp, Resample, SignFlip
 
-
-def _abs_lens(wavs, lens):
-    return (lens * wavs.shape[1]).round().long().clamp(1, wavs.shape[1])
+from .audio import sample_counts
 
 
 class Polarity(nn.Module):
@@ -65,7 +63,7 @@ class TimeReversal(nn.Module):
 
     def forward(self, wavs, lens):
         out = wavs.clone()
-        for i, n in enumerate(_abs_lens(wavs, lens).tolist()):
+        for i, n in enumerate(sample_counts(wavs, lens).tolist()):
             out[i, :n] = wavs[i, :n].flip(0)
         return out
 
@@ -111,7 +109,7 @@ class Echo(nn.Module):
         d = int(float(torch.empty(()).uniform_(0.05, 0.25)) * self.sr)
         a = float(torch.empty(()).uniform_(0.2, 0.5))
         delayed = torch.nn.functional.pad(wavs, (d, 0))[:, : wavs.shape[1]]
-        mask = torch.arange(wavs.shape[1], device=wavs.device)[None] < _abs_lens(wavs, lens)[:, None]
+        mask = torch.arange(wavs.shape[1], device=wavs.device)[None] < sample_counts(wavs, lens)[:, None]
         return (wavs + a * delayed * mask) / (1 + a)
 
 

@@ -27,9 +27,9 @@ import torch.nn.functional as F
 
 
 def soft_ce(logits, targets, weights=None):
-    logp = F.log_softmax(logits, -1)
-    w = weights if weights is not None else torch.ones(logits.shape[-1], device=logits.device)
-    return -(w * targets * logp).sum(-1).mean()
+    """PyTorch's cross-entropy with class-probability targets: -sum_c w_c y_c log softmax(z)_c, mean
+    over the batch (not divided by the weights, unlike its class-index form)."""
+    return F.cross_entropy(logits, targets, weight=weights)
 
 
 def wce(logits, targets, weights):

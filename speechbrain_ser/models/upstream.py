@@ -27,6 +27,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from speechbrain.integrations.huggingface.whisper import Whisper
 
+from ..audio import sample_counts
+
 
 def hub_cache() -> str:
     """Where hub downloads go when the yaml gives no ``save_path``."""
@@ -79,7 +81,7 @@ class WhisperUpstream(Whisper):
 
     def output_lengths(self, wav, wav_lens):
         """Each utterance's share of the encoder's time axis (relative, SpeechBrain style)."""
-        frames = self._mel_frames(_samples(wav, wav_lens))
+        frames = self._mel_frames(sample_counts(wav, wav_lens))
         return frames.float() / frames.max()
 
     def forward_encoder(self, mel, mel_frames=None):
@@ -118,7 +120,7 @@ class WhisperUpstream(Whisper):
     def forward(self, wav, wav_lens=None):
         if wav_lens is None or wav.shape[0] == 1 or self.pad_to_30s:
             return self.forward_encoder(self._get_mel(wav))
-        n = _samples(wav, wav_lens)
+        n = sample_counts(wav, wav_lens)
         mels = [self._get_mel(wav[i:i + 1, : int(n[i])]) for i in range(wav.shape[0])]
         frames = torch.tensor([m.shape[-1] for m in mels], device=wav.device)
         mel = torch.cat([F.pad(m, (0, int(frames.max()) - m.shape[-1])) for m in mels])
@@ -133,13 +135,6 @@ def _key_mask(x: torch.Tensor, frames: torch.Tensor | None):
     keys = torch.arange(x.shape[1], device=x.device)[None, :] < frames[:, None]
     mask = torch.zeros(keys.shape, dtype=x.dtype, device=x.device).masked_fill(~keys, torch.finfo(x.dtype).min)
     return mask[:, None, None, :]
-
-
-def _samples(wav, wav_lens) -> torch.Tensor:
-    """Samples per utterance from SpeechBrain's relative lengths."""
-    if wav_lens is None:
-        return torch.full((wav.shape[0],), wav.shape[1], dtype=torch.long, device=wav.device)
-    return torch.round(wav_lens * wav.shape[1]).long().clamp(1, wav.shape[1])
 
 
 class SSLUpstream(nn.Module):
@@ -190,7 +185,7 @@ class SSLUpstream(nn.Module):
         return self
 
     def output_lengths(self, wav, wav_lens):
-        frames = self.ssl.model._get_feat_extract_output_lengths(_samples(wav, wav_lens))
+        frames = self.ssl.model._get_feat_extract_output_lengths(sample_counts(wav, wav_lens))
         return frames.float() / frames.max()
 
     def _one_pass(self, wav, n):
@@ -207,7 +202,7 @@ class SSLUpstream(nn.Module):
 
     def forward(self, wav, wav_lens=None):
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.trainable_layers > 0):
-            n = _samples(wav, wav_lens)
+            n = sample_counts(wav, wav_lens)
             if self.ssl.model.config.feat_extract_norm == "group" and wav.shape[0] > 1 and not self.ssl.model.training:
                 # the first convolution's group norm spans the whole (padded) input: one at a time
                 outs = [self._one_pass(wav[i:i + 1, : int(n[i])], n[i:i + 1]) for i in range(wav.shape[0])]
