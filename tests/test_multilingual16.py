@@ -533,3 +533,16 @@ def test_checkpoint_choice_on_the_mean_of_each_corpus_uar_within_its_classes(lab
         want = [float(c in summary[corpus]["inventory"]) for c in hp["classes"]]
         assert item["y_allowed"].tolist() == want and item["y_corpus"].item() == sorted(summary).index(corpus)
     assert np.isnan(metrics.mean_corpus_uar([], [], []))
+
+
+def test_every_shipped_system_reads_in_base_plus_its_own_file():
+    """A system file extends only its recipe's base.yaml (and the package's GPU settings), so every
+    key it runs with is in base.yaml or in the file itself."""
+    import ruamel.yaml
+
+    for f in sorted(ROOT.glob("recipes/*/hparams/*.yaml")):
+        if f.name == "base.yaml":
+            continue
+        ext = ruamel.yaml.YAML().load(f.read_text()).get("extends")
+        ext = [ext] if isinstance(ext, str) else list(ext or [])
+        assert ext and ext[0] == "base.yaml" and set(ext[1:]) <= {"@speechbrain_ser/conf/gpu.yaml"}, f
