@@ -69,13 +69,13 @@ def trains_on(e: dict, hp: dict) -> bool:
 
 def corpus_inventories(hp: dict) -> dict:
     """corpus -> (C,) 0/1 mask of the classes its labels can be scored as (stage 2's ``summary.json``
-    in ``labels_folder``, as stage 4 scores it); {} when there is none (every class allowed)."""
+    in ``labels_folder``, as stage 4 scores it); {} when it has none (every class allowed)."""
     path = Path(str(hp.get("labels_folder") or "")) / "summary.json"
     if not path.is_file():
         return {}
     classes = hp["classes"]
     return {c: torch.tensor([float(x in v.get("inventory", classes)) for x in classes])
-            for c, v in read_entries(path)["corpora"].items()}
+            for c, v in read_entries(path).get("corpora", {}).items()}  # MSP-Podcast's summary has none
 
 
 def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,
