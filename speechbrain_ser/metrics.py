@@ -164,8 +164,9 @@ def bootstrap_interval(refs, preds, labels, clusters=None, metric: str = "uar", 
 
 
 def interval_text(low: float, high: float, n_clusters: int | None = None) -> str:
-    """``[low, high]``, or what stands in for an interval not computed (``MIN_CLUSTERS``)."""
-    if np.isfinite(low) and np.isfinite(high):
+    """``[low, high]``, or what stands in for an interval not computed: NaN bounds, or fewer than
+    ``MIN_CLUSTERS`` clusters (``n_clusters``, when given: bounds stored before the minimum held)."""
+    if np.isfinite(low) and np.isfinite(high) and (n_clusters is None or n_clusters >= MIN_CLUSTERS):
         return f"[{low:.3f}, {high:.3f}]"
     n = f"{n_clusters} speakers: " if n_clusters is not None else ""
     return f"(no interval: {n}fewer than {MIN_CLUSTERS})"

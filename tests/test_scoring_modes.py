@@ -44,6 +44,7 @@ def test_no_interval_from_fewer_than_five_speakers():
     lo, hi, unit = metrics.bootstrap_interval(refs, preds, ["x", "y"], spk, n=4000)
     assert unit == "speaker" and hi == 1.0 and 0.5 <= lo < 0.9
     assert metrics.interval_text(lo, hi) == f"[{lo:.3f}, 1.000]"
+    assert metrics.interval_text(0.2, 0.4, 2) == "(no interval: 2 speakers: fewer than 5)"  # bounds from before
     # utterances as the unit: the same minimum, counted in utterances
     assert np.isnan(metrics.bootstrap_interval(["x", "y", "x"], ["x", "y", "y"], ["x", "y"])[0])
 
