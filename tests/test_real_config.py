@@ -1,9 +1,9 @@
-"""recipes/Multilingual16/conf/labels_real.yaml: the five real corpora's label config (extends
+"""recipes/Multilingual16/conf/labels_real.yaml: the six real corpora's label config (extends
 labels.yaml), every native label mapped, TESS training-only, one language zero-shot."""
 from conftest import ROOT
 
 CONFIG = ROOT / "recipes" / "Multilingual16" / "conf" / "labels_real.yaml"
-FIVE = ["ravdess", "tess", "emovo", "casia", "urdu"]
+SIX = ["ravdess", "tess", "emovo", "casia", "urdu", "ased"]
 
 
 def test_the_real_config_extends_the_recipes_config():
@@ -13,20 +13,20 @@ def test_the_real_config_extends_the_recipes_config():
 
     cfg = load_label_config(CONFIG)
     base = yaml.safe_load((CONFIG.parent / "labels.yaml").read_text())
-    assert cfg["corpora"] == FIVE and cfg["held_out"] == [] and cfg["held_out_languages"] == ["ur"]
+    assert cfg["corpora"] == SIX and cfg["held_out"] == [] and cfg["held_out_languages"] == ["ur"]
     assert cfg["training_only"] == ["tess"] and "extends" not in cfg
     # what it does not set is labels.yaml's, nested mappings included
     assert cfg["score_as"] == base["score_as"] and cfg["default_epsilon"] == base["default_epsilon"]
     assert base["neutral_smoothing"] is True and cfg["neutral_smoothing"] is False   # its own choice (dev UAR)
 
 
-def test_every_native_label_of_the_five_corpora_has_a_mapping_row():
+def test_every_native_label_of_the_six_corpora_has_a_mapping_row():
     from speechbrain_ser import corpora
     from speechbrain_ser.labels.harmonise import load_mapping, scoring_class
     from speechbrain_ser.prepare import load_label_config
 
     mapping, cfg = load_mapping(), load_label_config(CONFIG)
-    for c in FIVE:
+    for c in SIX:
         labels = set(corpora.get(c).LABELS)
         assert labels == set(mapping.corpora[c].rows), c
         for native in labels:
