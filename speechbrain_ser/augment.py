@@ -138,6 +138,18 @@ def osman_suite(sample_rate: int = 16000, prob: float = 0.2) -> IndependentAugme
 COPY_SEP = "@aug"
 
 
+def training_suite(hp: dict):
+    """The waveform suite applied to training batches on the fly: ``wav_augment``, none with
+    ``augment: False``."""
+    return hp.get("wav_augment") if hp.get("augment", True) else None
+
+
+def copy_suite(hp: dict):
+    """The suite the augmented copies are made with (``augment_copies``): ``wav_augment``, also
+    under ``augment: False`` (the copies are augmented once, in the cache; batches are not)."""
+    return hp.get("wav_augment") if hp.get("augment_copies") else None
+
+
 def suite_tag(suite: IndependentAugment) -> str:
     """A short name of a suite: its transforms, in order, and their probability."""
     names = ",".join(type(t).__name__ for t in suite.transforms)

@@ -79,11 +79,10 @@ def corpus_inventories(hp: dict) -> dict:
 
 
 def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speakers: list | None = None,
-                 keep_all: bool = False, feats_scp: Path | None = None, norm_stats: dict | None = None):
+                 keep_all: bool = False, feats_scp: Path | None = None, normalizer=None, set_name: str | None = None):
     """The dataset of a stage-2 label file; ``feats_scp``: read the cached upstream features
-    instead of the audio; ``norm_stats`` {group: (2, L, D)}: each item's group statistics as
-    ``speaker_stats`` (``speaker_norm.py``; an item whose group has none gets ``norm_stats[None]``, NaN:
-    the training statistics)."""
+    instead of the audio; ``normalizer`` (``speaker_norm.SpeakerNormalizer`` fitted on set
+    ``set_name``): each item's statistics as ``speaker_stats``."""
     classes = hp["classes"]
     key = hp.get("target_key", "target")
     hard_targets = hp.get("hard_targets", False)
@@ -92,7 +91,8 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
     entries = read_entries(path)
     keep = {k: v for k, v in entries.items() if keep_all or trains_on(v, hp)}
     for e in keep.values():
-        for k in ("avd01", "gender", "transcript", "corpus", key, domain_key, hp.get("speaker_norm_group") or "speaker"):
+        for k in ("avd01", "gender", "transcript", "corpus", key, domain_key,
+                  normalizer.group_key if normalizer is not None else "speaker"):
             e.setdefault(k, None)
     ds = sb.dataio.dataset.DynamicItemDataset(keep)
 
@@ -134,11 +134,11 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
         yield inventory.get(corpus, everything)
 
     items, signal = [audio, labels, extras, scoring], "sig"
-    if norm_stats is not None:
-        @sb.utils.data_pipeline.takes(hp.get("speaker_norm_group") or "speaker")
+    if normalizer is not None:
+        @sb.utils.data_pipeline.takes(normalizer.group_key)
         @sb.utils.data_pipeline.provides("speaker_stats")
         def speaker_stats(group):
-            return norm_stats.get(group, norm_stats[None])
+            return normalizer.item(set_name, group)
 
         items.append(speaker_stats)
     if feats_scp is not None:
@@ -151,5 +151,5 @@ def make_dataset(path: Path | str, hp: dict, domains: list | None = None, speake
         sb.dataio.dataset.add_dynamic_item([ds], item)
     ds.set_output_keys(["id", signal, "y_soft", "y_hard", "y_domain", "y_gender", "y_avd", "y_speaker", "y_text",
                         "y_corpus", "y_allowed"]
-                       + (["speaker_stats"] if norm_stats is not None else []))
+                       + (["speaker_stats"] if normalizer is not None else []))
     return ds

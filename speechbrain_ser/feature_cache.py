@@ -26,7 +26,7 @@ states from the cache and only the layer weights, pooling and heads run each epo
   ``Stage`` (``stage.py``): a crash mid-part (no completion marker) starts that part clean.
 * An augmented copy of a training utterance (``augment.with_copies``: an ``augment`` field)
   is known by its id, audio path and ``augment`` spec, and extracted from the copy's waveform
-  (``augment.apply_copy`` with the hparams' ``copy_augment`` suite).
+  (``augment.apply_copy`` with ``augment.copy_suite``: the hparams' ``wav_augment``).
 * Runs may share one ``feature_folder``: extraction holds the folder's lock
   (``stage.folder_lock``), so a run never cleans a part another run is writing; it
   waits, naming the holder, and then finds the part made.
@@ -43,7 +43,7 @@ import speechbrain as sb
 import torch
 from tqdm import tqdm
 
-from .augment import apply_copy
+from .augment import apply_copy, copy_suite, training_suite
 from .stage import MARKER, Stage, folder_lock, write_text_atomic
 
 def check_cacheable(hp: dict):
@@ -60,7 +60,7 @@ def check_cacheable(hp: dict):
         problems.append(f"trainable_layers: {trainable_top(up)} runs the top layers on the cached input to the "
                         f"first of them, but upstream_layers: {list(hp['upstream_layers'])} caches a subset of the "
                         "layers: set upstream_layers: null, or trainable_layers: 0")
-    if hp.get("wav_augment") is not None or getattr(up, "spec_augment", None) is not None:
+    if training_suite(hp) is not None or (hp.get("augment", True) and getattr(up, "spec_augment", None) is not None):
         problems.append("augmentation changes the upstream's input every epoch: set augment: False")
     if problems:
         raise ValueError("cache_features: True needs a frozen upstream (or trainable top layers over cached "
@@ -153,9 +153,10 @@ def _extract(hp: dict, entries: dict, ark: Path, scp: Path, device: str):
                 wav = load_audio(path.replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
                                  hp.get("trim_db"), hp.get("level_db"))
                 if spec:
-                    if hp.get("copy_augment") is None:
-                        raise ValueError(f"{uid}: an augmented copy, but the hparams have no copy_augment suite")
-                    wav = apply_copy(hp["copy_augment"], wav, spec)
+                    if copy_suite(hp) is None:
+                        raise ValueError(f"{uid}: an augmented copy, but the hparams make no copies "
+                                         "(augment_copies and a wav_augment suite)")
+                    wav = apply_copy(copy_suite(hp), wav, spec)
                 hid = up(wav[None].to(device), torch.ones(1, device=device))  # (L, 1, T, D)
                 if layers:
                     hid = hid[list(layers)]

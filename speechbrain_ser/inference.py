@@ -31,7 +31,7 @@ Plain SpeechBrain loads the same folder with
   is computed over its own samples only; tested to < 1e-4).
 * Speaker-normalised models (``speaker_norm: True`` in training, ``speaker_norm.py``):
   ``predict_files(paths, groups=[speaker of each file])`` normalises each file with the
-  statistics of its group's files (``group_stats``), so a file's prediction depends on its
+  statistics of its group's files (``group_stats``; ``speaker_norm.SpeakerNormalizer``), so a file's prediction depends on its
   group, never on its batch; a file without a group (None, or no ``groups``) is normalised
   with the training statistics and depends on nothing else.
 """
@@ -44,6 +44,7 @@ from speechbrain.inference.interfaces import Pretrained
 from .audio import AudioError, duration, pad, read_audio, speech_span
 from .brains.emotion import utterance_embedding
 from .losses import OUTPUT_FUNCTIONS
+from .speaker_norm import SpeakerNormalizer
 from .timeline import predict_timeline
 
 
@@ -66,6 +67,7 @@ class Recognizer:
     head_output: str = "softmax"       # what ``probs`` are (softmax, sigmoid, ...)
     needs_transcript: bool = False     # fuses a transcript embedding: texts=[...] needed
     speaker_normalised: bool = False   # trained with speaker normalisation (speaker_norm.py)
+    speaker_norm_group: str | None = None  # the manifest field that grouped training utterances for it
 
     def load_audio(self, path, savedir=None):  # noqa: ARG002 (SpeechBrain's signature)
         return read_audio(path, self.sample_rate, self.max_seconds, self.trim_db, self.level_db)
@@ -132,9 +134,6 @@ class Recognizer:
 
 
 # the names an exported model folder used before speaker normalisation had one name: still loaded
-OLD_NAMES = {"module": ("feature_norm", "speaker_norm_layer"), "group": ("norm_group", "speaker_norm_group")}
-
-
 class EmotionRecognizer(Recognizer, Pretrained):
     """Utterance-level emotion (classes and/or arousal, valence, dominance) of an exported model."""
 
@@ -160,13 +159,9 @@ class EmotionRecognizer(Recognizer, Pretrained):
         self.trim_db = getattr(hp, "trim_db", None)
         self.level_db = getattr(hp, "level_db", None)
         self.needs_transcript = bool(getattr(hp, "needs_transcript", False))
-        old, new = OLD_NAMES["module"]
-        if old in self.mods:
-            self.mods[new] = self.mods[old]
-            del self.mods[old]
-        self.speaker_normalised = new in self.mods
-        old_group, group = OLD_NAMES["group"]
-        self.speaker_norm_group = getattr(hp, group, None) or getattr(hp, old_group, None) or "speaker"
+        self.normalizer = SpeakerNormalizer.of_model(self.mods, hp)
+        self.speaker_normalised = self.normalizer is not None
+        self.speaker_norm_group = self.normalizer.group_key if self.normalizer is not None else None
 
     # ---- the model -------------------------------------------------------------
     @torch.no_grad()
@@ -175,28 +170,30 @@ class EmotionRecognizer(Recognizer, Pretrained):
         speaker's files, read as the model reads them; unreadable ones left out), for a
         speaker-normalised model. ``hidden``: path → the upstream's cached (T, L, D) hidden states
         of that file or None (``predict_files``)."""
-        from .speaker_norm import FrameStats
-
         if not self.speaker_normalised:
             return super().group_stats(paths, hidden)
-        acc, layers, unreadable = FrameStats(), self.mods.layer_sum.layers, []
-        for p in paths:
-            cached = hidden(p) if hidden is not None else None
-            if cached is not None:
-                acc.add(np.asarray(cached, dtype=np.float32))
-                continue
-            try:
-                wav = self.load_audio(p)
-            except AudioError as e:  # that file's own prediction reports it; the others give the statistics
-                unreadable.append(e)
-                continue
-            hid = self.mods.upstream(wav[None].to(self.device).float())  # (L, 1, T, D)
-            if layers:
-                hid = hid[layers]
-            acc.add(hid[:, 0].transpose(0, 1).cpu().numpy())
-        if not acc.n:
-            raise AudioError(f"no readable file in the group ({unreadable[0] if unreadable else 'no files'})")
-        return acc.result()
+        layers, unreadable = self.mods.layer_sum.layers, []
+
+        def frames():
+            for p in paths:
+                cached = hidden(p) if hidden is not None else None
+                if cached is not None:
+                    yield np.asarray(cached, dtype=np.float32)
+                    continue
+                try:
+                    wav = self.load_audio(p)
+                except AudioError as e:  # that file's own prediction reports it; the others give the statistics
+                    unreadable.append(e)
+                    continue
+                hid = self.mods.upstream(wav[None].to(self.device).float())  # (L, 1, T, D)
+                if layers:
+                    hid = hid[layers]
+                yield hid[:, 0].transpose(0, 1).cpu().numpy()
+
+        try:
+            return self.normalizer.of_frames(frames())
+        except ValueError:
+            raise AudioError(f"no readable file in the group ({unreadable[0] if unreadable else 'no files'})") from None
 
     @torch.no_grad()
     def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None,
@@ -310,18 +307,13 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
             raise ValueError(f"{len(groups)} groups for {len(paths)} files")
         if not model.speaker_normalised:
             raise ValueError("groups given, but this model was not trained with speaker normalisation")
-        members = {}
-        for p, g in zip(paths, groups):
-            if g is not None:
-                members.setdefault(g, []).append(p)
-        stats = {g: model.group_stats(ps, hidden) for g, ps in members.items()}
+        stats = SpeakerNormalizer.for_groups(paths, groups, lambda ps: model.group_stats(ps, hidden))
     return _predict_files(model, paths, batch_size, texts, progress, crop, classes, groups, hidden, stats)
 
 
 def _predict_files(model, paths, batch_size, texts, progress, crop, classes, groups, hidden, stats):
     """``predict_files``'s generator, after its checks and the groups' statistics (``stats``)."""
-    missing = torch.full_like(next(iter(stats.values())), float("nan")) if stats else None  # no group: training stats
-    stats_of = lambda i: stats.get(groups[i], missing) if groups is not None else None  # noqa: E731
+    group_of = lambda i: groups[i] if groups is not None else None  # noqa: E731
     # the audio as the model reads it decides on windowing: a trimmed model's speech, not the file's silence
     durs = [_heard_seconds(model, p) for p in paths]
     order = sorted(range(len(paths)), key=lambda i: -durs[i])
@@ -331,7 +323,7 @@ def _predict_files(model, paths, batch_size, texts, progress, crop, classes, gro
         for i in order[start:start + batch_size]:
             try:
                 if limit and durs[i] > limit + 1e-3:
-                    done.append((i, windowed(model, paths[i], classes, batch_size, stats_of(i))))
+                    done.append((i, windowed(model, paths[i], classes, batch_size, stats.get(group_of(i)))))
                     continue
                 h = hidden(paths[i]) if hidden is not None and texts is None else None
                 if h is not None:
@@ -346,8 +338,7 @@ def _predict_files(model, paths, batch_size, texts, progress, crop, classes, gro
         if cached:
             feats = torch.nn.utils.rnn.pad_sequence([h for _, h in cached], batch_first=True)
             lens = torch.tensor([len(h) / feats.shape[1] for _, h in cached])
-            batch_stats = torch.stack([stats_of(i) for i, _ in cached]) if stats else None
-            out = model.forward_hidden(feats, lens, batch_stats)
+            out = model.forward_hidden(feats, lens, SpeakerNormalizer.batch(stats, [group_of(i) for i, _ in cached]))
             for (i, h), r in zip(cached, named_results(model, out, len(cached))):
                 r["seconds"] = round(durs[i], 3)
                 r["windows"] = 1
@@ -355,8 +346,7 @@ def _predict_files(model, paths, batch_size, texts, progress, crop, classes, gro
         if wavs:
             batch, lens = pad(wavs)
             tx = [texts[i] for i in idx] if texts is not None else None
-            batch_stats = torch.stack([stats_of(i) for i in idx]) if stats else None
-            out = model.predict_batch(batch, lens, tx, batch_stats)
+            out = model.predict_batch(batch, lens, tx, SpeakerNormalizer.batch(stats, [group_of(i) for i in idx]))
             for i, w, r in zip(idx, wavs, out):
                 r["seconds"] = round(len(w) / model.sample_rate, 3)
                 r["windows"] = 1

@@ -32,7 +32,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .inference import OLD_NAMES, Recognizer
+from .inference import Recognizer
+from .speaker_norm import group_key_of
 from .losses import OUTPUT_FUNCTIONS
 
 
@@ -91,7 +92,7 @@ class InferenceGraph(nn.Module):
         self.mel = WhisperLogMel(mods.upstream)
         self.upstream, self.layer_sum, self.pooler = mods.upstream, mods.layer_sum, mods.pooler
         # speaker-normalised models: the graph normalises with the training statistics (no speaker groups)
-        self.speaker_norm_layer = mods["speaker_norm_layer"] if model.speaker_normalised else None
+        self.speaker_norm_layer = model.normalizer.layer if model.normalizer is not None else None
         self.head = mods["head"] if "head" in mods else None
         self.avd = mods["avd_heads"] if "avd_heads" in mods else None
         self.head_output = model.head_output
@@ -190,7 +191,8 @@ class OnnxRecognizer(Recognizer):
         self.trim_db, self.level_db = hp.get("trim_db"), hp.get("level_db")
         self.head_output = hp["head_output"]
         # a speaker-normalised model: the graph holds its training statistics (a file alone); groups need torch
-        self.speaker_normalised = any(hp.get(key) for key in OLD_NAMES["group"])
+        self.speaker_norm_group = group_key_of(hp)
+        self.speaker_normalised = self.speaker_norm_group is not None
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads

@@ -10,14 +10,20 @@ acoustic emotion recognition: variances and strategies", IEEE TAC 2010; Busso et
 "Iterative feature normalization scheme for automatic emotion detection from speech",
 IEEE TAC 2013); here it is applied to the upstream's frames.
 
+``SpeakerNormalizer`` is the one owner of these statistics: training, stage 4, ``ser-predict``,
+the timeline and the ONNX backend ask it, and nothing else computes or looks them up.
+
 * Training (``speaker_norm: True``, frozen and cached upstream): each set's statistics are
   computed per ``speaker_norm_group`` (the manifest field, ``speaker`` by default) from the feature
-  cache, over all of that group's utterances in the set (labels are not used). The pooled
-  statistics of all training frames are kept in the model (``SpeakerNorm.train_stats``).
-* Inference: ``EmotionRecognizer.group_stats(paths)`` computes a group's statistics from its
-  files; ``predict_files(..., groups=[...])`` normalises each file with its group's. A file
-  with no group is normalised with the training statistics, so its prediction depends on
-  nothing but itself (less accurate: the model was trained on speaker-normalised features).
+  cache, over all of that group's utterances in the set (labels are not used; ``fit_set``). The
+  pooled statistics of all training frames are kept in the model (``SpeakerNorm.train_stats``: the
+  checkpoint and the exported model hold them). ``speaker_norm_dev: lone`` scores dev files alone;
+  ``speaker_norm_lone_train`` p gives a share p of the training utterances the training statistics
+  (``training_view``). Over fine-tuned top layers the statistics follow the weights (``refresh``).
+* Inference: ``for_groups`` computes each group's statistics from its files (the frames the model
+  reads); ``batch`` gives each file its group's. A file with no group is normalised with the
+  training statistics, so its prediction depends on nothing but itself (less accurate: the model
+  was trained on speaker-normalised features).
 * It assumes a group's utterances span the speaker's emotions (an acted corpus's design, a
   long recording). A speaker heard in one emotion only is normalised towards that emotion
   being their neutral: on URDU (talk-show clips, most speakers in one emotion) it removes
@@ -104,3 +110,136 @@ def stats_from_cache(scp, dim: int, groups: dict) -> tuple[dict, torch.Tensor]:
                 yield uid, np.asarray(m).reshape(m.shape[0], -1, dim)
 
     return group_stats(frames(), groups)
+
+
+# the names exported model folders used before the current ones: (old, new)
+OLD_NAMES = {"module": ("feature_norm", "speaker_norm_layer"), "group": ("norm_group", "speaker_norm_group")}
+MODES = ("speaker", "lone")
+
+
+def group_key_of(hp) -> str | None:
+    """The manifest field that grouped utterances (an exported ``hyperparams.yaml``, a dict or a
+    namespace), or None for a model without speaker normalisation."""
+    get = hp.get if isinstance(hp, dict) else (lambda k: getattr(hp, k, None))
+    return next((get(k) for k in reversed(OLD_NAMES["group"]) if get(k)), None)
+
+
+class SpeakerNormalizer:
+    """Speaker statistics: computed (from the feature cache in training, from a group's files at
+    inference), stored (``layer``: the model's ``SpeakerNorm``, its training statistics) and handed
+    to the model per utterance, in either mode: ``speaker`` (its group's statistics; transductive:
+    a group's files decide together) or ``lone`` (the training statistics: a file alone)."""
+
+    def __init__(self, layer: SpeakerNorm, group_key: str = "speaker", dev: str = "speaker",
+                 lone_train: float = 0.0):
+        if dev not in MODES:
+            raise ValueError(f"speaker_norm_dev: '{dev}' is not one of {', '.join(MODES)}")
+        self.layer, self.group_key, self.dev, self.lone_train = layer, group_key, dev, float(lone_train)
+        self.tables: dict = {}    # set name → {group: (2, L, D), None: NaN (the training statistics)}
+        self._sources: dict = {}  # set name → (load, groups): statistics that follow fine-tuned layers
+
+    @classmethod
+    def from_hparams(cls, hp: dict, modules: dict) -> SpeakerNormalizer | None:
+        """A training run's normaliser (None unless ``speaker_norm``)."""
+        if not hp.get("speaker_norm"):
+            return None
+        return cls(modules["speaker_norm_layer"], hp.get("speaker_norm_group") or "speaker",
+                   hp.get("speaker_norm_dev") or "speaker", hp.get("speaker_norm_lone_train") or 0.0)
+
+    @classmethod
+    def of_model(cls, mods, hp) -> SpeakerNormalizer | None:
+        """An exported model's normaliser (None without speaker normalisation); a folder exported
+        under the old names has its module renamed in ``mods``."""
+        old, new = OLD_NAMES["module"]
+        if old in mods:
+            mods[new] = mods[old]
+            del mods[old]
+        if new not in mods:
+            return None
+        return cls(mods[new], group_key_of(hp) or "speaker")
+
+    # ---- training ------------------------------------------------------------
+    def fit_set(self, name: str, entries: dict, scp, dim: int, load=None) -> dict:
+        """Set ``name``'s table {group: (2, L, D), None: NaN} from its cache ``scp`` (``entries``: its
+        manifest). A speaker's statistics, and the training statistics, are those of the original
+        audio; augmented copies (``augment.with_copies``) are normalised with their speaker's. The
+        ``train`` set's overall statistics become the model's; ``dev`` in ``lone`` mode gets no
+        group statistics. ``load`` (uid → float32 (T, L * D)): fine-tuned top layers: ``refresh``
+        recomputes the table."""
+        groups = {uid: e.get(self.group_key) for uid, e in entries.items() if not e.get("augment")}
+        per, overall = stats_from_cache(scp, dim, groups)
+        if name == "dev" and self.dev == "lone":
+            per = {}
+        if name == "train":
+            self.layer.train_stats.copy_(overall)
+        self.tables[name] = {**per, None: torch.full_like(overall, float("nan"))}
+        if load is not None:
+            self._sources[name] = (load, groups)
+        return self.tables[name]
+
+    def item(self, name: str, group) -> torch.Tensor:
+        """One utterance's statistics in set ``name`` (its group's, or NaN)."""
+        table = self.tables[name]
+        return table.get(group, table[None])
+
+    def training_view(self, stats: torch.Tensor) -> torch.Tensor:
+        """``speaker_norm_lone_train`` p: each training utterance, with probability p, gets NaN
+        statistics (the training statistics), as a file without a group gets at inference; the head
+        then learns from both views of an utterance."""
+        if self.lone_train <= 0:
+            return stats
+        lone = torch.rand(stats.shape[0], device=stats.device) < self.lone_train
+        return torch.where(lone[:, None, None, None], torch.full_like(stats, float("nan")), stats)
+
+    @property
+    def follows_weights(self) -> bool:
+        return bool(self._sources)
+
+    def refresh(self, states) -> None:
+        """Recompute the tables of the sets given a ``load`` from ``states(load, uids)`` (yields
+        (uid, (T, L, D)) by the current weights); the training statistics with them."""
+        for name, (load, groups) in self._sources.items():
+            table = self.tables[name]
+            if name != "train" and not set(table) - {None}:
+                continue  # no group statistics to refresh (dev scored lone)
+            per, overall = group_stats(states(load, list(groups)), groups)
+            for g, st in per.items():
+                if g in table:
+                    table[g].copy_(st)
+            if name == "train":
+                self.layer.train_stats.copy_(overall)
+
+    # ---- inference -----------------------------------------------------------
+    @staticmethod
+    def of_frames(frames) -> torch.Tensor:
+        """(2, L, D) over an iterable of (T, L, D) frame arrays (one group's files)."""
+        acc = FrameStats()
+        for f in frames:
+            acc.add(f)
+        return acc.result()
+
+    @staticmethod
+    def for_groups(paths: list, groups: list, stats_of) -> dict:
+        """{group: (2, L, D)} for the groups of ``paths`` (``groups``: one key or None per path);
+        ``stats_of(paths)``: the statistics of those files (the model's ``group_stats``)."""
+        if len(groups) != len(paths):
+            raise ValueError(f"{len(groups)} groups for {len(paths)} files")
+        members: dict = {}
+        for p, g in zip(paths, groups):
+            if g is not None:
+                members.setdefault(g, []).append(p)
+        return {g: stats_of(ps) for g, ps in members.items()}
+
+    @staticmethod
+    def batch(table: dict, keys: list) -> torch.Tensor | None:
+        """(B, 2, L, D): each key's statistics from ``table`` (NaN for a key it lacks: the training
+        ones), or None for an empty table (every file alone)."""
+        if not table:
+            return None
+        missing = torch.full_like(next(iter(table.values())), float("nan"))
+        return torch.stack([table.get(k, missing) for k in keys])
+
+    @staticmethod
+    def repeat(stats: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """(n, 2, L, D): one group's statistics for ``n`` pieces of one file (the timeline's windows)."""
+        return None if stats is None else stats.expand(n, *stats.shape)

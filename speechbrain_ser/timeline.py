@@ -47,6 +47,7 @@ import torchaudio.functional as AF
 
 from .audio import AudioError, pad, set_level, speech_span
 from .class_scores import distribution
+from .speaker_norm import SpeakerNormalizer
 
 MARGIN_SECONDS = 0.05
 DEFINITIONS = {
@@ -186,7 +187,7 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
             wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, trim_db))
                     for w in wavs]
         batch, lens = pad(wavs)
-        stats = None if speaker_stats is None else speaker_stats.expand(batch.shape[0], *speaker_stats.shape)
+        stats = SpeakerNormalizer.repeat(speaker_stats, batch.shape[0])
         out = model.forward_batch(batch, lens, None, stats)
         for i, (s, w) in enumerate(zip(starts, wavs)):
             r = {"start": round(s / sr, 3), "end": round((s + len(w)) / sr, 3)}

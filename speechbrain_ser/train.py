@@ -13,6 +13,7 @@ stage-2 labels is refused.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -23,13 +24,16 @@ import speechbrain as sb
 import torch
 
 from . import feature_cache
-from .augment import with_copies
+from .augment import copy_suite, with_copies
 from .brains.emotion import EmotionBrain
 from .datasets import domains_of, make_dataset
 from .stage import read_entries
 from .hparams import load_hparams, resolved_yaml
 from .losses import inverse_frequency
+from .speaker_norm import SpeakerNormalizer
 from .stage import MARKER, atomic_writer, write_json_atomic
+
+logger = logging.getLogger(__name__)
 
 
 def _peek(hparams_file, overrides: str) -> dict:
@@ -241,20 +245,18 @@ def build(argv, for_training=True):
                              "augment: True augments every epoch on the fly)")
         if hp.get("wav_augment") is None:
             raise SystemExit(f"{hparams_file}: augment_copies needs a wav_augment suite")
-    hp["copy_augment"] = hp.get("wav_augment") if hp.get("augment_copies") else None
-    if not hp.get("augment", True):
-        hp["wav_augment"] = None
-        hp["upstream"].spec_augment = None
     if hp.get("cache_features"):
         feature_cache.check_cacheable(hp)
-    if hp.get("speaker_norm"):
+    try:
+        normalizer = SpeakerNormalizer.from_hparams(hp, hp["modules"])
+    except ValueError as e:
+        raise SystemExit(f"{hparams_file}: {e}") from None
+    if normalizer is not None:
         if not hp.get("cache_features"):
             raise SystemExit(f"{hparams_file}: speaker_norm needs cache_features: True (a frozen upstream "
                              "without augmentation: the speaker statistics are computed from the cached features)")
         if hp.get("upstream_layers"):
             raise SystemExit(f"{hparams_file}: speaker_norm normalises every hidden state: set upstream_layers: null")
-        if hp.get("speaker_norm_dev", "speaker") not in ("speaker", "lone"):
-            raise SystemExit(f"{hparams_file}: speaker_norm_dev: '{hp['speaker_norm_dev']}' is not one of speaker, lone")
     if for_training:
         guard_options(Path(hp["output_folder"]), run_options(hparams_file, ov, labels))
         # SpeechBrain's folder set-up (logging, env.log); the hparams record is
@@ -264,7 +266,6 @@ def build(argv, for_training=True):
             Path(hp["output_folder"], "hyperparams.yaml").write_text(
                 f"# {hparams_file} after extends: and overrides\n" + resolved_yaml(hparams_file, ov))
             Path(hp["output_folder"], "domains.json").write_text(json.dumps(domains))
-    hp["speakers"] = speakers
     unused = {"domain_head": "domain_weight", "gender_head": "gender_weight", "speaker_head": "speaker_weight",
               "speaker_norm_layer": "speaker_norm"}
     modules = {k: v for k, v in hp["modules"].items()
@@ -277,37 +278,31 @@ def build(argv, for_training=True):
                                            custom_load_hook=hooks.load)
     if for_training and sb.utils.distributed.if_main_process():
         set_aside_unreadable_checkpoints(hp["checkpointer"])
+    class_weights = None
+    if hp.get("class_weighted"):
+        hard = [hp["classes"].index(e["hard"]) for e in train_entries.values() if e.get("hard") is not None]
+        class_weights = inverse_frequency(hard, len(hp["classes"]))
+        logger.info("class weights (inverse frequency of the training set's hard labels): %s",
+                    dict(zip(hp["classes"], [round(float(w), 4) for w in class_weights])))
+    if speakers is not None:
+        logger.info("speaker head over the training set's %d speakers", len(speakers))
     brain = EmotionBrain(modules=modules, opt_class=hp["opt_class"], hparams=hp, run_opts=run_opts,
-                         checkpointer=hp["checkpointer"])
+                         checkpointer=hp["checkpointer"], speakers=speakers, class_weights=class_weights,
+                         normalizer=normalizer)
     return hp, brain, domains, labels
 
 
-def make_datasets(hp: dict, brain, sets: dict, domains, speakers=None, keep_all=False) -> dict:
+def make_datasets(hp: dict, brain, sets: dict, domains, keep_all=False) -> dict:
     """{name: manifest} → {name: dataset}; reads the feature cache when ``cache_features``.
-    ``speaker_norm``: each set's per-group statistics from its cache (``speaker_norm.py``); the
-    training set's overall statistics become the model's ``speaker_norm_layer.train_stats``;
-    ``speaker_norm_dev: lone``: dev files get no group statistics (each is scored alone)."""
+    A speaker-normalised Brain's ``normalizer`` is fitted on each set's cache (``speaker_norm.py``)."""
     scps = feature_cache.scp_for(hp, sets, brain.device)
-    speaker_stats = {n: None for n in sets}
-    if hp.get("speaker_norm"):
-        from .speaker_norm import stats_from_cache
-
-        key = hp.get("speaker_norm_group") or "speaker"
-        dev_mode = hp.get("speaker_norm_dev", "speaker")
-        for n, p in sets.items():
-            # a speaker's statistics, and the training statistics, are those of the original audio;
-            # augmented copies (augment.with_copies) are normalised with their speaker's
-            groups = {uid: e.get(key) for uid, e in read_entries(p).items() if not e.get("augment")}
-            per, overall = stats_from_cache(scps[n], hp["encoder_dim"], groups)
-            if n == "dev" and dev_mode == "lone":
-                per = {}  # every dev file alone: the training statistics
-            speaker_stats[n] = {**per, None: torch.full_like(overall, float("nan"))}
-            if n == "train":
-                brain.modules["speaker_norm_layer"].train_stats.copy_(overall)
-            if feature_cache.trainable_top(hp["upstream"]):  # fine-tuned top layers: recomputed each epoch
-                load = feature_cache.feature_loader(scps[n], hp["encoder_dim"])  # float32, from the ark
-                brain.norm_sets = {**getattr(brain, "norm_sets", {}), n: (load, groups, speaker_stats[n])}
-    return {n: make_dataset(p, hp, domains, speakers, keep_all, scps.get(n), speaker_stats[n]) for n, p in sets.items()}
+    norm = brain.normalizer
+    for n, p in sets.items():
+        if norm is not None:  # fine-tuned top layers: statistics recomputed from the ark each epoch
+            load = (feature_cache.feature_loader(scps[n], hp["encoder_dim"])
+                    if feature_cache.trainable_top(hp["upstream"]) else None)
+            norm.fit_set(n, read_entries(p), scps[n], hp["encoder_dim"], load)
+    return {n: make_dataset(p, hp, domains, brain.speakers, keep_all, scps.get(n), norm, n) for n, p in sets.items()}
 
 
 SORTINGS = ("buckets", "random", "manifest")
@@ -348,14 +343,9 @@ def main(argv=None):
     train_manifest = labels / "train.json"
     if hp.get("augment_copies"):
         train_manifest = with_copies(train_manifest, Path(hp["output_folder"]) / "train_with_copies.json",
-                                     int(hp["augment_copies"]), hp["copy_augment"])
-    ds = make_datasets(hp, brain, {"train": train_manifest, "dev": labels / "dev.json"}, domains,
-                       hp["speakers"])
+                                     int(hp["augment_copies"]), copy_suite(hp))
+    ds = make_datasets(hp, brain, {"train": train_manifest, "dev": labels / "dev.json"}, domains)
     train, valid = ds["train"], ds["dev"]
-    if hp.get("class_weighted"):
-        hard = [hp["classes"].index(e["hard"]) for e in read_entries(labels / "train.json").values()
-                if e.get("hard") is not None]
-        brain.class_weights = inverse_frequency(hard, len(hp["classes"])).to(brain.device)
     train_kwargs, valid_kwargs = loader_options(hp, train, valid)
     brain.fit(hp["epoch_counter"], train, valid, train_loader_kwargs=train_kwargs,
               valid_loader_kwargs=valid_kwargs)

@@ -86,7 +86,7 @@ def test_the_cache_holds_each_copy_made_from_its_augmented_audio(tmp_path):
     entries = {n: {"wav": f"{{data_root}}/{n}.wav", "corpus": "x", "hard": "anger"} for n in ("a", "b")}
     flip = augment.IndependentAugment([augment.Polarity()], prob=1.0)
     hp = {"upstream": _Frames(), "feature_folder": str(tmp_path / "features"), "data_root": str(tmp_path),
-          "copy_augment": flip}
+          "augment_copies": 1, "wav_augment": flip, "augment": False}
     manifest = augment.with_copies(_manifest(tmp_path / "train.json", entries), tmp_path / "copies.json", 1, flip)
     feats = dict(kaldiio.load_scp_sequential(str(feature_cache.ensure(hp, {"train": manifest})["train"])))
     assert sorted(feats) == ["a", "a@aug1", "b", "b@aug1"]
@@ -99,13 +99,13 @@ def test_the_cache_holds_each_copy_made_from_its_augmented_audio(tmp_path):
     assert sorted((tmp_path / "features").glob("*/x/part-*")) == parts  # nothing extracted again
     # another suite: other specs, so the copies are extracted again and the originals are not
     gain = augment.IndependentAugment([_Double()], prob=1.0)
-    hp["copy_augment"] = gain
+    hp["wav_augment"] = gain
     manifest2 = augment.with_copies(tmp_path / "train.json", tmp_path / "copies2.json", 1, gain)
     feats2 = dict(kaldiio.load_scp_sequential(str(feature_cache.ensure(hp, {"train": manifest2})["train"])))
     assert len(sorted((tmp_path / "features").glob("*/x/part-*"))) == len(parts) + 1
     assert np.allclose(feats2["a@aug1"], 2 * feats["a"], atol=1e-6) and np.allclose(feats2["a"], feats["a"])
-    del hp["copy_augment"]
-    with pytest.raises(ValueError, match="no copy_augment"):
+    del hp["augment_copies"]
+    with pytest.raises(ValueError, match="make no copies"):
         feature_cache.ensure(hp, {"train": augment.with_copies(tmp_path / "train.json", tmp_path / "c3.json", 1,
                                                                augment.IndependentAugment([nn.Identity()], prob=1.0))})
 

@@ -240,6 +240,27 @@ def _brain(labels, out, *extra):
     return hp, brain, domains, lab
 
 
+def test_training_leaves_its_hparams_as_loaded(labels, tmp_path):
+    """What training derives (the class weights, the speakers, the augmentation it runs) is given to
+    the Brain at construction; the loaded hparams keep what the file and the overrides say."""
+    import torch
+    from speechbrain_ser.hparams import load_hparams
+    from speechbrain_ser.stage import read_entries
+
+    hp, brain, _, lab = _brain(labels, tmp_path / "run", *FROZEN, "--augment_copies", "1", "--class_weighted", "True",
+                               "--speaker_norm", "True")
+    assert hp["wav_augment"] is not None and brain.wav_augment is None  # augment: False runs none; the copies keep it
+    assert not {"copy_augment", "speakers"} & set(hp)
+    hard = [e["hard"] for e in read_entries(lab / "train.json").values() if e.get("hard") is not None]
+    counts = torch.tensor([hard.count(c) for c in hp["classes"]], dtype=torch.float)
+    want = [len(hard) / (len(counts) * n) if n else 0.0 for n in counts.tolist()]  # N / (C n_c), by hand
+    assert torch.allclose(brain.class_weights, torch.tensor(want), rtol=1e-5)
+    assert brain.normalizer is not None and brain.normalizer.lone_train == 0.0 and brain.speakers is None
+    placeholders = {"output_folder": str(tmp_path / "x"), "labels_folder": str(lab), "data_root": str(tmp_path)}
+    loaded = load_hparams(str(RECIPE / "hparams" / "whisper_tiny.yaml"), placeholders)
+    assert set(hp) == set(loaded)  # nothing added behind the file's back
+
+
 def test_dev_is_normalised_by_speaker_or_scored_lone(labels, tmp_path):
     """speaker_norm_dev: speaker (default) gives each dev file its own speaker's statistics, the
     mean and std of all that speaker's dev frames; lone gives every dev file none (NaN: the

@@ -89,17 +89,13 @@ def test_speaker_norm_falls_back_to_training_statistics_and_floors_the_std():
 def test_lone_training_share_gives_utterances_the_training_statistics():
     """``speaker_norm_lone_train`` p: in training, a share p of the utterances is normalised with the
     training statistics (NaN rows for SpeakerNorm), the rest with their speaker's."""
-    from types import SimpleNamespace
-
-    from speechbrain_ser.brains.emotion import EmotionBrain
-    from speechbrain_ser.speaker_norm import SpeakerNorm
+    from speechbrain_ser.speaker_norm import SpeakerNorm, SpeakerNormalizer
 
     own = torch.arange(4000, dtype=torch.float32).reshape(1000, 2, 1, 2) + 1.0
 
     def lone(p):
-        brain = SimpleNamespace(hparams=SimpleNamespace(speaker_norm_lone_train=p))
         torch.manual_seed(0)
-        out = EmotionBrain.as_lone(brain, own)
+        out = SpeakerNormalizer(SpeakerNorm(1, 2), lone_train=p).training_view(own)
         return torch.isnan(out).flatten(1).all(1), out
 
     none, out = lone(0.0)

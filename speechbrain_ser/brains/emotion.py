@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import metrics
+from ..augment import training_suite
 from ..losses import ccc_loss, head_output
 
 
@@ -52,9 +53,23 @@ def _has(mods, name):
 
 
 class EmotionBrain(sb.Brain):
+    """SpeechBrain's Brain with what training derives from the data, given at construction:
+    ``speakers`` (the speaker head's classes), ``class_weights`` (the categorical loss's),
+    ``normalizer`` (``speaker_norm.SpeakerNormalizer``, fitted on each set by ``train.make_datasets``)."""
+
+    def __init__(self, *args, speakers: list | None = None, class_weights: torch.Tensor | None = None,
+                 normalizer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.speakers, self.normalizer = speakers, normalizer
+        self.class_weights = class_weights.to(self.device) if class_weights is not None else None
+        self.wav_augment = training_suite(vars(self.hparams))
+        up = self.modules["upstream"] if "upstream" in self.modules else None
+        if not getattr(self.hparams, "augment", True) and getattr(up, "spec_augment", None) is not None:
+            up.spec_augment = None  # augment: False: no augmentation, the upstream's SpecAugment included
+
     # ---- forward -----------------------------------------------------------
     def embed(self, wavs, lens, augment=False, texts=None, feats=None, speaker_stats=None):
-        aug = self.hparams.wav_augment if augment else None
+        aug = self.wav_augment if augment else None
         return utterance_embedding(self.modules, wavs, lens, texts, feats, aug, speaker_stats)
 
     def compute_forward(self, batch, stage):
@@ -62,7 +77,7 @@ class EmotionBrain(sb.Brain):
         feats = getattr(batch, "feats", None)
         speaker_stats = batch.speaker_stats.data if hasattr(batch, "speaker_stats") else None  # speaker statistics (speaker_norm)
         if speaker_stats is not None and stage == sb.Stage.TRAIN:
-            speaker_stats = self.as_lone(speaker_stats)
+            speaker_stats = self.normalizer.training_view(speaker_stats)
         if feats is not None:
             feats, lens = feats  # float16 from the in-memory cache: the layer sum reads it as such
             if self.top_layers:
@@ -111,27 +126,15 @@ class EmotionBrain(sb.Brain):
 
     @torch.no_grad()
     def refresh_speaker_stats(self, batch_size: int = 16):
-        """Speaker normalisation over fine-tuned top layers: every set's group statistics and the
-        training statistics recomputed from the current weights (``norm_sets``, set by
-        ``train.make_datasets``), in batches of utterances of similar length (padded keys masked,
+        """Speaker normalisation over fine-tuned top layers: the normaliser's statistics recomputed
+        from the current weights, in batches of utterances of similar length (padded keys masked,
         so each utterance's states are its own, as the exported model computes them alone)."""
-        from ..speaker_norm import group_stats
-
-        sets = getattr(self, "norm_sets", None) or {}
-        if not (self.top_layers and sets):
+        if not (self.top_layers and self.normalizer is not None and self.normalizer.follows_weights):
             return
         was_training = self.modules.training
         self.modules.eval()
         try:
-            for name, (load, groups, table) in sets.items():
-                if name != "train" and not set(table) - {None}:
-                    continue  # no group statistics to refresh (dev scored lone)
-                per, overall = group_stats(self._top_states(load, list(groups), batch_size), groups)
-                for g, st in per.items():
-                    if g in table:
-                        table[g].copy_(st)
-                if name == "train":
-                    self.modules["speaker_norm_layer"].train_stats.copy_(overall)
+            self.normalizer.refresh(lambda load, uids: self._top_states(load, uids, batch_size))
         finally:
             self.modules.train(was_training)
 
@@ -150,16 +153,6 @@ class EmotionBrain(sb.Brain):
                 for j, u in enumerate(batch):
                     yield u, out[j, : feats[u].shape[0]]
 
-    def as_lone(self, speaker_stats):
-        """``speaker_norm_lone_train`` p: each training utterance, with probability p, gets NaN
-        statistics (the training statistics, ``speaker_norm.SpeakerNorm``), as a file without a
-        group gets at inference; the head then learns from both views of an utterance."""
-        p = float(getattr(self.hparams, "speaker_norm_lone_train", 0.0) or 0.0)
-        if p <= 0:
-            return speaker_stats
-        lone = torch.rand(speaker_stats.shape[0], device=speaker_stats.device) < p
-        return torch.where(lone[:, None, None, None], torch.full_like(speaker_stats, float("nan")), speaker_stats)
-
     # ---- objectives ----------------------------------------------------------
     def compute_objectives(self, out, batch, stage):
         # start from a zero tied to every head's output: a batch where a term does not apply (all O/X,
@@ -167,7 +160,7 @@ class EmotionBrain(sb.Brain):
         # (zero) gradient, so DDP's reduction finds every parameter used on every process
         loss = sum(v.sum() for v in out.values()) * 0.0
         if "logits" in out:  # utterances without a categorical target (O/X kept for their A/V/D) add no term
-            w = getattr(self, "class_weights", None)
+            w = self.class_weights
             has = batch.y_soft.data.sum(-1) > 0
             if has.all():
                 loss = loss + self.hparams.compute_cost(out["logits"], batch.y_soft.data, w)
