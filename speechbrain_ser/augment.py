@@ -114,6 +114,11 @@ class Echo(nn.Module):
 
 
 class IndependentAugment(nn.Module):
+    """Each transform applied to each utterance with its own probability ``prob`` (Osman et al.'s
+    suite: an utterance gets any subset of the seven). SpeechBrain's ``Augmenter`` draws which
+    augmentations run once per batch (every utterance of the batch gets the same ones, or with
+    ``augment_prob`` the batch is left as it is), so it cannot draw per utterance."""
+
     def __init__(self, transforms: list, prob: float = 0.2):
         super().__init__()
         self.transforms = nn.ModuleList(transforms)
