@@ -232,9 +232,10 @@ def main(argv=None) -> int:
         except FileNotFoundError as e:
             raise SystemExit(f"ser-predict: {e}") from None
     classes = [c.strip() for c in a.classes.split(",") if c.strip()] if a.classes else None
-    unknown = sorted(set(classes or []) - set(model.classes))
-    if unknown:
-        raise SystemExit(f"ser-predict: --classes {unknown} are not among the model's classes {model.classes}")
+    try:
+        model.check_classes(classes)
+    except ValueError as e:
+        raise SystemExit(f"ser-predict: --{e}") from None
     groups = None
     if a.groups:
         if a.backend != "torch":

@@ -85,6 +85,12 @@ class Recognizer:
         """(2, L, D): a speaker group's statistics (speaker-normalised models)."""
         raise ValueError("this model was not trained with speaker normalisation (speaker_norm: False)")
 
+    def check_classes(self, classes: list | None) -> None:
+        """Raises unless each of ``classes`` (a class restriction) is one of the model's classes."""
+        unknown = sorted(set(classes or []) - set(self.classes))
+        if unknown:
+            raise ValueError(f"classes {unknown} are not among the model's classes {self.classes}")
+
     # ---- SpeechBrain's emotion interface -------------------------------------------
     def classify_batch(self, wavs, wav_lens=None):
         """(out_prob (B, C), score (B,), index (B,), text_lab [B]), SpeechBrain's contract for its emotion
@@ -298,9 +304,7 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     than the crop that has them skips the upstream (the same result as from its audio: the
     cache encodes each utterance alone, as a batch here computes each one over its own samples).
     Bad arguments and the groups' statistics raise here, before the first result."""
-    unknown = sorted(set(classes or []) - set(model.classes))
-    if unknown:
-        raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
+    model.check_classes(classes)
     stats = {}
     if groups is not None:
         if len(groups) != len(paths):

@@ -175,11 +175,9 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
     max_seconds = model.max_seconds
     if max_seconds and window > max_seconds + 1e-9:
         raise ValueError(f"window {window} s is longer than the {max_seconds} s the model was trained on")
-    unknown = sorted(set(classes or []) - set(model.classes))
-    if unknown:
-        raise ValueError(f"classes {unknown} are not among the model's classes {model.classes}")
+    model.check_classes(classes)
     sr = model.sample_rate
-    rows, probs, attrs = [], [], []
+    rows, probs = [], []
     level_db, trim_db = model.level_db, model.trim_db
     span = speech_span(path, trim_db) if trim_db is not None else None  # heard as training heard it
     for starts, wavs in stream_windows(path, sr, window, hop, batch_size, span):
@@ -187,20 +185,11 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
             wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, trim_db))
                     for w in wavs]
         batch, lens = pad(wavs)
-        stats = SpeakerNormalizer.repeat(speaker_stats, batch.shape[0])
-        out = model.forward_batch(batch, lens, None, stats)
-        for i, (s, w) in enumerate(zip(starts, wavs)):
-            r = {"start": round(s / sr, 3), "end": round((s + len(w)) / sr, 3)}
-            if out["probs"] is not None:
-                p = out["probs"][i].tolist()
-                r["label"] = model.classes[int(np.argmax(p))]
-                r["probs"] = dict(zip(model.classes, p))
-                probs.append(p)
-            if out["attributes"] is not None:
-                a = out["attributes"][i].tolist()
-                r.update(zip(model.attributes, a))
-                attrs.append(a)
-            rows.append(r)
+        named = model.predict_batch(batch, lens, None, SpeakerNormalizer.repeat(speaker_stats, batch.shape[0]))
+        for s, w, r in zip(starts, wavs, named):
+            rows.append({"start": round(s / sr, 3), "end": round((s + len(w)) / sr, 3), **r})
+            if "probs" in r:
+                probs.append([r["probs"][c] for c in model.classes])
     result = {"path": str(path), "duration": rows[-1]["end"], "window": window, "hop": hop,
               "head_output": model.head_output,
               "windows": rows, "segments": []}

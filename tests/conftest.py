@@ -9,6 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # is real voices + frozen features, run end to end by test_speaker_norm.py and test_run_sh_tiny_end_to_end)
 ESPEAK_WHISPER = ["--synth-voices", "espeak", "--hparams", "hparams/whisper_tiny.yaml"]
 # run Python as if the GPL and non-commercial extras were not installed (tests/no_extras/sitecustomize.py)
+# the embedded tiny data of espeak-ng voices as a user's corpus folder (the embedded_tiny fixture makes it)
+EMBEDDED_TINY = ROOT / "data" / "synth_tiny"
 NO_EXTRAS = {"PYTHONPATH": str(ROOT / "tests" / "no_extras")}
 
 
@@ -28,6 +30,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "long" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def embedded_tiny():
+    """``data/synth_tiny``, the embedded tiny data of espeak-ng voices (``./run.sh --size tiny
+    --synth-voices espeak`` makes the same folder, under the same lock), for the tests that run stages on
+    it as a user's corpus folder (``--data-root``): made here, so each of them also runs alone."""
+    from speechbrain_ser.synth.generate import generate
+
+    generate(EMBEDDED_TINY, "tiny", seed=0, voices="espeak")
+    return EMBEDDED_TINY
 
 
 @pytest.fixture(scope="session")

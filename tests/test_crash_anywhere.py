@@ -269,14 +269,14 @@ def full_tmpfs(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["model", "results"])
-def test_a_full_disk_during_stage_4_says_so_and_leaves_no_partial_file(tiny_exp, full_tmpfs, where):
+def test_a_full_disk_during_stage_4_says_so_and_leaves_no_partial_file(tiny_exp, full_tmpfs, where, embedded_tiny):
     """Stage 4 on a real full filesystem: exporting the model (35 MB of weights) or writing the
     predictions fails with the error naming what could not be written; nothing partial is left."""
     py = str(ROOT / ".venv" / "bin" / "python")
     model = full_tmpfs / "model" if where == "model" else tiny_exp / "model"
     results = full_tmpfs / "results" if where == "results" else tiny_exp / "train" / "results"
     r = run([py, "-m", "speechbrain_ser.evaluate", "--task", "zero-shot", "--train-dir", str(tiny_exp / "train"),
-             "--labels", str(tiny_exp / "data" / "labels"), "--data-root", str(ROOT / "data" / "synth_tiny"),
+             "--labels", str(tiny_exp / "data" / "labels"), "--data-root", str(embedded_tiny),
              "--model-dir", str(model), "--results", str(results)])
     assert r.returncode != 0
     assert "no space left on the device while writing it" in r.stderr, r.stderr[-2000:]

@@ -155,3 +155,29 @@ def test_protocols_table_states_the_leak_as_utterance_minus_speaker_folds():
     assert "| ased | utterance_folds:2 | 2 | 0 of 6, 0 of 6 | 90.00 | 100.00 [100.000, 100.000] |" in lines[2]
     assert "| ased | speaker_folds:2 | 2 | 0 of 6, 0 of 6 | 70.00 | 50.00 " in lines[3]
     assert "**+20.00** UA points" in lines[4]
+
+
+def test_lolo_dev_figure_is_the_mean_of_each_held_in_corpus_restricted_uar(tmp_path):
+    """benchmarks/real_multilingual.py lolo: the dev figure the variants are compared on is what the
+    tables report (each corpus's UAR within its own classes, then the mean over corpora), not the
+    pooled UAR over every class. Hand values: corpus a (anger, neutral) 1/1 and 0/1 right -> 0.5;
+    corpus b (happiness, sadness) 1/1 and 1/2 -> 0.75; mean 0.625; pooled over every class nothing
+    is right -> 0."""
+    import csv
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_multilingual import dev_corpus_uar, dev_uar
+
+    classes = ["anger", "happiness", "neutral", "sadness"]
+    rows = [("a", "anger", [.4, .5, .1, 0]), ("a", "neutral", [.6, .1, .3, 0]),
+            ("b", "happiness", [.7, .2, 0, .1]), ("b", "sadness", [.5, .2, 0, .3]), ("b", "sadness", [0, .6, .1, .3])]
+    with open(tmp_path / "predictions_dev.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "corpus", "language", "native", "ref"] + [f"p_{c}" for c in classes])
+        w.writerows([[f"u{i}", c, "x", ref, ref] + p for i, (c, ref, p) in enumerate(rows)])
+    (tmp_path / "inventory.json").write_text(json.dumps({"a": ["anger", "neutral"], "b": ["happiness", "sadness"]}))
+    assert dev_corpus_uar(tmp_path) == pytest.approx(0.625)
+    assert dev_uar(tmp_path) == pytest.approx(0.0)

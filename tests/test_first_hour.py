@@ -271,14 +271,14 @@ def test_a_full_disk_leaves_no_partial_file_and_says_so(tmp_path, monkeypatch):
     assert target.read_text() == before and [p.name for p in target.parent.iterdir()] == ["zero_shot.csv"]
 
 
-def test_a_run_on_your_corpora_gets_its_own_folder_with_its_label_config():
+def test_a_run_on_your_corpora_gets_its_own_folder_with_its_label_config(embedded_tiny):
     """The README's "your corpora" command without --exp-dir: the label config it names reaches stage 2,
     and the outputs go to a folder named by the run, never into the embedded data's exp/<recipe>/mini."""
     import shutil
 
     demo = ROOT / "exp" / "Multilingual16" / "mini"
     before = sorted((p, p.stat().st_mtime_ns) for p in demo.rglob("*")) if demo.exists() else None
-    r = run(["./run.sh", "--data-root", str(ROOT / "data" / "synth_tiny"), "--label-config", "conf/labels_real.yaml",
+    r = run(["./run.sh", "--data-root", str(embedded_tiny), "--label-config", "conf/labels_real.yaml",
              "--label-overrides", "corpora=[ravdess,urdu]", "--stop-stage", "2"])
     assert r.returncode == 0, r.stderr[-2000:]
     out = Path(re.search(r"outputs in (\S+)", r.stderr).group(1))

@@ -40,7 +40,7 @@ def test_every_option_of_the_options_file_reaches_the_recipe(tmp_path):
     assert got[-3:] == ["--", "--lr", "0.1"]
 
 
-def test_a_run_on_corpora_needs_neither_apt_nor_sudo(tmp_path):
+def test_a_run_on_corpora_needs_neither_apt_nor_sudo(tmp_path, embedded_tiny):
     """A cluster node: no apt-get, no sudo on PATH, none of the embedded data's Debian packages (dpkg
     knows none). With --data-root no Debian package is needed."""
     bin_dir = tmp_path / "bin"
@@ -55,7 +55,7 @@ def test_a_run_on_corpora_needs_neither_apt_nor_sudo(tmp_path):
     env = {"PATH": str(bin_dir)}
     assert run(["bash", "-c", "command -v apt-get || command -v sudo || echo none"], env=env).stdout.strip() == "none"
     exp = tmp_path / "exp"
-    r = run(["./run.sh", "--data-root", str(ROOT / "data" / "synth_tiny"), "--stop-stage", "2", "--exp-dir", str(exp),
+    r = run(["./run.sh", "--data-root", str(embedded_tiny), "--stop-stage", "2", "--exp-dir", str(exp),
              "--label-overrides", "corpora=[ravdess,emodb] held_out=[emodb]"], env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     assert (exp / "data" / "labels" / "train.json").exists()

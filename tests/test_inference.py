@@ -9,20 +9,20 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import ESPEAK_WHISPER, NO_EXTRAS, ROOT, run
+from conftest import EMBEDDED_TINY, ESPEAK_WHISPER, NO_EXTRAS, ROOT, run
 
 RECIPE = ROOT / "recipes" / "Multilingual16"
 PY = str(ROOT / ".venv" / "bin" / "python")
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, embedded_tiny):
     """Stages 0-5 on the tiny data as a user's corpus folder (``--data-root``), 1 epoch, utterances cut
     to 3 s: a training folder, its exported model, stage 4's predictions and stage 5's report. Run
     without the GPL and non-commercial extras (``NO_EXTRAS``): the core needs none of them."""
     exp = tmp_path_factory.mktemp("inference") / "exp"
     r = run(["./run.sh", "--size", "tiny", "--stop-stage", "5", "--exp-dir", str(exp), *ESPEAK_WHISPER,
-             "--data-root", str(ROOT / "data" / "synth_tiny"), "--",
+             "--data-root", str(embedded_tiny), "--",
              "--number_of_epochs", "1", "--max_seconds", "3.0"], env=NO_EXTRAS)
     assert r.returncode == 0, r.stderr[-3000:]
     (exp / "stdout.txt").write_text(r.stdout)
@@ -31,7 +31,7 @@ def trained(tmp_path_factory):
 
 def _wavs(exp, name="zeroshot_emodb", n=10):
     entries = json.loads((exp / "data" / "labels" / f"{name}.json").read_text())
-    return {u: e["wav"].replace("{data_root}", str(ROOT / "data" / "synth_tiny")) for u, e in list(entries.items())[:n]}
+    return {u: e["wav"].replace("{data_root}", str(EMBEDDED_TINY)) for u, e in list(entries.items())[:n]}
 
 
 def test_pooling_counts_whole_frames_whatever_the_float_error():
@@ -397,7 +397,7 @@ def test_step_score_writes_the_tasks_tables(trained, tmp_path):
     assert float(row["uar"]) == 1.0 and row["mode"] == "lone" and int(row["n"]) == len(ids)
 
 
-def test_step_extras_writes_onnx_and_the_emotion_shift_scores(trained, tmp_path):
+def test_step_extras_writes_onnx_and_the_emotion_shift_scores(trained, tmp_path, embedded_tiny):
     import shutil as sh
 
     from speechbrain_ser.evaluate import extras
@@ -405,7 +405,7 @@ def test_step_extras_writes_onnx_and_the_emotion_shift_scores(trained, tmp_path)
     model, results = tmp_path / "model", tmp_path / "results"
     sh.copytree(trained / "model", model, ignore=sh.ignore_patterns("*.onnx"))
     inventory = json.loads((trained / "train" / "results" / "inventory.json").read_text())
-    extras("zero-shot", model, trained / "data" / "labels", ["zeroshot_emodb"], str(ROOT / "data" / "synth_tiny"),
+    extras("zero-shot", model, trained / "data" / "labels", ["zeroshot_emodb"], str(embedded_tiny),
            results, allowed_of=inventory)
     assert (model / "model.onnx").exists() and (model / "model.int8.onnx").exists()
     rows = list(csv.DictReader(open(results / "shift_scores.csv")))
@@ -413,6 +413,7 @@ def test_step_extras_writes_onnx_and_the_emotion_shift_scores(trained, tmp_path)
 
 
 def test_stage_4_runs_on_its_device_and_keeps_its_scores_when_an_extra_fails(trained, tmp_path, monkeypatch,
+                                                                              embedded_tiny,
                                                                               capsys):
     """Every model stage 4 loads (export, extras) is on the device it was given; the predictions and
     scores are written and marked before the optional extras, so an ONNX export that fails (a large
@@ -437,7 +438,7 @@ def test_stage_4_runs_on_its_device_and_keeps_its_scores_when_an_extra_fails(tra
 
     monkeypatch.setattr(inference, "load", load)
     monkeypatch.setattr(onnx_export, "export_onnx", too_large)
-    args = ("zero-shot", exp / "train", exp / "labels", str(ROOT / "data" / "synth_tiny"), exp / "model")
+    args = ("zero-shot", exp / "train", exp / "labels", str(embedded_tiny), exp / "model")
     evaluate.run(*args, device="cuda:7")
     assert len(devices) >= 2 and set(devices) == {"cuda:7"}
     results = exp / "train" / "results"

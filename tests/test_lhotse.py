@@ -9,16 +9,15 @@ import pytest
 from conftest import ROOT, run
 
 lhotse = pytest.importorskip("lhotse", reason="the lhotse extra is not installed")
-DATA = ROOT / "data" / "synth_tiny"
 CONF = ROOT / "recipes" / "Multilingual16" / "conf" / "labels.yaml"
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
+def prepared(tmp_path_factory, embedded_tiny):
     """Stages 1-2 of RAVDESS + URDU (URDU held out) on the embedded tiny data."""
     exp = tmp_path_factory.mktemp("lhotse")
     py = [sys.executable, "-m", "speechbrain_ser.prepare"]
-    r = run(py + ["manifests", "--data-root", str(DATA), "--out", str(exp / "manifests"), "--corpora", "ravdess,urdu"])
+    r = run(py + ["manifests", "--data-root", str(embedded_tiny), "--out", str(exp / "manifests"), "--corpora", "ravdess,urdu"])
     assert r.returncode == 0, r.stderr[-2000:]
     r = run(py + ["labels", "--config", str(CONF), "--manifests", str(exp / "manifests"), "--out", str(exp / "labels"),
                   "corpora=[ravdess,urdu] held_out=[urdu]"])

@@ -208,7 +208,7 @@ def test_rows_without_a_categorical_target_add_no_categorical_loss():
 
     logits = torch.tensor([[2.0, 0.0], [5.0, -5.0]])
     y = torch.tensor([[0.0, 1.0], [0.0, 0.0]])
-    brain = types.SimpleNamespace(hparams=types.SimpleNamespace(compute_cost=losses.mse))
+    brain = types.SimpleNamespace(hparams=types.SimpleNamespace(compute_cost=losses.mse), class_weights=None)
     batch = types.SimpleNamespace(y_soft=types.SimpleNamespace(data=y))
     out = {"emb": torch.zeros(2, 3), "logits": logits}
     import speechbrain as sb
