@@ -247,6 +247,32 @@ def lolo_table(runs: list, variant: str) -> list:
     return lines
 
 
+def variants_table(runs: list) -> list:
+    """Markdown lines: the variants side by side, per held-out language over the seeds every variant
+    has for it: the dev figure choices are made on (``dev_corpus_uar``) and the language's lone UAR
+    (the mean over its corpora; held out: reported, never chosen on); the means over languages last."""
+    names = list(dict.fromkeys(r["variant"] for r in runs))
+    lines = ["| held out | seeds | " + " | ".join(f"dev: {n}" for n in names) + " | "
+             + " | ".join(f"held out, lone: {n}" for n in names) + " |", "|---|---|" + "---|" * 2 * len(names)]
+    means: dict = {("dev", n): [] for n in names} | {("lone", n): [] for n in names}
+    for lang, corpora in LANGUAGES.items():
+        by = {n: {r["seed"]: r for r in runs if r["variant"] == n and r["lang"] == lang} for n in names}
+        seeds = sorted(set.intersection(*(set(b) for b in by.values())))
+        if not seeds:
+            continue
+        dev = {n: [by[n][s]["dev_corpus_uar"] for s in seeds] for n in names}
+        lone = {n: [np.mean([by[n][s]["corpora"][c]["lone"]["uar"] for c in corpora]) for s in seeds] for n in names}
+        for n in names:
+            means["dev", n].append(np.mean(dev[n]))
+            means["lone", n].append(np.mean(lone[n]))
+        lines.append(f"| {lang} | {', '.join(map(str, seeds))} | " + " | ".join(fmt(dev[n]) for n in names) + " | "
+                     + " | ".join(fmt(lone[n]) for n in names) + " |")
+    langs = len(means["dev", names[0]])
+    lines.append(f"| **mean of {langs} languages** | | " + " | ".join(f"**{np.mean(means['dev', n]):.3f}**" for n in names)
+                 + " | " + " | ".join(f"**{np.mean(means['lone', n]):.3f}**" for n in names) + " |")
+    return lines
+
+
 def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", protocol: str = "emobox") -> dict:
     """One in-domain fold of ``corpus`` alone in its own label set: ``protocol`` emobox (EmoBox's fold
     lists), or speaker_folds:K / utterance_folds:K (``labels/targets.apply_split_source``)."""
@@ -407,6 +433,8 @@ def main(argv=None):
         runs = load_runs(Path(a.out), "lolo")
         for v in dict.fromkeys(r["variant"] for r in runs):
             print("\n".join(lolo_table([r for r in runs if r["variant"] == v], v)))
+        if len({r["variant"] for r in runs}) > 1:
+            print("\n### The variants side by side\n\n" + "\n".join(variants_table(runs)))
         boxed = load_runs(Path(a.out), "emobox")
         named = lambda r: r.get("name") or f"{Path(r.get('system', SYSTEM)).stem}+emobox"  # noqa: E731
         for name in dict.fromkeys(named(r) for r in boxed):

@@ -181,3 +181,28 @@ def test_lolo_dev_figure_is_the_mean_of_each_held_in_corpus_restricted_uar(tmp_p
     (tmp_path / "inventory.json").write_text(json.dumps({"a": ["anger", "neutral"], "b": ["happiness", "sadness"]}))
     assert dev_corpus_uar(tmp_path) == pytest.approx(0.625)
     assert dev_uar(tmp_path) == pytest.approx(0.0)
+
+
+def test_variants_side_by_side_over_the_seeds_both_have():
+    """benchmarks/real_multilingual.py table: per language, only the seeds every variant ran; a
+    language's held-out figure is the mean over its corpora (hand values below)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_multilingual import variants_table
+
+    def run(variant, lang, seed, dev, **uar):
+        return {"variant": variant, "lang": lang, "seed": seed, "dev_corpus_uar": dev,
+                "corpora": {c: {"lone": {"uar": u}} for c, u in uar.items()}}
+
+    runs = [run("A", "en", 0, .6, ravdess=.3, tess=.5), run("A", "en", 1, .9, ravdess=.9, tess=.9),
+            run("B", "en", 0, .7, ravdess=.2, tess=.4),
+            run("A", "it", 0, .5, emovo=.3), run("A", "it", 1, .7, emovo=.5),
+            run("B", "it", 0, .6, emovo=.35), run("B", "it", 1, .6, emovo=.45)]
+    lines = variants_table(runs)
+    assert lines[0] == "| held out | seeds | dev: A | dev: B | held out, lone: A | held out, lone: B |"
+    assert lines[2] == "| en | 0 | 0.600 | 0.700 | 0.400 | 0.300 |"        # A's seed 1 has no B beside it
+    assert lines[3] == "| it | 0, 1 | 0.600 ± 0.141 | 0.600 ± 0.000 | 0.400 ± 0.141 | 0.400 ± 0.071 |"
+    assert lines[4] == "| **mean of 2 languages** | | **0.600** | **0.650** | **0.400** | **0.350** |"
