@@ -58,7 +58,8 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.ser-stamp" 2>/dev/null)" != "
   rm -rf "$venv"
   "$python" -m venv "$venv"
   pip_log="$venv/pip-install.log"
-  if ! { "$venv/bin/python" -m pip install --disable-pip-version-check -r "$root/requirements.txt" &&
+  # no wheel cache: the venv holds every package once (torch and its CUDA wheels are ~3 GB more in a cache)
+  if ! { "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -r "$root/requirements.txt" &&
          "$venv/bin/python" -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e "$root"; \
        } > "$pip_log" 2>&1; then
     grep -v "is ignored: it is neither a file nor a directory" "$pip_log" | tail -30 >&2
