@@ -34,7 +34,9 @@ the training utterances normalised as lone files), hard
 domain), adv_0.1 / adv_0.001 (other domain weights), balanced (class-balanced sampling),
 no_speaker_norm, lone_dev (the checkpoint chosen on dev files scored alone, not normalised by their
 speakers), select_reported (the checkpoint chosen on what the tables report: the mean over held-in
-corpora of each corpus's class-restricted UAR of its dev files scored alone), lone_train_0.5 / lone_train_1 (that share of training utterances normalised with the
+corpora of each corpus's class-restricted UAR of its dev files scored alone; the default of
+hparams/whisper_base_frozen_real.yaml), select_macro_f1 (the other rule: dev macro-F1 over every class, dev
+normalised by its speakers), lone_train_0.5 / lone_train_1 (that share of training utterances normalised with the
 training statistics, as a lone file is, instead of their speaker's), mlp_head (a 256-unit hidden
 layer instead of the linear head), mlp_lone_0.5 (both), corpus_norm (training features standardised per corpus, not per
 speaker; stage 4's grouped mode then groups a test corpus whole), equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
@@ -107,6 +109,7 @@ VARIANTS = {
     "no_speaker_norm": ("", ["--speaker_norm", "False"], None),
     "lone_dev": ("", ["--speaker_norm_dev", "lone"], None),
     "select_reported": ("", ["--speaker_norm_dev", "lone", "--select_key", "corpus_uar"], None),
+    "select_macro_f1": ("", ["--speaker_norm_dev", "speaker", "--select_key", "macro_f1"], None),
     "lone_train_0.5": ("", ["--speaker_norm_lone_train", "0.5"], None),
     "lone_train_1": ("", ["--speaker_norm_lone_train", "1.0"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
