@@ -187,16 +187,22 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
            "--label-config", "conf/labels_real.yaml", "--label-overrides", overrides, "--seed", str(seed),
            "--stop-stage", "4", "--hparams", hparams or a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), *train, *a.extra]
+    done = exp / "benchmark.json"
+    if done.exists():  # written last: a finished run of the same command (a rerun continues the grid)
+        old = json.loads(done.read_text())
+        if old.get("command") == cmd:
+            return old
+        sys.exit(f"{done}: a run of another command ({old.get('command')}); remove the folder or use another --out")
     wall = run(cmd, exp / "benchmark_run.log")
     results = exp / "train" / "results"
-    out = {"variant": name, "system": a.system, "lang": lang, "seed": seed, "wall": wall,
+    out = {"variant": name, "system": a.system, "lang": lang, "seed": seed, "wall": wall, "command": cmd,
            "dev_uar": dev_uar(results), "dev_corpus_uar": dev_corpus_uar(results), "corpora": {}}
     for corpus in held:
         out["corpora"][corpus] = {mode: scores(results, f"zeroshot_{corpus}", corpus, mode)
                                   for mode in ("lone", "speaker")
                                   if (results / ("speaker" if mode == "speaker" else "") /
                                       f"predictions_zeroshot_{corpus}.csv").exists()}
-    (exp / "benchmark.json").write_text(json.dumps(out, default=list))
+    done.write_text(json.dumps(out, default=list))
     return out
 
 

@@ -2,6 +2,7 @@
 own line format with the releases' file names (its download layout: other folders, .wav, CASIA's
 lower-case speaker folders and numbers repeated across folders)."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +207,37 @@ def test_variants_side_by_side_over_the_seeds_both_have():
     assert lines[2] == "| en | 0 | 0.600 | 0.700 | 0.400 | 0.300 |"        # A's seed 1 has no B beside it
     assert lines[3] == "| it | 0, 1 | 0.600 ± 0.141 | 0.600 ± 0.000 | 0.400 ± 0.141 | 0.400 ± 0.071 |"
     assert lines[4] == "| **mean of 2 languages** | | **0.600** | **0.650** | **0.400** | **0.350** |"
+
+
+def test_lolo_rerun_continues_and_refuses_a_folder_of_another_command(tmp_path, monkeypatch):
+    """benchmarks/real_multilingual.py lolo: a rerun reuses a run finished with the same command (the
+    grid continues after a crash), and stops on a folder a different command wrote."""
+    import argparse
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import real_multilingual as rm
+
+    calls = []
+
+    def fake_run(cmd, log):
+        calls.append(cmd)
+        res = Path(cmd[cmd.index("--exp-dir") + 1]) / "train" / "results"
+        res.mkdir(parents=True)
+        return 1.0
+
+    monkeypatch.setattr(rm, "run", fake_run)
+    monkeypatch.setattr(rm, "dev_uar", lambda results: 0.5)
+    monkeypatch.setattr(rm, "dev_corpus_uar", lambda results: 0.6)
+    a = argparse.Namespace(label_overrides="", system="hparams/x.yaml", out=str(tmp_path), real_root=str(tmp_path),
+                           extra=[])
+    first = rm.lolo_run(a, "full", "it", 0)
+    again = rm.lolo_run(a, "full", "it", 0)
+    assert len(calls) == 1 and again == json.loads(json.dumps(first))
+    rm.lolo_run(a, "full", "it", 1)
+    assert len(calls) == 2                      # another seed: a run of its own
+    a.extra = ["--lr", "0.1"]
+    with pytest.raises(SystemExit, match="a run of another command"):
+        rm.lolo_run(a, "full", "it", 0)
