@@ -113,6 +113,7 @@ VARIANTS = {
     "lone_train_0.5": ("", ["--speaker_norm_lone_train", "0.5"], None),
     "lone_train_1": ("", ["--speaker_norm_lone_train", "1.0"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
+    **{f"layer_{k}": ("", ["--only_layer", str(k)], None) for k in range(7)},
     "mlp_head": ("", ["--head_hidden", "256"], None),
     "corpus_norm": ("", ["--speaker_norm_group", "corpus"], None),
     "mlp_lone_0.5": ("", ["--head_hidden", "256", "--speaker_norm_lone_train", "0.5"], None),

@@ -315,3 +315,19 @@ def test_fusion_appends_the_utterance_vector_to_every_frame_and_layer():
     pooled = Pooler(6)(ls(out), torch.ones(2))  # (B, 12): means then standard deviations
     assert torch.allclose(pooled[:, 4:6], torch.stack([wavs[:, 0], wavs.mean(1)], -1), atol=1e-5)
     assert torch.allclose(pooled[:, 10:12], torch.zeros(2, 2), atol=1e-3)
+
+
+def test_only_layer_is_that_hidden_state_alone_with_or_without_speaker_statistics():
+    """``only_layer: k`` (the per-layer ablation on an all-layer cache): the sum is hidden state k
+    itself (standardised by its own statistics under speaker normalisation), and nothing is learned."""
+    torch.manual_seed(0)
+    h = torch.randn(4, 2, 5, 3)
+    ls = WeightedLayerSum(4, only=2)
+    assert not ls.weights.requires_grad
+    assert torch.equal(ls(h), h[2])
+    mean, std = torch.randn(2, 4, 3), torch.rand(2, 4, 3) + 0.5
+    want = (h[2] - mean[:, 2, None, :]) / std[:, 2, None, :]
+    assert torch.allclose(ls(h, speaker_stats=torch.stack([mean, std], 1)), want, atol=1e-6)
+    assert torch.equal(WeightedLayerSum(4, only=-1)(h), h[3])
+    with pytest.raises(ValueError, match="only_layer 4 does not exist"):
+        WeightedLayerSum(4, only=4)

@@ -1,7 +1,8 @@
 """Small modules between the upstream and the losses.
 
 * ``WeightedLayerSum``: learned softmax weights over the upstream's hidden layers (``learned=False``:
-  the plain mean of the layers, the layer-weighting ablation).
+  the plain mean of the layers, the layer-weighting ablation; ``only=k``: hidden state k alone, a
+  cached all-layer run's single-layer variant).
 * ``GradientReversal``: identity forward, gradient times ``-scale`` backward
   (Ganin & Lempitsky, 2015), for the domain-adversarial head.
 * ``MLP``: Linear → activation → dropout → Linear (1 hidden layer) or a
@@ -19,11 +20,16 @@ from speechbrain.lobes.models.ECAPA_TDNN import AttentiveStatisticsPooling
 
 
 class WeightedLayerSum(nn.Module):
-    def __init__(self, n_layers: int, layers=None, learned: bool = True):
+    def __init__(self, n_layers: int, layers=None, learned: bool = True, only: int | None = None):
         super().__init__()
         self.layers = list(layers) if layers else None
         n = len(self.layers) if self.layers else n_layers
-        self.weights = nn.Parameter(torch.zeros(n), requires_grad=learned)  # not learned: equal weights
+        self.weights = nn.Parameter(torch.zeros(n), requires_grad=learned and only is None)  # not learned: equal
+        if only is not None:  # softmax of (-inf, ..., 0, ...): weight 1 on hidden state ``only``, 0 elsewhere
+            if not -n <= only < n:
+                raise ValueError(f"only_layer {only} does not exist: the sum is over {n} hidden states")
+            with torch.no_grad():
+                self.weights.fill_(float("-inf"))[only] = 0.0
 
     def forward(self, hiddens: torch.Tensor, selected: bool = False, speaker_stats: torch.Tensor | None = None) -> torch.Tensor:
         """(L, B, T, D) → (B, T, D) in the weights' dtype (float32); ``selected``: ``hiddens`` holds
