@@ -39,7 +39,7 @@ hparams/whisper_base_frozen_real.yaml), select_macro_f1 (the other rule: dev mac
 normalised by its speakers), lone_train_0.5 / lone_train_1 (that share of training utterances normalised with the
 training statistics, as a lone file is, instead of their speaker's), mlp_head (a 256-unit hidden
 layer instead of the linear head), mlp_lone_0.5 (both), corpus_norm (training features standardised per corpus, not per
-speaker; stage 4's grouped mode then groups a test corpus whole), equal_layers (the layers' plain mean instead of learned weights), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
+speaker; stage 4's grouped mode then groups a test corpus whole), equal_layers (the layers' plain mean instead of learned weights), layer_0 … layer_6 (that hidden state alone, ``only_layer``, from the same all-layer cache), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
 eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), augmented (Osman et al.'s waveform
 suite through the cached upstream: one augmented copy of each training utterance, cached and trained on
 beside it, ``augment_copies: 1``; every other variant trains on the original audio only),
