@@ -208,10 +208,11 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
 
 
 def lolo_table(runs: list, variant: str) -> list:
-    """Markdown lines: per held-out language and corpus, mean ± std over seeds, lone then speaker mode."""
+    """Markdown lines: per held-out language and corpus, mean ± std over seeds, lone then speaker mode;
+    the intervals (by speaker) are those of the first seed's run."""
     lines = [f"### {variant}", "",
-             "| held out | corpus | n / speakers | UAR lone [95% CI by speaker] | acc | macro-F1 | arousal UAR "
-             "| majority acc / chance | UAR speaker mode (transductive) [95% CI] | dev UAR: corpus mean / pooled | seeds |",
+             "| held out | corpus | n / speakers | UAR lone [95% CI by speaker, first seed] | acc | macro-F1 | arousal UAR "
+             "| majority acc / chance | UAR speaker mode (transductive) [95% CI, first seed] | dev UAR: corpus mean / pooled | seeds |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     per_lang: dict = {}
     for lang, corpora in LANGUAGES.items():
