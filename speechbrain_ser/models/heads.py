@@ -25,11 +25,9 @@ class WeightedLayerSum(nn.Module):
         self.layers = list(layers) if layers else None
         n = len(self.layers) if self.layers else n_layers
         self.weights = nn.Parameter(torch.zeros(n), requires_grad=learned and only is None)  # not learned: equal
-        if only is not None:  # softmax of (-inf, ..., 0, ...): weight 1 on hidden state ``only``, 0 elsewhere
-            if not -n <= only < n:
-                raise ValueError(f"only_layer {only} does not exist: the sum is over {n} hidden states")
-            with torch.no_grad():
-                self.weights.fill_(float("-inf"))[only] = 0.0
+        if only is not None and not -n <= only < n:
+            raise ValueError(f"only_layer {only} does not exist: the sum is over {n} hidden states")
+        self.only = None if only is None else only % n  # hidden state ``only`` alone: the others are not read
 
     def forward(self, hiddens: torch.Tensor, selected: bool = False, speaker_stats: torch.Tensor | None = None) -> torch.Tensor:
         """(L, B, T, D) → (B, T, D) in the weights' dtype (float32); ``selected``: ``hiddens`` holds
@@ -41,6 +39,10 @@ class WeightedLayerSum(nn.Module):
         if self.layers and not selected:
             hiddens = hiddens[self.layers]
         w = torch.softmax(self.weights, 0)
+        if self.only is not None:  # a view of that layer (and its statistics), weight 1
+            k = slice(self.only, self.only + 1)
+            hiddens, w = hiddens[k], w.new_ones(1)
+            speaker_stats = speaker_stats[:, :, k] if speaker_stats is not None else None
         if speaker_stats is None:
             return _layer_sum(w, hiddens)
         mean, std = speaker_stats[:, 0].transpose(0, 1), speaker_stats[:, 1].transpose(0, 1)  # (L, B, D)
