@@ -307,8 +307,6 @@ def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = 
     model.check_classes(classes)
     stats = {}
     if groups is not None:
-        if len(groups) != len(paths):
-            raise ValueError(f"{len(groups)} groups for {len(paths)} files")
         if not model.speaker_normalised:
             raise ValueError("groups given, but this model was not trained with speaker normalisation")
         stats = SpeakerNormalizer.for_groups(paths, groups, lambda ps: model.group_stats(ps, hidden))

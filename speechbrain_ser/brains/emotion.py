@@ -171,22 +171,17 @@ class EmotionBrain(sb.Brain):
             ok = torch.isfinite(gold).all(1)
             if ok.sum() > 1:
                 loss = loss + self.hparams.attr_weight * ccc_loss(out["avd"][ok], gold[ok])
-        if "domain_logits" in out:
-            d = batch.y_domain.data.view(-1)
-            ok = d >= 0
-            if ok.any():
-                loss = loss + self.hparams.domain_weight * F.cross_entropy(out["domain_logits"][ok], d[ok])
-        if "gender_logits" in out:
-            g = batch.y_gender.data.view(-1)
-            ok = g >= 0
-            if ok.any():
-                loss = loss + self.hparams.gender_weight * F.cross_entropy(out["gender_logits"][ok], g[ok])
-        if "speaker_scores" in out:
-            s = batch.y_speaker.data.view(-1)
-            ok = s >= 0
-            if ok.any():
-                loss = loss + self.hparams.speaker_weight * self.hparams.speaker_loss(
-                    out["speaker_scores"][ok], s[ok].unsqueeze(1))
+        hp = self.hparams
+        # auxiliary classifiers: (output, target field, weight, loss); a target < 0 is unknown (no term)
+        for name, field, weight, cost in (
+                ("domain_logits", "y_domain", "domain_weight", F.cross_entropy),
+                ("gender_logits", "y_gender", "gender_weight", F.cross_entropy),
+                ("speaker_scores", "y_speaker", "speaker_weight", lambda s, y: hp.speaker_loss(s, y.unsqueeze(1)))):
+            if name in out:
+                y = getattr(batch, field).data.view(-1)
+                ok = y >= 0
+                if ok.any():
+                    loss = loss + getattr(hp, weight) * cost(out[name][ok], y[ok])
         if stage != sb.Stage.TRAIN:
             self._collect(out, batch)
         return loss

@@ -156,6 +156,16 @@ def _fused(state, prefixes, ct, v):
             state[f"{p}.bias"] = b
 
 
+def _block(state, hf, ct, v):
+    """A layer's self-attention and feed-forward parts (encoder and decoder layers alike)."""
+    _ln(state, f"{hf}.self_attn_layer_norm", f"{ct}/self_attention/layer_norm", v)
+    _fused(state, [f"{hf}.self_attn.{x}_proj" for x in "qkv"], f"{ct}/self_attention/linear_0", v)
+    _lin(state, f"{hf}.self_attn.out_proj", f"{ct}/self_attention/linear_1", v)
+    _ln(state, f"{hf}.final_layer_norm", f"{ct}/ffn/layer_norm", v)
+    _lin(state, f"{hf}.fc1", f"{ct}/ffn/linear_0", v)
+    _lin(state, f"{hf}.fc2", f"{ct}/ffn/linear_1", v)
+
+
 def ct2_to_state_dict(v: dict, n_enc: int, n_dec: int) -> dict:
     s = {}
     e, d = "encoder", "decoder"
@@ -163,28 +173,17 @@ def ct2_to_state_dict(v: dict, n_enc: int, n_dec: int) -> dict:
         _lin(s, f"{e}.conv{i}", f"encoder/conv{i}", v)
     s[f"{e}.embed_positions.weight"] = v["encoder/position_encodings/encodings"]
     for i in range(n_enc):
-        hf, ct = f"{e}.layers.{i}", f"encoder/layer_{i}"
-        _ln(s, f"{hf}.self_attn_layer_norm", f"{ct}/self_attention/layer_norm", v)
-        _fused(s, [f"{hf}.self_attn.{x}_proj" for x in "qkv"], f"{ct}/self_attention/linear_0", v)
-        _lin(s, f"{hf}.self_attn.out_proj", f"{ct}/self_attention/linear_1", v)
-        _ln(s, f"{hf}.final_layer_norm", f"{ct}/ffn/layer_norm", v)
-        _lin(s, f"{hf}.fc1", f"{ct}/ffn/linear_0", v)
-        _lin(s, f"{hf}.fc2", f"{ct}/ffn/linear_1", v)
+        _block(s, f"{e}.layers.{i}", f"encoder/layer_{i}", v)
     _ln(s, f"{e}.layer_norm", "encoder/layer_norm", v)
     s[f"{d}.embed_tokens.weight"] = v["decoder/embeddings/weight"]
     s[f"{d}.embed_positions.weight"] = v["decoder/position_encodings/encodings"]
     for i in range(n_dec):
         hf, ct = f"{d}.layers.{i}", f"decoder/layer_{i}"
-        _ln(s, f"{hf}.self_attn_layer_norm", f"{ct}/self_attention/layer_norm", v)
-        _fused(s, [f"{hf}.self_attn.{x}_proj" for x in "qkv"], f"{ct}/self_attention/linear_0", v)
-        _lin(s, f"{hf}.self_attn.out_proj", f"{ct}/self_attention/linear_1", v)
+        _block(s, hf, ct, v)
         _ln(s, f"{hf}.encoder_attn_layer_norm", f"{ct}/attention/layer_norm", v)
         _lin(s, f"{hf}.encoder_attn.q_proj", f"{ct}/attention/linear_0", v)
         _fused(s, [f"{hf}.encoder_attn.{x}_proj" for x in "kv"], f"{ct}/attention/linear_1", v)
         _lin(s, f"{hf}.encoder_attn.out_proj", f"{ct}/attention/linear_2", v)
-        _ln(s, f"{hf}.final_layer_norm", f"{ct}/ffn/layer_norm", v)
-        _lin(s, f"{hf}.fc1", f"{ct}/ffn/linear_0", v)
-        _lin(s, f"{hf}.fc2", f"{ct}/ffn/linear_1", v)
     _ln(s, f"{d}.layer_norm", "decoder/layer_norm", v)
     return {k: torch.from_numpy(np.asarray(a, dtype=np.float32).copy()) for k, a in s.items()}
 
