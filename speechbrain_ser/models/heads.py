@@ -38,10 +38,11 @@ class WeightedLayerSum(nn.Module):
         standardised copy: sum_l (w_l / s_l) h_l - sum_l w_l m_l / s_l."""
         if self.layers and not selected:
             hiddens = hiddens[self.layers]
-        w = torch.softmax(self.weights, 0)
-        if self.only is not None:  # a view of that layer (and its statistics), weight 1
+        if self.only is None:
+            w = torch.softmax(self.weights, 0)
+        else:  # a view of that layer (and its statistics), weight 1
             k = slice(self.only, self.only + 1)
-            hiddens, w = hiddens[k], w.new_ones(1)
+            hiddens, w = hiddens[k], self.weights.new_ones(1)
             speaker_stats = speaker_stats[:, :, k] if speaker_stats is not None else None
         if speaker_stats is None:
             return _layer_sum(w, hiddens)
