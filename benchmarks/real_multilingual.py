@@ -11,9 +11,10 @@ ablations, EmoBox's in-domain folds, and what a split that ignores speakers leak
 
 ``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU), am (ASED) and each
 seed, ``./run.sh --data-root REAL --label-config conf/labels_real.yaml --hparams
-hparams/whisper_tiny_frozen_real.yaml --label-overrides "held_out_languages=[L]" --seed S``
-(stages 0-4, the system for real corpora: frozen Whisper tiny.en, silence trimmed, an MLP head,
-half of the training utterances normalised as lone files): train on
+hparams/whisper_base_frozen_real.yaml --label-overrides "held_out_languages=[L]" --seed S``
+(stages 0-4, the system for real corpora: frozen multilingual Whisper base, silence trimmed, an MLP
+head, half of the training utterances normalised as lone files, the checkpoint chosen on dev files
+scored alone): train on
 every corpus of the other four languages (TESS training-only, every other corpus split by
 speaker, dev from held-in speakers), then score each corpus of L zero-shot through the exported
 model. Every run points at one ``--feature_folder``: the upstream's hidden states of each corpus
@@ -51,7 +52,9 @@ whisper_egemaps (the recipe's Whisper features fused with the eGeMAPS functional
 file with silence trimmed, the MLP head and half the training utterances lone). ``--label-overrides``
 adds label overrides to every run (e.g. ``neutral_smoothing=true``: a variant against the recipe
 with smoothing on); ``--system`` names the hparams every run starts from (default
-``hparams/whisper_tiny_frozen_real.yaml``; ``hparams/whisper_tiny_frozen_trimmed.yaml`` is the
+``hparams/whisper_base_frozen_real.yaml``; ``hparams/whisper_tiny_frozen_real.yaml`` is the same
+system over Whisper tiny.en with the checkpoint chosen on dev macro-F1 in speaker mode,
+``hparams/whisper_tiny_frozen_trimmed.yaml`` the
 linear head trained on speaker-normalised features only, ``hparams/whisper_tiny_frozen.yaml`` hears
 the audio whole), and its runs' folders and table rows carry its name.
 
@@ -95,7 +98,7 @@ FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CAS
            "ased": "ASED"}
 # the system for real corpora (``--system`` names another); a variant changes it (training
 # overrides) or names its own hparams
-SYSTEM = "hparams/whisper_tiny_frozen_real.yaml"
+SYSTEM = "hparams/whisper_base_frozen_real.yaml"
 # variant → (label overrides, training overrides, hparams or None for the system)
 VARIANTS = {
     "full": ("", [], None),
@@ -447,7 +450,8 @@ def main(argv=None):
         if len({r["variant"] for r in runs}) > 1:
             print("\n### The variants side by side\n\n" + "\n".join(variants_table(runs)))
         boxed = load_runs(Path(a.out), "emobox")
-        named = lambda r: r.get("name") or f"{Path(r.get('system', SYSTEM)).stem}+emobox"  # noqa: E731
+        # a record written before runs carried their system's name: the tiny.en system's
+        named = lambda r: r.get("name") or f"{Path(r.get('system', 'whisper_tiny_frozen_real')).stem}+emobox"  # noqa: E731
         for name in dict.fromkeys(named(r) for r in boxed):
             print(f"\n### EmoBox's folds, {name}\n")
             print("\n".join(emobox_table([r for r in boxed if named(r) == name])))
