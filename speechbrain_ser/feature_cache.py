@@ -18,8 +18,10 @@ states from the cache and only the layer weights, pooling and heads run each epo
 * The cache is kept per upstream and per corpus, utterance by utterance:
   ``<feature_folder>/<upstream fingerprint>/<corpus>/part-<hash>/feats.{ark,scp}``,
   where the fingerprint covers the upstream's class, constructor options, code, weights, input
-  length, layers, compression and the data root, and an utterance is known by its id, audio path
-  and the file's size and modification time. A
+  length, layers and compression, and an utterance is known by its id, audio path and the file's
+  content (sha1 of its bytes, remembered in ``<feature_folder>/audio_digests.json`` by the file's
+  size and modification time, so an unchanged file is read once): a copy of the corpora that does
+  not keep the files' times, or lies under another data root, finds the features made. A
   run extracts only the utterances no earlier run extracted (a new part), so runs that share
   one ``feature_folder`` (folds, seeds, ablations, stage 3 and stage 4) compute each
   corpus once. A set's scp (``sets/<hash>.scp``) lists the parts' matrices. Each part is a
@@ -119,20 +121,33 @@ def upstream_fingerprint(hp: dict) -> str:
 AUGMENTED = "#augment="  # audio path + this + augment spec: the source of an augmented copy
 
 
-def source_of(entry: dict, data_root=None) -> str:
-    """What a cached utterance is made from: its audio path with the file's size and modification
-    time (a re-encoded or re-trimmed file at the same path is another source), and for an
-    augmented copy its spec."""
+def source_of(entry: dict, data_root=None, digests: dict | None = None) -> str:
+    """What a cached utterance is made from: its audio path with the digest of the file's content
+    (a re-encoded or re-trimmed file at the same path is another source), and for an augmented
+    copy its spec. ``digests``: {file: [size, mtime_ns, sha1]} of files hashed before."""
     path = entry["wav"]
-    try:
-        st = Path(path.replace("{data_root}", str(data_root))).stat()
-        stamp = f"{STAT}{st.st_size}-{st.st_mtime_ns}"
-    except OSError:
-        stamp = f"{STAT}missing"  # extraction names the file
+    stamp = DIGEST + content_digest(Path(path.replace("{data_root}", str(data_root))), digests)
     return path + stamp + (AUGMENTED + entry["augment"] if entry.get("augment") else "")
 
 
-STAT = "#stat="  # audio path + this + the file's size and mtime
+DIGEST = "#sha1="  # audio path + this + the sha1 of the file's bytes
+
+
+def content_digest(path: Path, digests: dict | None = None) -> str:
+    """sha1 of ``path``'s bytes ("missing": extraction names the file); a file of the size and
+    modification time recorded in ``digests`` is not read again, and a new digest is recorded."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    known = (digests or {}).get(str(path))
+    if known and known[:2] == [st.st_size, st.st_mtime_ns]:
+        return known[2]
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, "sha1").hexdigest()
+    if digests is not None:
+        digests[str(path)] = [st.st_size, st.st_mtime_ns, digest]
+    return digest
 
 
 @torch.no_grad()
@@ -149,7 +164,7 @@ def _extract(hp: dict, entries: dict, ark: Path, scp: Path, device: str):
                                  compression_method=hp.get("feature_compression")) as writer:
             for uid, source in tqdm(entries.items(), desc=f"features {ark.parent.parent.name}", leave=False):
                 path, _, spec = source.partition(AUGMENTED)
-                path = path.partition(STAT)[0]
+                path = path.partition(DIGEST)[0]
                 wav = load_audio(path.replace("{data_root}", str(hp["data_root"])), hp.get("max_seconds"),
                                  hp.get("trim_db"), hp.get("level_db"))
                 if spec:
@@ -189,15 +204,20 @@ def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
     upstream; returns {set name: scp path} (the set's utterances, in manifest order)."""
     from .stage import read_entries
 
-    root = Path(hp["feature_folder"]) / _digest({"upstream": upstream_fingerprint(hp), "data_root": str(hp["data_root"])})
+    root = Path(hp["feature_folder"]) / upstream_fingerprint(hp)
     out = {}
     with folder_lock(Path(hp["feature_folder"]), "features"):  # runs sharing the cache never clean a part another is writing
+        digests_file = Path(hp["feature_folder"]) / "audio_digests.json"
+        digests = json.loads(digests_file.read_text()) if digests_file.exists() else {}
         for name, manifest in sets.items():
             entries = read_entries(manifest)
+            before = dict(digests)
             lines = {}
             by_corpus: dict = {}
             for uid, e in entries.items():
-                by_corpus.setdefault(e.get("corpus") or "_", {})[uid] = source_of(e, hp["data_root"])
+                by_corpus.setdefault(e.get("corpus") or "_", {})[uid] = source_of(e, hp["data_root"], digests)
+            if digests != before:
+                write_text_atomic(digests_file, json.dumps(digests))
             for corpus, wavs in sorted(by_corpus.items()):
                 known = _known(root / corpus)
                 missing = {u: w for u, w in wavs.items() if w not in known.get(u, {})}

@@ -364,16 +364,29 @@ def test_feature_cache_reuse_and_invalidation(labels, tmp_path, monkeypatch):
     uid = next(iter(keep))
     keep[uid] = {**keep[uid], "wav": entries[list(entries)[3]]["wav"]}
     man.write_text(json.dumps(keep))
-    feature_cache.ensure(hp, {"dev": man})
+    moved = feature_cache.ensure(hp, {"dev": man})["dev"]
     new = sorted(set(scp.parent.parent.glob("*/part-*")) - set(parts))
     assert len(new) == 1 and (new[0] / "feats.scp").read_text().split()[0] == uid
-    # the same path, the file re-encoded or re-trimmed (its size or mtime changed): extracted anew
-    wav = Path(keep[uid]["wav"].replace("{data_root}", str(hp["data_root"])))
+    # the corpora copied elsewhere without their files' times (a new data root, new mtimes):
+    # the files are known by their content, nothing is extracted again
     before = set(scp.parent.parent.glob("*/part-*"))
-    os.utime(wav, ns=(wav.stat().st_atime_ns, wav.stat().st_mtime_ns + 10**9))
+    root = Path(hp["data_root"])
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)  # copytree keeps times: move them
+    for f in copy.rglob("*.wav"):
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    hp["data_root"] = str(copy)
+    assert feature_cache.ensure(hp, {"dev": man})["dev"] == moved  # the same matrices
+    assert set(scp.parent.parent.glob("*/part-*")) == before
+    # the same path, the file re-encoded or re-trimmed (its content changed): extracted anew
+    wav = Path(keep[uid]["wav"].replace("{data_root}", str(copy)))
+    data = bytearray(wav.read_bytes())
+    data[-2:] = bytes([data[-2] ^ 1, data[-1]])  # the last sample, one bit
+    wav.write_bytes(bytes(data))
     feature_cache.ensure(hp, {"dev": man})
     new = sorted(set(scp.parent.parent.glob("*/part-*")) - before)
     assert len(new) == 1 and (new[0] / "feats.scp").read_text().split()[0] == uid
+    hp["data_root"] = str(root)
     # the upstream's constructor options (30 s padding: 1,500 frames instead of ~100) and the code
     # that computes the states are in the key
     key = feature_cache.upstream_fingerprint(hp)
@@ -425,6 +438,25 @@ def test_training_with_the_feature_cache(labels, tmp_path):
     hp, _, _, _ = _brain(labels, tmp_path / "fresh", *FROZEN)
     saved, fresh = torch.load(ckpt / "upstream.ckpt"), hp["upstream"].state_dict()
     assert saved.keys() == fresh.keys() and all(torch.equal(saved[k], fresh[k]) for k in fresh)
+
+
+def test_training_stops_after_patience_epochs_without_a_better_dev(labels, tmp_path):
+    """``patience`` (SpeechBrain's EpochCounterWithStopper, told the select_key each epoch in its
+    select_mode): a key that never improves (the dev set's size, to be minimised) stops patience 1 of
+    4 epochs after epoch 2, the first without improvement; a rerun of the finished run trains none."""
+    import re
+
+    out = tmp_path / "run"
+    args = [*FROZEN, "--number_of_epochs", "4", "--patience", "1", "--select_key", "n", "--select_mode", "min"]
+    for _ in range(2):
+        r = _train(RECIPE / "hparams" / "whisper_tiny.yaml", labels, out, *args)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert re.findall(r"^epoch: (\d+)", (out / "train_log.txt").read_text(), re.M) == ["1", "2"]
+    # the same run without patience trains every epoch
+    r = _train(RECIPE / "hparams" / "whisper_tiny.yaml", labels, tmp_path / "all", *FROZEN,
+               "--number_of_epochs", "3", "--select_key", "n", "--select_mode", "min")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert re.findall(r"^epoch: (\d+)", (tmp_path / "all" / "train_log.txt").read_text(), re.M) == ["1", "2", "3"]
 
 
 def test_same_seed_same_machine_gives_identical_weights(labels, tmp_path):

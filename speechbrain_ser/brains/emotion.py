@@ -250,6 +250,7 @@ class EmotionBrain(sb.Brain):
         if stage == sb.Stage.VALID:
             # the scheduler wants a positive, lower-is-better value: 1 - score for max-mode keys
             value = stats[self.hparams.select_key]
+            self.hparams.epoch_counter.update_metric(value)  # ``patience``: early stopping
             old_lr, new_lr = self.hparams.lr_annealing(1 - value if self.hparams.select_mode == "max" else value)
             for group in self.optimizer.param_groups:  # keep the upstream/head lr ratio
                 group["lr"] *= new_lr / old_lr
