@@ -37,8 +37,9 @@ no_speaker_norm, lone_dev (the checkpoint chosen on dev files scored alone, not 
 speakers), select_reported (the checkpoint chosen on what the tables report: the mean over held-in
 corpora of each corpus's class-restricted UAR of its dev files scored alone; the default of
 hparams/whisper_base_frozen_real.yaml), select_macro_f1 (the other rule: dev macro-F1 over every class, dev
-normalised by its speakers), fast (training stopped after 5 epochs without a better checkpoint
-rule on dev, ``patience: 5``, and batches of utterances of similar length, ``sorting: buckets``),
+normalised by its speakers), patience_5 (training stopped after 5 epochs without a better checkpoint
+rule on dev, ``patience: 5``), fast (that, and batches of utterances of similar length,
+``sorting: buckets``),
 lone_train_0.5 / lone_train_1 (that share of training utterances normalised with the
 training statistics, as a lone file is, instead of their speaker's), mlp_head (a 256-unit hidden
 layer instead of the linear head), mlp_lone_0.5 (both), corpus_norm (training features standardised per corpus, not per
@@ -115,6 +116,7 @@ VARIANTS = {
     "lone_dev": ("", ["--speaker_norm_dev", "lone"], None),
     "select_reported": ("", ["--speaker_norm_dev", "lone", "--select_key", "corpus_uar"], None),
     "select_macro_f1": ("", ["--speaker_norm_dev", "speaker", "--select_key", "macro_f1"], None),
+    "patience_5": ("", ["--patience", "5"], None),
     "fast": ("", ["--patience", "5", "--sorting", "buckets"], None),
     "lone_train_0.5": ("", ["--speaker_norm_lone_train", "0.5"], None),
     "lone_train_1": ("", ["--speaker_norm_lone_train", "1.0"], None),
