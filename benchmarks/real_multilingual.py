@@ -118,6 +118,9 @@ VARIANTS = {
     "select_macro_f1": ("", ["--speaker_norm_dev", "speaker", "--select_key", "macro_f1"], None),
     "patience_5": ("", ["--patience", "5"], None),
     "fast": ("", ["--patience", "5", "--sorting", "buckets"], None),
+    # the head re-checked for Whisper base's 512-dimensional features, in fast's training
+    "fast_head_512": ("", ["--patience", "5", "--sorting", "buckets", "--head_hidden", "512"], None),
+    "fast_linear_head": ("", ["--patience", "5", "--sorting", "buckets", "--head_hidden", "0"], None),
     "lone_train_0.5": ("", ["--speaker_norm_lone_train", "0.5"], None),
     "lone_train_1": ("", ["--speaker_norm_lone_train", "1.0"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
