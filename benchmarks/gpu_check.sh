@@ -46,9 +46,9 @@ import torch
 from safetensors.torch import save_file
 from transformers import WhisperModel
 
-from speechbrain_ser.models.whisper_ct2 import ensure_whisper_tiny
+from speechbrain_ser.models.whisper_ct2 import ensure_converted
 
-src, out = Path(ensure_whisper_tiny()), Path(sys.argv[1])
+src, out = Path(ensure_converted("tiny.en")), Path(sys.argv[1])
 model = WhisperModel.from_pretrained(src)
 out.mkdir(parents=True)
 save_file({k: v.half().contiguous() for k, v in model.encoder.state_dict().items()}, out / "encoder.fp16.safetensors")

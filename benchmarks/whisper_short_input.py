@@ -12,7 +12,7 @@ import time
 import torch
 
 from speechbrain_ser.models.upstream import WhisperUpstream
-from speechbrain_ser.models.whisper_ct2 import ensure_whisper_tiny
+from speechbrain_ser.models.whisper_ct2 import ensure_converted
 from speechbrain_ser.synth.espeak_prosody import blend_params, espeak
 
 ap = argparse.ArgumentParser()
@@ -24,7 +24,7 @@ text = "This is a short sentence used to time the Whisper encoder on the central
 x = torch.from_numpy(espeak(text, "en-us", blend_params({"neutral": 1.0})))
 n = int(a.seconds * 16000)
 x = torch.nn.functional.pad(x, (0, max(0, n - len(x))))[:n][None]
-up = WhisperUpstream(str(ensure_whisper_tiny()), None).eval()
+up = WhisperUpstream(str(ensure_converted("tiny.en")), None).eval()
 times = {}
 for pad in (False, True, False, True):
     up.pad_to_30s = pad

@@ -71,22 +71,29 @@ def set_level(x: np.ndarray, sr: int, level_db: float, trim_db: float | None = N
     return (x * gain).astype(np.float32)
 
 
+def _read(path, seconds: float | None = None) -> tuple[np.ndarray, int]:
+    """(samples (N, channels) float32, sample rate): the first ``seconds`` (None = all), never empty."""
+    try:
+        frames = -1
+        if seconds:
+            info = sf.info(str(path))
+            frames = min(info.frames, int(np.ceil(seconds * info.samplerate)))
+        x, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError, OSError) as e:
+        raise AudioError(f"{path}: cannot read audio ({e})") from None
+    if x.size == 0:
+        raise AudioError(f"{path}: empty audio (0 samples)")
+    return x, sr
+
+
 def read_audio(path, sample_rate: int = 16000, max_seconds: float | None = None,
                trim_db: float | None = None, level_db: float | None = None) -> torch.Tensor:
     """Mono float32 waveform at ``sample_rate``: silence trimmed (``trim_db``), level set
     (``level_db``), then the first ``max_seconds`` (None = all)."""
     if not Path(path).is_file():
         raise AudioError(f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file")
-    try:
-        info = sf.info(str(path))
-        frames = info.frames
-        if max_seconds and trim_db is None:  # a margin beyond the cut, so resampling sees the same context
-            frames = min(frames, int(np.ceil((max_seconds + 0.05) * info.samplerate)))
-        x, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
-    except (RuntimeError, sf.LibsndfileError, OSError) as e:
-        raise AudioError(f"{path}: cannot read audio ({e})") from None
-    if x.size == 0:
-        raise AudioError(f"{path}: empty audio (0 samples)")
+    # a margin beyond the cut, so resampling sees the same context
+    x, sr = _read(path, max_seconds + 0.05 if max_seconds and trim_db is None else None)
     if not np.isfinite(x).all():
         raise AudioError(f"{path}: audio has non-finite samples (NaN or inf)")
     x = x.mean(1)
@@ -106,12 +113,7 @@ def read_audio(path, sample_rate: int = 16000, max_seconds: float | None = None,
 def speech_span(path, trim_db: float) -> tuple[float, float]:
     """(start, end) in seconds of the speech in a file as ``read_audio`` trims it (``trim_db``):
     where a model trained on trimmed audio hears a long file (``inference``, ``timeline``)."""
-    try:
-        x, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, sf.LibsndfileError, OSError) as e:
-        raise AudioError(f"{path}: cannot read audio ({e})") from None
-    if x.size == 0:
-        raise AudioError(f"{path}: empty audio (0 samples)")
+    x, sr = _read(path)
     a, b = speech_region(x.mean(1), sr, trim_db)
     return a / sr, b / sr
 
@@ -123,15 +125,6 @@ def duration(path) -> float:
         return info.frames / info.samplerate
     except (RuntimeError, sf.LibsndfileError, OSError):
         return -1.0
-
-
-def pad(wavs: list) -> tuple[torch.Tensor, torch.Tensor]:
-    """Zero-padded batch and SpeechBrain relative lengths."""
-    n = max(len(w) for w in wavs)
-    batch = torch.zeros(len(wavs), n)
-    for i, w in enumerate(wavs):
-        batch[i, : len(w)] = w
-    return batch, torch.tensor([len(w) / n for w in wavs])
 
 
 def load_audio(path: str, max_seconds: float | None = None, trim_db: float | None = None,

@@ -29,6 +29,7 @@ import torchaudio.functional as AF
 from speechbrain.augment.time_domain import AddNoise, RandAmp, Resample, SignFlip
 
 from .audio import sample_counts
+from .stage import read_entries, write_entries_atomic
 
 
 class Polarity(nn.Module):
@@ -180,8 +181,6 @@ def apply_copy(suite: IndependentAugment, wav: torch.Tensor, spec: str) -> torch
 def with_copies(manifest: Path | str, out: Path | str, n: int, suite: IndependentAugment) -> Path:
     """``manifest``'s entries and ``n`` augmented copies of each (same fields, plus ``augment``),
     written to ``out`` (atomically; left as it is when already the same)."""
-    from .stage import read_entries, write_entries_atomic
-
     if n < 1:
         raise ValueError(f"augment_copies must be >= 1 here (got {n})")
     entries = read_entries(manifest)

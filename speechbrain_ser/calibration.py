@@ -20,6 +20,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.spatial.distance import jensenshannon
 
+from .stage import save_figure_atomic
+
 N_BINS = 15
 DEFINITIONS = {
     "ece": f"top-label expected calibration error, {N_BINS} equal-width confidence bins",
@@ -84,8 +86,6 @@ def reliability_diagram(sets: dict, temperature: float, path, n_bins: int = N_BI
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .stage import save_figure_atomic
 
     fig, axes = plt.subplots(1, len(sets), figsize=(3.2 * len(sets), 3.3), squeeze=False)
     edges = np.linspace(0, 1, n_bins + 1)

@@ -45,7 +45,10 @@ import argparse
 import csv
 import json
 import sys
+import warnings
 from pathlib import Path
+
+from .stage import csv_text, write_text_atomic
 
 AUDIO = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"}
 
@@ -137,8 +140,6 @@ def window_rows(uid: str, tl: dict, classes, attributes, allowed=None) -> list:
 
 
 def write_rows(rows: list, out: str, fmt: str):
-    from .stage import csv_text, write_text_atomic
-
     if fmt == "jsonl":
         text = "".join(json.dumps(r) + "\n" for r in rows)
     else:
@@ -152,8 +153,6 @@ def write_rows(rows: list, out: str, fmt: str):
 def quiet_libraries():
     """No transformers deprecation notes or weight-loading progress bars on a user's stderr: what
     ser-predict prints there is its own (progress, skipped files, the summary)."""
-    import warnings
-
     warnings.filterwarnings("ignore", category=FutureWarning)
     try:
         from transformers.utils import logging as hf_logging

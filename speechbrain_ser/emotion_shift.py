@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from .stage import atomic_writer, write_json_atomic
+
 SAMPLE_RATE = 16000
 
 
@@ -78,7 +80,6 @@ def make_shift_set(entries: dict, data_root, out_dir, per_corpus: int = 2, n_emo
                    seconds=(4.0, 6.0), seed: int = 0, name: str = "shift") -> dict:
     """Write the files of ``plan`` and their manifest (see the module docstring)."""
     from .audio import read_audio
-    from .stage import atomic_writer, write_json_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

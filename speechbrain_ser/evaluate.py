@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -75,10 +76,8 @@ def predict_set(model, entries: dict, data_root: str, batch_size: int = 8, mode:
         if model.needs_transcript else None
     if mode not in modes_of(model):
         raise ValueError(f"scoring mode {mode!r} is not one of this model's ({', '.join(modes_of(model))})")
-    groups = None
-    if mode == "speaker":  # each utterance normalised with its speaker's statistics (transductive)
-        key = model.speaker_norm_group
-        groups = [entries[u].get(key) for u in ids]
+    # speaker mode: each utterance normalised with its speaker's statistics (transductive)
+    groups = [entries[u].get(model.speaker_norm_group) for u in ids] if mode == "speaker" else None
     results = [None] * len(ids)
     for i, r in model.predict_files(paths, batch_size, texts, groups=groups, hidden=hidden):
         if isinstance(r, Exception):
@@ -221,7 +220,9 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
         else:
             model_dir, model = export_model(train_dir, model_dir, device)
             scored, entries = scored_sets(task, labels), {}
-            raw = predict(model, train_dir, labels, data_root, ["dev", *scored] if has_dev(labels, scored) else scored,
+            # the development set too (the temperature is fitted on it) unless already scored or absent
+            with_dev = "dev" not in scored and (labels / "dev.json").exists()
+            raw = predict(model, train_dir, labels, data_root, ["dev", *scored] if with_dev else scored,
                           batch_size, entries)
             predictions = calibrate_and_write(model, model_dir, labels, raw, entries, results, scored)
             score(task, results, labels, predictions)
@@ -234,12 +235,8 @@ def run(task: str, train_dir: Path, labels: Path, data_root: str, model_dir: Pat
             print(f"stage 4: {results / 'shift'} is up to date; nothing to do")
             return
         extras(task, model_dir, labels, [n for n in scored_sets(task, labels) if n != "dev"], data_root,
-               results / "shift", allowed_of=_inventory(task, results), device=device)
-
-
-def _inventory(task: str, results: Path):
-    """Zero-shot scoring's corpus -> classes (``inventory.json``), None for tasks that do not restrict."""
-    return read_entries(results / "inventory.json") if task == "zero-shot" else None
+               results / "shift", device=device,  # zero-shot scoring's corpus -> classes (inventory.json)
+               allowed_of=read_entries(results / "inventory.json") if task == "zero-shot" else None)
 
 
 def export_model(train_dir: Path, model_dir: Path | None, device: str | None = None):
@@ -255,22 +252,15 @@ def export_model(train_dir: Path, model_dir: Path | None, device: str | None = N
     return model_dir, model
 
 
-def has_dev(labels: Path, scored: list) -> bool:
-    """The development set is predicted too (the temperature is fitted on it) unless already scored or absent."""
-    return "dev" not in scored and (labels / "dev.json").exists()
-
-
 def predict(model, train_dir: Path, labels: Path, data_root: str, names: list, batch_size: int,
             entries: dict) -> dict:
     """Step 2: {mode: {set: predict_set(...)}} for every set of ``names`` in every scoring mode of the
     model (lone; speaker too for a speaker-normalised model); fills ``entries`` {set: manifest}. A
     training run with a cached frozen upstream lends its hidden states (``feature_cache.cached_hidden``)."""
+    import torch
+
     from .export import read_training
     from .feature_cache import cached_hidden
-
-    import time
-
-    import torch
 
     training = read_training(train_dir)[1]
     raw = {m: {} for m in modes_of(model)}

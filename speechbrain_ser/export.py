@@ -35,7 +35,9 @@ never leaves half a model; an unchanged training folder is not re-exported.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import pydoc
 import re
 import shutil
 from io import StringIO
@@ -47,7 +49,7 @@ import torch
 
 from . import __version__
 from .losses import OUTPUTS
-from .stage import atomic_dir, content_hash
+from .stage import atomic_dir, content_hash, write_json_atomic, write_text_atomic
 
 INFERENCE_MODULES = ["upstream", "speaker_norm_layer", "layer_sum", "pooler", "head", "avd_heads", "text_encoder"]
 ATTRIBUTES = ["arousal", "valence", "dominance"]
@@ -72,8 +74,6 @@ def _strip_comments(node):
 def _training_only_args(node) -> list:
     """Constructor arguments a module class declares training-only (``TRAINING_ONLY_ARGS``:
     paths into the training folder, e.g. where a tokenizer was trained) present in ``node``."""
-    import pydoc
-
     tag = _tag(node)
     cls = pydoc.locate(tag.split(":", 1)[1]) if tag.startswith("!new:") else None
     return [a for a in getattr(cls, "TRAINING_ONLY_ARGS", ()) if isinstance(node, dict) and a in node]
@@ -275,8 +275,6 @@ def bundle_code(folder: Path, hyperparams: str):
 
 def set_temperature(model_dir: Path, temperature: float):
     """Store the calibration temperature in an exported model's hyperparams.yaml."""
-    from .stage import write_text_atomic
-
     path = Path(model_dir) / "hyperparams.yaml"
     text, n = re.subn(r"^temperature: .*$", f"temperature: {temperature:.6g}  # fitted on the development set's "
                       "lone-file predictions (min NLL); 1 = raw softmax", path.read_text(), count=1, flags=re.M)
@@ -345,10 +343,6 @@ def real_speech_section(model_dir: Path | str) -> list:
 def record_real_speech(model_dir: Path | str, lines: list, command: str, date: str | None = None):
     """Store a real-speech measurement of the model in ``model_dir`` (``REAL_SPEECH_FILE``, keyed by its
     weights) and put it in the card's real-speech section (atomically, the rest of the card kept)."""
-    import datetime
-
-    from .stage import write_json_atomic, write_text_atomic
-
     model_dir = Path(model_dir)
     write_json_atomic(model_dir / REAL_SPEECH_FILE, {
         "weights": weights_key(model_dir), "date": date or datetime.date.today().isoformat(),

@@ -36,6 +36,7 @@ states from the cache and only the layer weights, pooling and heads run each epo
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from pathlib import Path
 
@@ -46,7 +47,8 @@ import torch
 from tqdm import tqdm
 
 from .augment import apply_copy, copy_suite, training_suite
-from .stage import MARKER, Stage, folder_lock, write_text_atomic
+from .stage import MARKER, Stage, folder_lock, read_entries, write_text_atomic
+
 
 def check_cacheable(hp: dict):
     """Caching is only sound when the cached hidden states never change during training: a frozen
@@ -91,8 +93,6 @@ def upstream_options(up) -> dict:
 def code_version(up) -> str:
     """A hash of the code that computes the cached states: the upstream's module, audio reading and
     this file's extraction."""
-    import inspect
-
     from . import audio
 
     h = hashlib.sha1()
@@ -202,8 +202,6 @@ def _known(corpus_dir: Path) -> dict:
 def ensure(hp: dict, sets: dict, device: str = "cpu") -> dict:
     """Extract the utterances of ``sets`` ({name: manifest}) no earlier run extracted with this
     upstream; returns {set name: scp path} (the set's utterances, in manifest order)."""
-    from .stage import read_entries
-
     root = Path(hp["feature_folder"]) / upstream_fingerprint(hp)
     out = {}
     with folder_lock(Path(hp["feature_folder"]), "features"):  # runs sharing the cache never clean a part another is writing
@@ -268,24 +266,18 @@ def feature_loader(scp: Path, dim: int, memory_gb: float = 0.0):
     from there as float16 (the layer sum accumulates them in float32); otherwise each item is
     read from the ark on demand. float16 keeps ~3 decimal digits: the heads then see features
     rounded to float16 (``feature_memory_gb: 0`` for the exact float32 path)."""
-    table = kaldiio.load_scp(str(scp))
-    if memory_gb and _ark_bytes(scp) / 2 <= memory_gb * 2**30:
-        mem = {uid: torch.from_numpy(np.asarray(m, dtype=np.float16))
-               for uid, m in kaldiio.load_scp_sequential(str(scp))}
-
-        def load(uid):
-            if uid not in mem:
-                raise KeyError(f"{scp}: no features for utterance '{uid}' (the manifest changed after caching?)")
-            m = mem[uid]
-            return m.view(m.shape[0], -1, dim)  # float16: padded as such, summed in float32
-
-        return load
+    if memory_gb and _ark_bytes(scp) / 2 <= memory_gb * 2**30:  # float16: padded as such, summed in float32
+        table = {uid: torch.from_numpy(np.asarray(m, dtype=np.float16))
+                 for uid, m in kaldiio.load_scp_sequential(str(scp))}
+    else:
+        table = kaldiio.load_scp(str(scp))
 
     def load(uid):
         if uid not in table:
             raise KeyError(f"{scp}: no features for utterance '{uid}' (the manifest changed after caching?)")
-        m = np.array(table[uid], dtype=np.float32)  # a writable copy
-        return torch.from_numpy(m).view(m.shape[0], -1, dim)
+        m = table[uid]
+        m = m if isinstance(m, torch.Tensor) else torch.from_numpy(np.array(m, dtype=np.float32))  # a writable copy
+        return m.view(m.shape[0], -1, dim)
 
     return load
 
@@ -295,21 +287,10 @@ def cached_hidden(model, training: dict, name: str, manifest: Path, data_root, d
     (stage 4 of a ``cache_features`` run; ``training``: the training hparams as plain values). The
     cache is keyed by the exported upstream's own weights and input reading, so a match is this
     model's upstream output for that file; files not in the manifest give None."""
-    from .stage import read_entries
-
     hp = {"upstream": model.mods.upstream, "max_seconds": model.max_seconds, "trim_db": model.trim_db,
           "level_db": model.level_db, "upstream_layers": training.get("upstream_layers"),
           "feature_compression": training.get("feature_compression"),
           "feature_folder": training["feature_folder"], "data_root": str(data_root)}
-    table = kaldiio.load_scp(str(ensure(hp, {name: manifest}, device)[name]))
-    dim = int(training["encoder_dim"])
+    load = feature_loader(ensure(hp, {name: manifest}, device)[name], int(training["encoder_dim"]))
     uid_of = {e["wav"].replace("{data_root}", str(data_root)): uid for uid, e in read_entries(manifest).items()}
-
-    def hidden(path):
-        uid = uid_of.get(str(path))
-        if uid is None:
-            return None
-        m = np.array(table[uid], dtype=np.float32)  # a writable copy
-        return m.reshape(m.shape[0], -1, dim)
-
-    return hidden
+    return lambda path: load(uid_of[str(path)]).numpy() if str(path) in uid_of else None

@@ -10,11 +10,15 @@ so a typo is an error naming the file and key, not a silently ignored setting.
 """
 from __future__ import annotations
 
+import argparse
+import copy
+import sys
 from collections.abc import Mapping
 from io import StringIO
 from pathlib import Path
 
 import ruamel.yaml
+import yaml
 from hyperpyyaml import load_hyperpyyaml, resolve_references
 
 
@@ -81,10 +85,6 @@ def variant_changes(hparams: Path | str, train_args: list, labels_config: Path |
     """What an ablation variant changes: ``train_args`` (``--key value`` pairs, as the recipes pass
     training overrides) against the hparams file, ``label_overrides`` (``key=value``) against the
     labels config; ["key: old -> new", ...], empty when the variant equals the baseline."""
-    import copy
-
-    import yaml
-
     base = _yaml().load(merged_text(hparams))
     changes = []
     if len(train_args) % 2:
@@ -108,9 +108,6 @@ def variant_changes(hparams: Path | str, train_args: list, labels_config: Path |
 def main(argv=None):
     """``python -m speechbrain_ser.hparams changes HPARAMS [--labels-config C --label-overrides "k=v"]
     [-- --key value ...]``: print what a variant changes; exit 2 when it changes nothing."""
-    import argparse
-    import sys
-
     argv = sys.argv[1:] if argv is None else list(argv)
     train = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv

@@ -31,7 +31,7 @@ Plain SpeechBrain loads the same folder with
   is computed over its own samples only; tested to < 1e-4).
 * Speaker-normalised models (``speaker_norm: True`` in training, ``speaker_norm.py``):
   ``predict_files(paths, groups=[speaker of each file])`` normalises each file with the
-  statistics of its group's files (``group_stats``; ``speaker_norm.SpeakerNormalizer``), so a file's prediction depends on its
+  statistics of its group's files (``speaker_norm.SpeakerNormalizer.for_groups``), so a file's prediction depends on its
   group, never on its batch; a file without a group (None, or no ``groups``) is normalised
   with the training statistics and depends on nothing else.
 """
@@ -40,8 +40,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from speechbrain.inference.interfaces import Pretrained
+from speechbrain.utils.data_utils import batch_pad_right
 
-from .audio import AudioError, duration, pad, read_audio, speech_span
+from .audio import AudioError, duration, read_audio, speech_span
 from .brains.emotion import utterance_embedding
 from .losses import OUTPUT_FUNCTIONS
 from .speaker_norm import SpeakerNormalizer
@@ -81,9 +82,13 @@ class Recognizer:
         """As ``forward_batch`` from the upstream's cached hidden states (B, T, L, D)."""
         raise NotImplementedError(f"{type(self).__name__} scores audio only")
 
-    def group_stats(self, paths: list, hidden=None) -> torch.Tensor:
-        """(2, L, D): a speaker group's statistics (speaker-normalised models)."""
+    def states(self, path, hidden=None) -> np.ndarray:
+        """(T, L, D): the hidden states speaker statistics are computed from (speaker-normalised models)."""
         raise ValueError("this model was not trained with speaker normalisation (speaker_norm: False)")
+
+    def group_stats(self, paths: list, hidden=None) -> torch.Tensor:
+        """(2, L, D): the statistics of one speaker group's files (``SpeakerNormalizer.for_groups``)."""
+        return SpeakerNormalizer.for_groups(paths, [0] * len(paths), lambda p: self.states(p, hidden))[0]
 
     def check_classes(self, classes: list | None) -> None:
         """Raises unless each of ``classes`` (a class restriction) is one of the model's classes."""
@@ -171,35 +176,17 @@ class EmotionRecognizer(Recognizer, Pretrained):
 
     # ---- the model -------------------------------------------------------------
     @torch.no_grad()
-    def group_stats(self, paths: list, hidden=None) -> torch.Tensor:
-        """(2, L, D): the mean and standard deviation of the upstream's frames over ``paths`` (one
-        speaker's files, read as the model reads them; unreadable ones left out), for a
-        speaker-normalised model. ``hidden``: path → the upstream's cached (T, L, D) hidden states
-        of that file or None (``predict_files``)."""
+    def states(self, path, hidden=None) -> np.ndarray:
+        """(T, L, D): the upstream's hidden states of the layers the layer sum uses, of ``path`` read
+        as the model reads it; ``hidden``: path → the cached states of that file or None."""
         if not self.speaker_normalised:
-            return super().group_stats(paths, hidden)
-        layers, unreadable = self.mods.layer_sum.layers, []
-
-        def frames():
-            for p in paths:
-                cached = hidden(p) if hidden is not None else None
-                if cached is not None:
-                    yield np.asarray(cached, dtype=np.float32)
-                    continue
-                try:
-                    wav = self.load_audio(p)
-                except AudioError as e:  # that file's own prediction reports it; the others give the statistics
-                    unreadable.append(e)
-                    continue
-                hid = self.mods.upstream(wav[None].to(self.device).float())  # (L, 1, T, D)
-                if layers:
-                    hid = hid[layers]
-                yield hid[:, 0].transpose(0, 1).cpu().numpy()
-
-        try:
-            return self.normalizer.of_frames(frames())
-        except ValueError:
-            raise AudioError(f"no readable file in the group ({unreadable[0] if unreadable else 'no files'})") from None
+            return super().states(path, hidden)
+        cached = hidden(path) if hidden is not None else None
+        if cached is not None:
+            return np.asarray(cached, dtype=np.float32)
+        hid = self.mods.upstream(self.load_audio(path)[None].to(self.device).float())  # (L, 1, T, D)
+        layers = self.mods.layer_sum.layers
+        return (hid[layers] if layers else hid)[:, 0].transpose(0, 1).cpu().numpy()
 
     @torch.no_grad()
     def forward_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None, texts=None,
@@ -286,30 +273,21 @@ def windowed(model, path, classes: list | None = None, batch_size: int = 16, spe
 
 def predict_files(model, paths: list, batch_size: int = 8, texts: list | None = None, progress=None,
                   crop: bool = False, classes: list | None = None, groups: list | None = None, hidden=None):
-    """A lazy generator of (index, result or AudioError), one for each of ``paths`` (``index`` into
-    ``paths``; the order is that of the batches, not of ``paths``: ``dict(predict_files(...))`` gives
-    them by index), batched by duration (longest first, so padding is small); each failing file is
-    reported, the others go on.
-
-    A file no longer than the model's crop (``max_seconds``, the training crop) is one
-    utterance. A longer one is predicted from windows covering the whole file (``windowed``:
-    mean of the window outputs), unless ``crop`` (the first ``max_seconds`` only, as in
-    training) or the model fuses a transcript (which cannot be cut by time: cropped).
-    ``seconds`` is the audio the prediction used, ``windows`` how many windows (1 = one
-    utterance). ``classes`` restricts each ``label`` to those classes. ``groups`` (one key or None
-    per path; speaker-normalised models): each file is normalised with the statistics of the
-    files sharing its key (``group_stats``; None: the training statistics). ``hidden`` (stage 4):
-    path → the upstream's hidden states (T, L, D) of that file as the model reads it, from the
-    feature cache of this very upstream (``feature_cache.cached_hidden``), or None: a file no longer
-    than the crop that has them skips the upstream (the same result as from its audio: the
-    cache encodes each utterance alone, as a batch here computes each one over its own samples).
-    Bad arguments and the groups' statistics raise here, before the first result."""
+    """A lazy generator of (index into ``paths``, result or AudioError) in the batches' order
+    (``dict(predict_files(...))`` gives them by index), batched by duration, longest first; a failing
+    file is reported and the others go on. Windows, ``crop`` and ``groups``: the module docstring
+    (a model that fuses a transcript is cropped); ``seconds`` is the audio used, ``windows`` how many
+    windows (1 = one utterance); ``classes`` restricts each ``label``. ``hidden`` (stage 4): path →
+    that file's hidden states (T, L, D) from this upstream's feature cache
+    (``feature_cache.cached_hidden``) or None; a file no longer than the crop that has them skips the
+    upstream (the same result: the cache encodes each utterance alone). Bad arguments and the groups'
+    statistics raise here, before the first result."""
     model.check_classes(classes)
     stats = {}
     if groups is not None:
         if not model.speaker_normalised:
             raise ValueError("groups given, but this model was not trained with speaker normalisation")
-        stats = SpeakerNormalizer.for_groups(paths, groups, lambda ps: model.group_stats(ps, hidden))
+        stats = SpeakerNormalizer.for_groups(paths, groups, lambda p: model.states(p, hidden))
     return _predict_files(model, paths, batch_size, texts, progress, crop, classes, groups, hidden, stats)
 
 
@@ -346,7 +324,7 @@ def _predict_files(model, paths, batch_size, texts, progress, crop, classes, gro
                 r["windows"] = 1
                 yield i, restrict_label(r, classes)
         if wavs:
-            batch, lens = pad(wavs)
+            batch, lens = batch_pad_right(wavs)
             tx = [texts[i] for i in idx] if texts is not None else None
             out = model.predict_batch(batch, lens, tx, SpeakerNormalizer.batch(stats, [group_of(i) for i in idx]))
             for i, w, r in zip(idx, wavs, out):

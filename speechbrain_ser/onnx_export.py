@@ -31,10 +31,11 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import yaml
 
 from .inference import Recognizer
-from .speaker_norm import group_key_of
 from .losses import OUTPUT_FUNCTIONS
+from .speaker_norm import group_key_of
 
 
 class WhisperLogMel(nn.Module):
@@ -178,7 +179,6 @@ class OnnxRecognizer(Recognizer):
 
     def __init__(self, model_dir, int8: bool = False, threads: int | None = None):
         import onnxruntime as ort
-        import yaml
 
         model_dir = Path(model_dir)
         path = model_dir / ("model.int8.onnx" if int8 else "model.onnx")
@@ -216,21 +216,15 @@ class OnnxRecognizer(Recognizer):
         return {"probs": torch.from_numpy(res["probs"]) if "probs" in res else None,
                 "attributes": torch.from_numpy(res["attributes"]) if "attributes" in res else None}
 
-    def group_stats(self, paths: list, hidden=None):
+    def states(self, path, hidden=None):
         raise NotImplementedError(NO_GROUPS)
 
 
-class _PlainLoader:
+class _PlainLoader(yaml.SafeLoader):
     """yaml loader for the exported hyperparams.yaml's plain keys (HyperPyYAML tags left as None)."""
 
-    def __new__(cls, stream):
-        import yaml
 
-        class L(yaml.SafeLoader):
-            pass
-
-        L.add_multi_constructor("!", lambda loader, suffix, node: None)
-        return L(stream)
+_PlainLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
 def main(argv=None):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .export import ATTRIBUTES
-from .stage import read_entries, write_csv_atomic, write_json_atomic
+from .stage import read_csv, read_entries, write_csv_atomic, write_json_atomic
 
 
 MODES = {
@@ -68,10 +68,7 @@ def read_head_output(results: Path) -> str:
 
 def read_predictions(path: Path):
     """(rows, classes, probs or None, attributes or None) of a predictions file."""
-    import csv
-
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_csv(path)
     cols = list(rows[0]) if rows else []
     classes = [k[2:] for k in cols if k.startswith("p_")]
     probs = np.array([[float(r[f"p_{c}"]) for c in classes] for r in rows]) if classes else None

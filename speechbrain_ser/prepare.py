@@ -33,16 +33,9 @@ from .corpora.base import CorpusError
 from .labels.harmonise import LabelConfigError
 from .labels.targets import msp_targets, native_targets, unified_targets
 from .manifest import build_manifest
+from .stage import (Stage, content_hash, fingerprint, tree_fingerprint, write_entries_atomic, write_json_atomic,
+                    write_text_atomic)
 from .synth.voices import DEFAULT_VOICES, VOICE_CHOICES
-from .stage import (
-    Stage,
-    content_hash,
-    fingerprint,
-    tree_fingerprint,
-    write_entries_atomic,
-    write_json_atomic,
-    write_text_atomic,
-)
 
 log = logging.getLogger("speechbrain_ser.prepare")
 

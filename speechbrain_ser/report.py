@@ -13,9 +13,9 @@ revision, machine) and ``command.sh`` (the exact command to rerun).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,14 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .stage import Stage, fingerprint, save_figure_atomic, write_json_atomic, write_text_atomic
+from .stage import Stage, fingerprint, read_csv, save_figure_atomic, write_json_atomic, write_text_atomic
 
 SHOW = ["micro_f1", "macro_f1", "uar", "weighted_f1"]
-
-
-def read_csv(path: Path) -> list:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def markdown(rows: list, cols: list) -> str:
@@ -172,8 +167,6 @@ def calibration_section(results: Path, out: Path) -> str:
     cols = ["mode", "set", "n", "temperature"] + [c for c in rows[0] if c.endswith(("_before", "_after"))
                                                   and any(r[c] for r in rows)] + ["n_jsd"]
     if (results / "reliability.png").exists():
-        import shutil
-
         shutil.copyfile(results / "reliability.png", out / "reliability.png")
     t = rows[0]["temperature"]
     how = (f"One temperature T = {t}, fitted on the development set's lone predictions (each file alone) by "
@@ -192,8 +185,6 @@ def shift_section(results: Path, out: Path) -> str:
     path = results / "shift_scores.csv"
     if not path.exists():
         return ""
-    import shutil
-
     from .timeline import DEFINITIONS
 
     rows = read_csv(path)

@@ -39,6 +39,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .audio import AudioError
+
 STD_FLOOR = 1e-3
 
 
@@ -211,24 +213,24 @@ class SpeakerNormalizer:
 
     # ---- inference -----------------------------------------------------------
     @staticmethod
-    def of_frames(frames) -> torch.Tensor:
-        """(2, L, D) over an iterable of (T, L, D) frame arrays (one group's files)."""
-        acc = FrameStats()
-        for f in frames:
-            acc.add(f)
-        return acc.result()
-
-    @staticmethod
-    def for_groups(paths: list, groups: list, stats_of) -> dict:
-        """{group: (2, L, D)} for the groups of ``paths`` (``groups``: one key or None per path);
-        ``stats_of(paths)``: the statistics of those files (the model's ``group_stats``)."""
+    def for_groups(paths: list, groups: list, states_of) -> dict:
+        """{group: (2, L, D)} over the frames of each group's files (``groups``: one key or None per
+        path); ``states_of(path)``: that file's (T, L, D) states as the model reads it (the model's
+        ``states``). An unreadable file (``AudioError``) is left out: its own prediction reports it."""
         if len(groups) != len(paths):
             raise ValueError(f"{len(groups)} groups for {len(paths)} files")
-        members: dict = {}
+        acc: dict = {}
         for p, g in zip(paths, groups):
             if g is not None:
-                members.setdefault(g, []).append(p)
-        return {g: stats_of(ps) for g, ps in members.items()}
+                errors, frames = acc.setdefault(g, ([], FrameStats()))
+                try:
+                    frames.add(states_of(p))
+                except AudioError as e:
+                    errors.append(e)
+        if any(not frames.n for _, frames in acc.values()):
+            errors = next(e for e, frames in acc.values() if not frames.n)
+            raise AudioError(f"no readable file in the group ({errors[0] if errors else 'no files'})")
+        return {g: frames.result() for g, (_, frames) in acc.items()}
 
     @staticmethod
     def batch(table: dict, keys: list) -> torch.Tensor | None:

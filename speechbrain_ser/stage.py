@@ -17,12 +17,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import fcntl
 import hashlib
 import io
 import json
 import logging
 import os
 import shutil
+import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -55,10 +58,6 @@ def folder_lock(folder: Path | str, what: str = ""):
     ``<folder>/.run.lock``, released by the kernel however the holder ends, described in
     ``.run.lock.holder`` as the recipes' run lock is (pid, machine, since when, command). A run that
     finds it held logs the holder and waits: the holder's finished work is what it came for."""
-    import fcntl
-    import socket
-    import sys
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lock, holder = folder / ".run.lock", folder / ".run.lock.holder"
@@ -187,6 +186,12 @@ def atomic_dir(path: Path | str):
 def write_csv_atomic(path: Path | str, header: list, rows: list):
     """CSV (a header, then rows as lists or dicts) written to a temporary file, then renamed."""
     write_text_atomic(path, csv_text(header, rows))
+
+
+def read_csv(path: Path | str) -> list:
+    """The rows of a CSV file with a header, as dicts."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def csv_text(header: list, rows: list) -> str:

@@ -44,10 +44,12 @@ import numpy as np
 import soundfile as sf
 import torch
 import torchaudio.functional as AF
+from speechbrain.utils.data_utils import batch_pad_right
 
-from .audio import AudioError, pad, set_level, speech_span
+from .audio import AudioError, set_level, speech_span
 from .class_scores import distribution
 from .speaker_norm import SpeakerNormalizer
+from .stage import save_figure_atomic
 
 MARGIN_SECONDS = 0.05
 DEFINITIONS = {
@@ -184,7 +186,7 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
         if level_db is not None:  # a model trained on level-set speech hears each window so (audio.set_level)
             wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, trim_db))
                     for w in wavs]
-        batch, lens = pad(wavs)
+        batch, lens = batch_pad_right(wavs)
         named = model.predict_batch(batch, lens, None, SpeakerNormalizer.repeat(speaker_stats, batch.shape[0]))
         for s, w, r in zip(starts, wavs, named):
             rows.append({"start": round(s / sr, 3), "end": round((s + len(w)) / sr, 3), **r})
@@ -258,8 +260,6 @@ def plot_timeline(tl: dict, path, classes: list | None = None, attributes: list 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .stage import save_figure_atomic
 
     rows = tl["windows"]
     classes = classes if classes is not None else list(rows[0].get("probs", {}))

@@ -12,13 +12,17 @@ stage-2 labels is refused.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import ruamel.yaml
 import speechbrain as sb
 import torch
@@ -27,11 +31,10 @@ from . import feature_cache
 from .augment import copy_suite, with_copies
 from .brains.emotion import EmotionBrain
 from .datasets import domains_of, make_dataset
-from .stage import read_entries
-from .hparams import load_hparams, resolved_yaml
+from .hparams import load_hparams, merged_text, resolved_yaml
 from .losses import inverse_frequency
 from .speaker_norm import SpeakerNormalizer
-from .stage import MARKER, atomic_writer, write_json_atomic
+from .stage import MARKER, atomic_writer, fingerprint, read_entries, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -106,19 +109,11 @@ class RandomState:
 
     @sb.utils.checkpoints.mark_as_saver
     def _save(self, path):
-        import random
-
-        import numpy as np
-
         torch.save({"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
                     "python": random.getstate()}, path)
 
     @sb.utils.checkpoints.mark_as_loader
     def _load(self, path, end_of_epoch=True):
-        import random
-
-        import numpy as np
-
         state = torch.load(path, weights_only=False)
         torch.set_rng_state(state["torch"])
         np.random.set_state(state["numpy"])
@@ -129,9 +124,6 @@ def set_aside_unreadable_checkpoints(checkpointer) -> list:
     """Before a run resumes: the newest checkpoints whose torch files do not load (a crash or a full
     disk during the save truncated them) are renamed ``unreadable-<name>`` with a warning, so SpeechBrain
     recovers from the newest one that loads. Returns the folders set aside."""
-    import logging
-
-    log = logging.getLogger(__name__)
     aside = []
     for ckpt in sorted(checkpointer.list_checkpoints(), key=lambda c: c.meta.get("unixtime", 0), reverse=True):
         try:
@@ -148,7 +140,7 @@ def set_aside_unreadable_checkpoints(checkpointer) -> list:
             return aside
         except Exception as e:  # any failure to read a file means the checkpoint cannot be recovered
             dest = ckpt.path.with_name("unreadable-" + ckpt.path.name)  # no longer a CKPT* folder
-            log.warning("checkpoint %s does not load (%s): set aside as %s; recovering from the one before",
+            logger.warning("checkpoint %s does not load (%s): set aside as %s; recovering from the one before",
                         ckpt.path, str(e).splitlines()[0][:160], dest.name)
             print(f"stage 3: warning: {ckpt.path} does not load; set aside as {dest.name}", file=sys.stderr)
             ckpt.path.rename(dest)
@@ -160,11 +152,6 @@ def run_options(hparams_file, ov: dict, labels: Path) -> dict:
     """What a training folder was made with: the hparams *content* after ``extends:``
     (not just its path), the stage-2 labels, and the overrides that cannot change
     between an interrupted run and its resumption."""
-    import hashlib
-
-    from .hparams import merged_text
-    from .stage import fingerprint
-
     return {"hparams": str(Path(hparams_file).resolve()),
             "hparams_content": hashlib.sha1(merged_text(hparams_file, {}).encode()).hexdigest()[:12],
             "labels": fingerprint(labels),
@@ -218,8 +205,6 @@ def build(argv, for_training=True):
     """Parse arguments, load hparams, make datasets and the Brain."""
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
     if process_device(run_opts.get("device")) != run_opts.get("device"):
-        import dataclasses
-
         run_opts = dataclasses.replace(run_opts, device=process_device(run_opts.get("device")))
     sb.utils.distributed.ddp_init_group(run_opts)  # no-op unless launched by torchrun
     ov = ruamel.yaml.YAML().load(overrides) or {}

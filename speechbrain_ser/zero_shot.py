@@ -49,9 +49,8 @@ import numpy as np
 
 from . import metrics
 from .class_scores import balance_offsets, distribution, restricted_log_probs
-from .stage import read_entries
 from .prediction_files import read_head_output
-from .stage import write_csv_atomic, write_json_atomic
+from .stage import read_entries, write_csv_atomic, write_json_atomic
 
 METRICS = ["micro_f1", "macro_f1", "uar", "weighted_f1", "accuracy"]
 BASELINE = ["majority_accuracy", "majority_macro_f1", "majority_uar"]

@@ -65,9 +65,9 @@ def tiny_manifests(tiny_root, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def whisper_dir():
-    from speechbrain_ser.models.whisper_ct2 import ensure_whisper_tiny
+    from speechbrain_ser.models.whisper_ct2 import ensure_converted
 
-    return ensure_whisper_tiny()
+    return ensure_converted("tiny.en")
 
 
 def run(cmd, **kw):

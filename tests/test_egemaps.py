@@ -16,7 +16,7 @@ def _harmonic(f0, seconds):
 
 
 def test_functionals_measure_the_pitch_and_ignore_the_padding():
-    from speechbrain_ser.audio import pad
+    from speechbrain.utils.data_utils import batch_pad_right as pad
     from speechbrain_ser.models.egemaps import N_FUNCTIONALS, EgemapsUpstream
 
     up = EgemapsUpstream()

@@ -282,7 +282,9 @@ def test_onnx_export_equals_pytorch(trained, tmp_path):
     """Stage 4 writes the whole model as ONNX (float32 and int8); onnxruntime's probabilities equal
     PyTorch's on utterances of several lengths, batched (dynamic batch and length) and one at a time."""
     from speechbrain_ser.export import set_temperature
-    from speechbrain_ser.audio import pad, read_audio
+    from speechbrain.utils.data_utils import batch_pad_right as pad
+
+    from speechbrain_ser.audio import read_audio
     from speechbrain_ser.inference import load
     from speechbrain_ser.onnx_export import OnnxRecognizer
 

@@ -2,6 +2,7 @@
 ensembles, easy/difficult analysis, submission files."""
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -37,10 +38,32 @@ def _kind(hp):
 DEFAULT_RUN = {"mm_whisper_tiny_ccc", "wavlm_kld_secondary_sampler"}
 
 
+def make_tiny_text(out: Path, texts: list, hidden: int = 32, layers: int = 2, seed: int = 0) -> Path:
+    """A tiny random RoBERTa with a word-level tokenizer built from ``texts``
+    (stands in for ``roberta-large`` in debug runs of multimodal hparams)."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
+
+    out = Path(out)
+    torch.manual_seed(seed)
+    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=["<pad>", "<unk>", "<s>", "</s>"]))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>",
+                                   bos_token="<s>", eos_token="</s>")
+    fast.save_pretrained(out)
+    cfg = RobertaConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=160,
+                        pad_token_id=0, bos_token_id=2, eos_token_id=3)
+    RobertaModel(cfg).save_pretrained(out)
+    return out
+
+
 @pytest.mark.parametrize("hp", [p if p.stem in DEFAULT_RUN else pytest.param(p, marks=pytest.mark.long)
                                 for p in HPARAMS], ids=[p.stem for p in HPARAMS])
 def test_debug_run_of_every_hparams_file(hp, exp, tmp_path):
-    from speechbrain_ser.models.tiny import make_tiny, make_tiny_text
+    from speechbrain_ser.models.tiny import make_tiny
 
     extra = []
     spec = _kind(hp)

@@ -278,7 +278,7 @@ def test_a_prediction_depends_on_its_group_never_on_its_batch(normed):
 
 
 def test_stage_4_normalises_by_speaker_and_onnx_uses_the_training_statistics(normed, tmp_path):
-    from speechbrain_ser.audio import pad
+    from speechbrain.utils.data_utils import batch_pad_right as pad
     from speechbrain_ser.inference import load
     from speechbrain_ser.onnx_export import OnnxRecognizer
 

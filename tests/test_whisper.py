@@ -69,12 +69,12 @@ def test_first_use_conversion_leaves_the_seeded_rng_alone(tmp_path):
     not shift the random numbers that initialise the heads, or the first run of a seed
     would differ from its reruns."""
     import torch
-    from speechbrain_ser.models.whisper_ct2 import ensure_whisper_tiny
+    from speechbrain_ser.models.whisper_ct2 import ensure_converted
 
     torch.manual_seed(0)
     expected = torch.rand(5)
     torch.manual_seed(0)
-    ensure_whisper_tiny(tmp_path / "converted")  # converts: the folder is empty
+    ensure_converted("tiny.en", tmp_path / "converted")  # converts: the folder is empty
     assert (tmp_path / "converted" / "model.safetensors").exists()
     assert torch.equal(torch.rand(5), expected)
 

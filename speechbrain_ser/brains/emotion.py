@@ -294,22 +294,3 @@ class EmotionBrain(sb.Brain):
         for name, module in self.modules.items():
             if any(p.requires_grad for p in module.parameters()):
                 self.modules[name] = DDP(module, find_unused_parameters=self.find_unused_parameters)
-
-    # ---- inference -----------------------------------------------------------
-    @torch.no_grad()
-    def predict(self, dataset, batch_size=8):
-        """ids, class scores through the head's output function (softmax, or sigmoid for BCE
-        heads; or None), hard refs, A/V/D predictions (or None)."""
-        self.modules.eval()
-        loader = sb.dataio.dataloader.make_dataloader(dataset, batch_size=batch_size)
-        ids, probs, refs, avd = [], [], [], []
-        for batch in loader:
-            out = self.compute_forward(batch, sb.Stage.TEST)
-            ids += batch.id
-            refs.append(batch.y_hard.data.view(-1).cpu())
-            if "logits" in out:
-                probs.append(head_output(self.hparams.compute_cost)(out["logits"]).detach().cpu())
-            if "avd" in out:
-                avd.append(out["avd"].cpu())
-        cat = lambda xs: torch.cat(xs).numpy() if xs else None  # noqa: E731
-        return ids, cat(probs), cat(refs), cat(avd)

@@ -33,6 +33,7 @@ utterances of unknown speakers are split one by one (``assign_splits``).
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 import numpy as np
 
@@ -314,7 +315,4 @@ def native_targets(manifests: dict, cfg: dict) -> tuple[dict, dict]:
 
 
 def _counts(entries: dict) -> dict:
-    out: dict = {}
-    for e in entries.values():
-        out[e["split"]] = out.get(e["split"], 0) + 1
-    return dict(sorted(out.items()))
+    return dict(sorted(Counter(e["split"] for e in entries.values()).items()))

@@ -66,24 +66,3 @@ if __name__ == "__main__":
     ap.add_argument("--layers", type=int, default=2)
     a = ap.parse_args()
     print(make_tiny(a.kind, a.out, a.hidden, a.layers))
-
-
-def make_tiny_text(out: Path | str, texts: list, hidden: int = 32, layers: int = 2, seed: int = 0) -> Path:
-    """A tiny random RoBERTa with a word-level tokenizer built from ``texts``
-    (stands in for ``roberta-large`` in debug runs of multimodal hparams)."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
-
-    out = Path(out)
-    torch.manual_seed(seed)
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=["<pad>", "<unk>", "<s>", "</s>"]))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>",
-                                   bos_token="<s>", eos_token="</s>")
-    fast.save_pretrained(out)
-    cfg = RobertaConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=160,
-                        pad_token_id=0, bos_token_id=2, eos_token_id=3)
-    RobertaModel(cfg).save_pretrained(out)
-    return out

@@ -22,6 +22,7 @@ encoders, which see the padding whatever the mask, run one utterance at a time).
 """
 from __future__ import annotations
 
+import importlib
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -150,8 +151,6 @@ class SSLUpstream(nn.Module):
 
     def __init__(self, source, kind="wavlm", save_path=None, trainable_layers=0):
         super().__init__()
-        import importlib
-
         if kind not in self.KINDS:
             raise ValueError(f"unknown upstream kind '{kind}' (have {sorted(self.KINDS)})")
         mod, cls = self.KINDS[kind].rsplit(".", 1)

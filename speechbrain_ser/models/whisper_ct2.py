@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..stage import write_json_atomic
 from .ct2_reader import read_ct2
 
 
@@ -78,10 +79,7 @@ class CT2Model:
                     for block in iter(lambda: f.read(1 << 24), b""):
                         h.update(block)
             memo[stamp] = h.hexdigest()
-            memo_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(memo, indent=0))
-            tmp.replace(memo_file)
+            write_json_atomic(memo_file, memo, indent=0)
         return memo[stamp]
 
 
@@ -251,10 +249,6 @@ def ensure_converted(spec: str | Path = "tiny.en", out_dir: Path | str | None = 
     if not (out / "config.json").exists() or not (out / "model.safetensors").exists():
         convert(model, out)
     return out
-
-
-def ensure_whisper_tiny(out_dir: Path | str | None = None) -> Path:
-    return ensure_converted("tiny.en", out_dir)
 
 
 def whisper_source(spec: str = "tiny.en") -> str:

@@ -9,8 +9,7 @@ import numpy as np
 from .. import metrics
 from ..stage import read_entries
 from ..class_scores import distribution
-from ..prediction_files import read_head_output, read_predictions as read_rows
-from ..prediction_files import write_head_output, write_predictions
+from ..prediction_files import read_head_output, read_predictions as read_rows, write_head_output, write_predictions
 from ..labels.votes import krippendorff_alpha
 from ..report import markdown, read_csv
 from . import CLASSES, SETS

@@ -17,9 +17,8 @@ import numpy as np
 
 from .. import metrics
 from ..export import ATTRIBUTE_SCALE
-from ..stage import read_entries
 from ..prediction_files import MODES, prediction_file, read_head_output, read_predictions as read
-from ..stage import write_csv_atomic, write_json_atomic
+from ..stage import read_entries, write_csv_atomic, write_json_atomic
 from . import CAT, CLASSES, SETS
 from .postprocess import apply_offsets, tune_offsets
 from .submissions import write_submissions

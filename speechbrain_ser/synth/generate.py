@@ -27,6 +27,7 @@ identical bytes, whichever other corpora share the root.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import shutil
@@ -39,10 +40,8 @@ import numpy as np
 
 from .. import corpora
 from ..stage import write_json_atomic
-from . import layouts
+from . import emotion_rendering, layouts, voices as real_voices
 from .layouts import Utt
-from . import emotion_rendering
-from . import voices as real_voices
 from .espeak_prosody import Channel, concept_blend, mix, render, write_wav
 
 log = logging.getLogger(__name__)
@@ -248,8 +247,6 @@ def generator_files() -> list:
 def code_version() -> str:
     """A hash of the generator's own code (``generator_files``): data made by other code is made
     again, never mixed with the new; editing the stages that read or score the data does not."""
-    import hashlib
-
     h = hashlib.sha256()
     for f in generator_files():
         h.update(f.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + f.read_bytes())
