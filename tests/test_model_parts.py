@@ -116,6 +116,19 @@ def test_pooling_and_layer_sum_shapes():
     assert MLP(32, 7)(p).shape == (3, 7)
 
 
+def test_statistics_pooling_is_the_mean_and_std_of_the_valid_frames():
+    """``attention_channels=0``: no parameters; per utterance, the mean and the population standard
+    deviation over its own frames only, by hand."""
+    pool = Pooler(2, attention_channels=0)
+    assert not list(pool.parameters())
+    x = torch.tensor([[[1.0, 0.0], [3.0, 4.0], [5.0, 8.0], [7.0, 0.0]],
+                      [[2.0, 1.0], [4.0, 3.0], [99.0, 99.0], [99.0, 99.0]]])  # the second: 2 frames, then padding
+    out = pool(x, torch.tensor([1.0, 0.5]))
+    # first: mean (4, 3), variance ((9+1+1+9)/4, (9+1+25+9)/4) = (5, 11); second: mean (3, 2), std (1, 1)
+    expected = torch.tensor([[4.0, 3.0, 5 ** 0.5, 11 ** 0.5], [3.0, 2.0, 1.0, 1.0]])
+    assert torch.allclose(out, expected, atol=1e-6)
+
+
 def test_layer_weights_not_learned_stay_the_plain_mean():
     """The layer-weighting ablation (``learn_layer_weights: False``): the weights take no gradient, so
     after optimiser steps the sum is still the layers' mean; learned weights move."""

@@ -21,7 +21,3 @@ def get(name: str):
         raise KeyError(f"speechbrain_ser/corpora/{name}.py declares NAME = {getattr(mod, 'NAME', None)!r}: "
                        f"a corpus module's file name is its id, so NAME must be '{name}'")
     return mod
-
-
-def all_modules():
-    return [get(n) for n in NAMES]

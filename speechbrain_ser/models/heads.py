@@ -9,7 +9,8 @@
   single Linear (``hidden=0``).
 * ``Pooler``: SpeechBrain's attentive statistics pooling over (B, T, D) with
   relative lengths, returning (B, 2D) (computed time-major, global context factored,
-  the statistics' backward in closed form: ``weighted_stats``).
+  the statistics' backward in closed form: ``weighted_stats``); ``attention_channels=0``: the
+  plain mean and standard deviation of the valid frames (statistics pooling, no parameters).
 """
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ class Pooler(nn.Module):
     def __init__(self, input_size: int, attention_channels: int = 64):
         super().__init__()
         self.asp = AttentiveStatisticsPooling(input_size, attention_channels=attention_channels,
-                                              global_context=True)
+                                              global_context=True) if attention_channels else None
         self.input_size = input_size
         self.output_size = 2 * input_size
 
@@ -137,7 +138,9 @@ class Pooler(nn.Module):
         n = torch.full(x.shape[:1], t, device=x.device, dtype=x.dtype) if lengths is None \
             else torch.round(lengths.to(x.dtype) * t).clamp(1, t)
         valid = (torch.arange(t, device=x.device, dtype=x.dtype)[None, :] < n[:, None])[:, :, None].to(x.dtype)
-        mean, std = weighted_stats(x, valid / n[:, None, None], asp.eps)
+        mean, std = weighted_stats(x, valid / n[:, None, None], asp.eps if asp is not None else 1e-12)
+        if asp is None:
+            return torch.cat([mean, std], 1)
         w = asp.tdnn.conv.conv.weight[:, :, 0]  # (C, 3D): 1x1 convolution over [x; mean; std]
         h = F.linear(x, w[:, :d]) + F.linear(torch.cat([mean, std], 1), w[:, d:], asp.tdnn.conv.conv.bias)[:, None]
         h = asp.tdnn.dropout(asp.tdnn.norm(asp.tdnn.activation(h).transpose(1, 2))).transpose(1, 2)  # (B, T, C)
