@@ -123,6 +123,7 @@ VARIANTS = {
     "fast_linear_head": ("", ["--patience", "5", "--sorting", "buckets", "--head_hidden", "0"], None),
     # the pooling re-checked: the frames' mean and std (statistics pooling) for the attentive pooling
     "fast_stats_pool": ("", ["--patience", "5", "--sorting", "buckets", "--attention_channels", "0"], None),
+    "stats_pool": ("", ["--attention_channels", "0"], None),
     "lone_train_0.5": ("", ["--speaker_norm_lone_train", "0.5"], None),
     "lone_train_1": ("", ["--speaker_norm_lone_train", "1.0"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
