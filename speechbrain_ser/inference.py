@@ -40,10 +40,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 from speechbrain.inference.interfaces import Pretrained
-from speechbrain.utils.data_utils import batch_pad_right
 
 from .audio import AudioError, duration, read_audio, speech_span
 from .brains.emotion import utterance_embedding
+from .datasets import pad_right
 from .losses import OUTPUT_FUNCTIONS
 from .speaker_norm import SpeakerNormalizer
 from .timeline import predict_timeline
@@ -324,7 +324,7 @@ def _predict_files(model, paths, batch_size, texts, progress, crop, classes, gro
                 r["windows"] = 1
                 yield i, restrict_label(r, classes)
         if wavs:
-            batch, lens = batch_pad_right(wavs)
+            batch, lens = pad_right(wavs)
             tx = [texts[i] for i in idx] if texts is not None else None
             out = model.predict_batch(batch, lens, tx, SpeakerNormalizer.batch(stats, [group_of(i) for i in idx]))
             for i, w, r in zip(idx, wavs, out):

@@ -227,9 +227,9 @@ class SpeakerNormalizer:
                     frames.add(states_of(p))
                 except AudioError as e:
                     errors.append(e)
-        if any(not frames.n for _, frames in acc.values()):
-            errors = next(e for e, frames in acc.values() if not frames.n)
-            raise AudioError(f"no readable file in the group ({errors[0] if errors else 'no files'})")
+        for errors, frames in acc.values():
+            if not frames.n:
+                raise AudioError(f"no readable file in the group ({errors[0] if errors else 'no files'})")
         return {g: frames.result() for g, (_, frames) in acc.items()}
 
     @staticmethod

@@ -44,10 +44,10 @@ import numpy as np
 import soundfile as sf
 import torch
 import torchaudio.functional as AF
-from speechbrain.utils.data_utils import batch_pad_right
 
 from .audio import AudioError, set_level, speech_span
 from .class_scores import distribution
+from .datasets import pad_right
 from .speaker_norm import SpeakerNormalizer
 from .stage import save_figure_atomic
 
@@ -186,7 +186,7 @@ def predict_timeline(model, path, window: float = 3.0, hop: float = 1.0, min_seg
         if level_db is not None:  # a model trained on level-set speech hears each window so (audio.set_level)
             wavs = [torch.from_numpy(set_level(w.numpy(), sr, level_db, trim_db))
                     for w in wavs]
-        batch, lens = batch_pad_right(wavs)
+        batch, lens = pad_right(wavs)
         named = model.predict_batch(batch, lens, None, SpeakerNormalizer.repeat(speaker_stats, batch.shape[0]))
         for s, w, r in zip(starts, wavs, named):
             rows.append({"start": round(s / sr, 3), "end": round((s + len(w)) / sr, 3), **r})
