@@ -2,7 +2,7 @@
 ablations, EmoBox's in-domain folds, and what a split that ignores speakers leaks.
 
     .venv/bin/python benchmarks/real_multilingual.py lolo --real-root ../shared/real
-        [--languages en it zh ur am] [--seeds 0 1 2] [--variants full] [--out exp/real_multilingual]
+        [--languages en it zh ur am] [--seeds 0 1 2] [--variants full] [--out exp/real_multilingual] [--jobs 2]
     .venv/bin/python benchmarks/real_multilingual.py emobox --real-root ../shared/real
         --emobox ../shared/emobox/data [--corpora ravdess emovo casia urdu tess ased] [--folds N]
     .venv/bin/python benchmarks/real_multilingual.py protocols --real-root ../shared/real
@@ -20,6 +20,8 @@ speaker, dev from held-in speakers), then score each corpus of L zero-shot throu
 model. Every run points at one ``--feature_folder``: the upstream's hidden states of each corpus
 are computed once and reused by every fold, seed and variant (``feature_cache.py``), stage 4
 included.
+``--jobs N``: N runs at a time, each with cores / N intra-op threads, after the first run alone with
+every core (it extracts the features); a run's figures depend on its thread count, not on its neighbours.
 
 Per held-out corpus: UAR with a 95 % interval resampling speakers (1,000 resamples), accuracy,
 macro-F1, binary arousal UAR, the majority-class accuracy and chance; lone-file mode (each file
@@ -83,10 +85,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -150,9 +154,12 @@ EMOBOX_WAVLM_BASE = {"ravdess": (61.56, 62.10, 61.18), "urdu": (82.82, 82.82, 82
                      "casia": (47.25, 47.25, 41.78), "tess": (99.10, None, None), "ased": (94.27, 94.31, 94.29)}
 
 
-def run(cmd: list, log: Path) -> float:
+def run(cmd: list, log: Path, threads: int | None = None) -> float:
+    """Run ``cmd``, its output into ``log``; ``threads``: the intra-op threads of its torch (and
+    BLAS) calls. Returns the wall seconds; stops with the log's tail when it fails."""
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ, **{k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}) if threads else None
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(" ".join(cmd) + "\n" + r.stdout + r.stderr)
     if r.returncode:
@@ -188,7 +195,7 @@ def system_named(a, name: str) -> str:
     return f"{Path(a.system).stem}+{name}"
 
 
-def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
+def lolo_run(a, variant: str, lang: str, seed: int, threads: int | None = None) -> dict | None:
     labels, train, hparams = VARIANTS[variant]
     held = LANGUAGES[lang]
     if variant == "one_corpus" and "ravdess" in held:
@@ -208,9 +215,10 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
         if old.get("command") == cmd:
             return old
         sys.exit(f"{done}: a run of another command ({old.get('command')}); remove the folder or use another --out")
-    wall = run(cmd, exp / "benchmark_run.log")
+    wall = run(cmd, exp / "benchmark_run.log", threads)
     results = exp / "train" / "results"
     out = {"variant": name, "system": a.system, "lang": lang, "seed": seed, "wall": wall, "command": cmd,
+           "threads": threads or torch_threads(),
            "dev_uar": dev_uar(results), "dev_corpus_uar": dev_corpus_uar(results), "corpora": {}}
     for corpus in held:
         out["corpora"][corpus] = {mode: scores(results, f"zeroshot_{corpus}", corpus, mode)
@@ -219,6 +227,29 @@ def lolo_run(a, variant: str, lang: str, seed: int) -> dict | None:
                                       f"predictions_zeroshot_{corpus}.csv").exists()}
     done.write_text(json.dumps(out, default=list))
     return out
+
+
+def torch_threads() -> int:
+    """The intra-op threads a run's torch takes when nothing sets them: OMP_NUM_THREADS, else the cores."""
+    return int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+
+
+def lolo_runs(a, variant: str) -> list:
+    """Every (seed, language) run of ``variant``, in that order. ``--jobs N`` > 1: the first run alone
+    with every core (it extracts the features of the corpora: a run reads what it finds cached), then N
+    runs at a time, each with cores / N intra-op threads. On 2 cores, two one-thread runs train ~1.3x
+    as many utterances a second as one run with two threads. A run's figures depend on its thread
+    count (floating-point sums in another order), not on what runs beside it; each run records it.
+    """
+    grid = [(lang, s) for s in a.seeds for lang in a.languages]
+    if a.jobs <= 1 or len(grid) < 2:
+        runs = [lolo_run(a, variant, lang, s) for lang, s in grid]
+    else:
+        threads = max(1, (os.cpu_count() or 1) // a.jobs)
+        first = lolo_run(a, variant, *grid[0], threads=os.cpu_count() or 1)
+        with ThreadPoolExecutor(a.jobs) as pool:
+            runs = [first] + list(pool.map(lambda g: lolo_run(a, variant, *g, threads=threads), grid[1:]))
+    return [r for r in runs if r]
 
 
 def lolo_table(runs: list, variant: str) -> list:
@@ -267,8 +298,11 @@ def lolo_table(runs: list, variant: str) -> list:
                          f"{' '.join(per_lang)} | | **{fmt(lolo)}**{'' if same else ' (mean of each language seed mean)'} "
                          f"| | | | | | {dev} | |")
     secs = [r["wall"] for r in runs]
+    threads = sorted({r.get("threads") for r in runs if r.get("threads")})
     lines += ["", f"{len(runs)} runs, wall {sum(secs) / 60:.1f} min in all ({fmt(secs)} s a run; the first run of "
-              "each corpus extracts its features)", ""]
+              "each corpus extracts its features"
+              f"{'; runs side by side overlap: the elapsed time is the total line' if threads and min(threads) < torch_threads() else ''}"
+              f"{f'; intra-op threads a run: {threads}' if threads else ''})", ""]
     return lines
 
 
@@ -451,6 +485,8 @@ def main(argv=None):
     ap.add_argument("--k", type=int, default=4, help="protocols: the number of speaker and utterance folds")
     ap.add_argument("--folds", type=int, default=None, help="the first N folds of each corpus (default: all)")
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_multilingual"))
+    ap.add_argument("--jobs", type=int, default=1, help="lolo: runs at a time (each with cores / jobs threads; "
+                    "the first run alone, it extracts the features)")
     a = ap.parse_args(argv)
     a.extra = extra
     a.corpora = a.corpora or (["ased"] if a.what == "protocols" else ["ravdess", "emovo", "casia", "urdu", "tess", "ased"])
@@ -480,7 +516,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     if a.what == "lolo":
         for v in a.variants:
-            runs = [r for s in a.seeds for lang in a.languages if (r := lolo_run(a, v, lang, s))]
+            runs = lolo_runs(a, v)
             print("\n".join(lolo_table(runs, runs[0]["variant"] if runs else v)), flush=True)  # the table command's heading
     elif a.what == "overlap":
         print("\n".join(emobox_speaker_overlap(a)))

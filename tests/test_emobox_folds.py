@@ -222,7 +222,7 @@ def test_lolo_rerun_continues_and_refuses_a_folder_of_another_command(tmp_path, 
 
     calls = []
 
-    def fake_run(cmd, log):
+    def fake_run(cmd, log, threads=None):
         calls.append(cmd)
         res = Path(cmd[cmd.index("--exp-dir") + 1]) / "train" / "results"
         res.mkdir(parents=True)
@@ -241,3 +241,49 @@ def test_lolo_rerun_continues_and_refuses_a_folder_of_another_command(tmp_path, 
     a.extra = ["--lr", "0.1"]
     with pytest.raises(SystemExit, match="a run of another command"):
         rm.lolo_run(a, "full", "it", 0)
+
+
+def test_lolo_jobs_run_the_first_run_alone_then_side_by_side_with_their_share_of_threads(tmp_path, monkeypatch):
+    """benchmarks/real_multilingual.py lolo --jobs 2: the first run (which extracts the features), with
+    every core, ends before any other starts; then two at a time, each with half the cores as threads;
+    the runs come back in the grid's order (seed, then language), and each records its threads."""
+    import argparse
+    import sys
+    import threading
+    import time
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import real_multilingual as rm
+
+    events, lock = [], threading.Lock()
+
+    def fake_run(cmd, log, threads=None):
+        key = (cmd[cmd.index("--seed") + 1], cmd[cmd.index("--label-overrides") + 1].split("]")[0][-2:])
+        with lock:
+            events.append(("start", key, threads))
+        time.sleep(0.05)
+        (Path(cmd[cmd.index("--exp-dir") + 1]) / "train" / "results").mkdir(parents=True)
+        with lock:
+            events.append(("end", key, threads))
+        return 1.0
+
+    monkeypatch.setattr(rm, "run", fake_run)
+    monkeypatch.setattr(rm, "dev_uar", lambda results: 0.5)
+    monkeypatch.setattr(rm, "dev_corpus_uar", lambda results: 0.6)
+    monkeypatch.setattr(rm.os, "cpu_count", lambda: 4)
+    a = argparse.Namespace(label_overrides="", system="hparams/x.yaml", out=str(tmp_path), real_root=str(tmp_path),
+                           extra=[], seeds=[0, 1], languages=["it", "zh", "ur"], jobs=2)
+    runs = rm.lolo_runs(a, "full")
+    assert [(r["seed"], r["lang"]) for r in runs] == [(s, lang) for s in (0, 1) for lang in ("it", "zh", "ur")]
+    assert events[:2] == [("start", ("0", "it"), 4), ("end", ("0", "it"), 4)]   # alone, then the others
+    assert {t for _, _, t in events[2:]} == {2} and [r["threads"] for r in runs] == [4] + [2] * 5
+    running, most = 0, 0
+    for kind, _, _ in events:
+        running += 1 if kind == "start" else -1
+        most = max(most, running)
+    assert most == 2                                                           # two side by side, never three
+    a.jobs, a.out = 1, str(tmp_path / "one")
+    events.clear()
+    assert len(rm.lolo_runs(a, "full")) == 6 and {t for _, _, t in events} == {None}

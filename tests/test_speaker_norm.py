@@ -58,9 +58,15 @@ def test_normalised_layer_sum_is_the_weighted_sum_of_standardised_layers():
     assert torch.allclose(ls(h, speaker_stats=speaker_stats), want, atol=1e-5)
     assert torch.allclose(ls(h.half(), speaker_stats=speaker_stats), want, atol=2e-2)  # the float16 cache as it is served
     assert not torch.allclose(ls(h), want, atol=1e-2)
-    # gradients reach the layer weights through the folded form
-    ls(h, speaker_stats=speaker_stats).sum().backward()
-    assert ls.weights.grad is not None and ls.weights.grad.abs().sum() > 0
+    # the layer weights' gradient through the folded form (the frozen features' own backward) equals
+    # autograd's through the standardised layers written out
+    g = torch.randn(2, 7, 4)
+    (ls(h.half(), speaker_stats=speaker_stats) * g).sum().backward()
+    weights = ls.weights.detach().clone().requires_grad_()
+    hs = h.half().float()
+    sw = torch.softmax(weights, 0)
+    (sum(sw[i] * (hs[i] - mean[:, i, None, :]) / std[:, i, None, :] for i in range(3)) * g).sum().backward()
+    assert weights.grad.abs().min() > 1e-3 and torch.allclose(ls.weights.grad, weights.grad, rtol=1e-4, atol=1e-5)
     # selected layers: statistics over the used layers only
     sel = WeightedLayerSum(5, layers=[1, 3])
     h5 = torch.randn(5, 2, 6, 4)
