@@ -196,3 +196,31 @@ def test_special_tokens_come_from_the_models_own_files(tmp_path):
         ct2_model(multi)
     with pytest.raises(FileNotFoundError, match="neither a bundled Whisper"):
         ct2_model(tmp_path / "nowhere")
+
+
+def test_a_truncated_model_bin_is_an_error_naming_the_file_and_the_variable(tmp_path):
+    """CTranslate2's model.bin (format 6) read back; cut short (as a model split into packages, one
+    missing), the error names the file and the variable that runs past its end."""
+    import struct
+
+    from speechbrain_ser.models.ct2_reader import read_ct2
+
+    def text(t):
+        b = t.encode() + b"\0"
+        return struct.pack("<H", len(b)) + b
+
+    weight = np.arange(6, dtype=np.float16).reshape(2, 3)
+    body = (struct.pack("<I", 6) + text("WhisperSpec") + struct.pack("<II", 3, 2)
+            + text("encoder/conv1/weight") + struct.pack("<B2IBI", 2, 2, 3, 4, weight.nbytes) + weight.tobytes()
+            + text("encoder/num_heads") + struct.pack("<BBI", 0, 3, 4) + struct.pack("<i", 8)
+            + struct.pack("<I", 1) + text("encoder/alias") + text("encoder/num_heads"))
+    whole = tmp_path / "model.bin"
+    whole.write_bytes(body)
+    v = read_ct2(whole)
+    assert v["encoder/conv1/weight"].tolist() == [[0, 1, 2], [3, 4, 5]] and int(v["encoder/alias"]) == 8
+    whole.write_bytes(body[:70])  # inside the weight's 12 bytes (63-75)
+    with pytest.raises(ValueError, match="model.bin: truncated: variable encoder/conv1/weight needs 12 bytes"):
+        read_ct2(whole)
+    whole.write_bytes(body[:6])
+    with pytest.raises(ValueError, match="model.bin: truncated: the header needs 12 bytes from byte 6, the file holds 6"):
+        read_ct2(whole)

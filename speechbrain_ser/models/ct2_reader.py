@@ -22,8 +22,14 @@ def read_ct2(model: Path | str | bytes, name: str | None = None) -> dict:
     path = name or (model if not isinstance(model, bytes) else "model.bin")
     pos = 0
 
+    def need(n, what="the header"):
+        if pos + n > len(data):
+            raise ValueError(f"{path}: truncated: {what} needs {n} bytes from byte {pos}, the file holds "
+                             f"{len(data)} (a model.bin shipped in parts needs every part, joined in order)")
+
     def take(fmt):
         nonlocal pos
+        need(struct.calcsize("<" + fmt))
         vals = struct.unpack_from("<" + fmt, data, pos)
         pos += struct.calcsize("<" + fmt)
         return vals
@@ -31,6 +37,7 @@ def read_ct2(model: Path | str | bytes, name: str | None = None) -> dict:
     def string():
         nonlocal pos
         (n,) = take("H")
+        need(n)
         s = data[pos:pos + n].rstrip(b"\0").decode()
         pos += n
         return s
@@ -49,6 +56,7 @@ def read_ct2(model: Path | str | bytes, name: str | None = None) -> dict:
         dtype, nbytes = take("B")[0], take("I")[0]
         if dtype not in _DTYPES:
             raise ValueError(f"{path}: variable {name} has unsupported dtype code {dtype}")
+        need(nbytes, f"variable {name}")
         arr = np.frombuffer(data, dtype=_DTYPES[dtype], count=nbytes // np.dtype(_DTYPES[dtype]).itemsize,
                             offset=pos)
         pos += nbytes
