@@ -43,7 +43,7 @@ normalised by its speakers), patience_5 (training stopped after 5 epochs without
 rule on dev, ``patience: 5``), fast (that, and batches of utterances of similar length,
 ``sorting: buckets``),
 lone_train_0.5 / lone_train_1 (that share of training utterances normalised with the
-training statistics, as a lone file is, instead of their speaker's), mlp_head (a 256-unit hidden
+training statistics, as a lone file is, instead of their speaker's), linear_head (a linear head in place of the 256-unit hidden layer), stats_pool (statistics pooling, ``attention_channels: 0``, in place of the attentive pooling), mlp_head (a 256-unit hidden
 layer instead of the linear head), mlp_lone_0.5 (both), corpus_norm (training features standardised per corpus, not per
 speaker; stage 4's grouped mode then groups a test corpus whole), equal_layers (the layers' plain mean instead of learned weights), layer_0 … layer_6 (that hidden state alone, ``only_layer``, from the same all-layer cache), one_corpus (RAVDESS the only training corpus: not run for en), egemaps (the
 eGeMAPS + linear-head baseline, ``hparams/egemaps.yaml``), augmented (Osman et al.'s waveform
@@ -128,6 +128,7 @@ VARIANTS = {
     # the pooling re-checked: the frames' mean and std (statistics pooling) for the attentive pooling
     "fast_stats_pool": ("", ["--patience", "5", "--sorting", "buckets", "--attention_channels", "0"], None),
     "stats_pool": ("", ["--attention_channels", "0"], None),
+    "linear_head": ("", ["--head_hidden", "0"], None),
     "lone_train_0.5": ("", ["--speaker_norm_lone_train", "0.5"], None),
     "lone_train_1": ("", ["--speaker_norm_lone_train", "1.0"], None),
     "equal_layers": ("", ["--learn_layer_weights", "False"], None),
