@@ -246,8 +246,9 @@ def lolo_runs(a, variant: str) -> list:
     if a.jobs <= 1 or len(grid) < 2:
         runs = [lolo_run(a, variant, lang, s) for lang, s in grid]
     else:
-        threads = max(1, (os.cpu_count() or 1) // a.jobs)
-        first = lolo_run(a, variant, *grid[0], threads=os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+        first = lolo_run(a, variant, *grid[0], threads=cores)
+        threads = max(1, cores // a.jobs)
         with ThreadPoolExecutor(a.jobs) as pool:
             runs = [first] + list(pool.map(lambda g: lolo_run(a, variant, *g, threads=threads), grid[1:]))
     return [r for r in runs if r]
