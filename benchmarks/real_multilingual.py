@@ -196,14 +196,18 @@ def system_named(a, name: str) -> str:
     return f"{Path(a.system).stem}+{name}"
 
 
+def with_label_overrides(a, name: str) -> str:
+    """``name`` followed by ``--label-overrides`` (runs of other labels never share a folder)."""
+    return f"{name}+{'+'.join(a.label_overrides.replace('=', '-').split())}" if a.label_overrides else name
+
+
 def lolo_run(a, variant: str, lang: str, seed: int, threads: int | None = None) -> dict | None:
     labels, train, hparams = VARIANTS[variant]
     held = LANGUAGES[lang]
     if variant == "one_corpus" and "ravdess" in held:
         return None
     # '=' cannot be in a path SpeechBrain's overrides carry (tools/recipe.sh)
-    name = f"{variant}+{'+'.join(a.label_overrides.replace('=', '-').split())}" if a.label_overrides else variant
-    name = system_named(a, name)
+    name = system_named(a, with_label_overrides(a, variant))
     exp = Path(a.out) / name / f"{lang}_seed{seed}"
     overrides = f"held_out_languages=[{lang}] {a.label_overrides} {labels.format(held=','.join(held))}".strip()
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
@@ -344,13 +348,13 @@ def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", prot
         sys.exit(f"--variants {variant}: the emobox folds take training overrides only")
     classes = sorted(corpora.get(corpus).LABELS)
     kind = "emobox" if protocol == "emobox" else protocol.replace(":", "")
-    name = system_named(a, kind if variant == "full" else f"{kind}+{variant}")
+    name = system_named(a, with_label_overrides(a, kind if variant == "full" else f"{kind}+{variant}"))
     exp = Path(a.out) / name / f"{corpus}_fold{fold}_seed{seed}"
     splits = f"emobox:{Path(a.emobox).resolve()}" if protocol == "emobox" else protocol
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
            "--label-overrides", f"corpora=[{corpus}] held_out=[] held_out_languages=[] training_only=[] "
-                                f"policy=native splits={splits} fold={fold}",
+                                f"policy=native splits={splits} fold={fold} {a.label_overrides}".strip(),
            "--seed", str(seed), "--stop-stage", "4", "--hparams", a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), "--classes", f"[{', '.join(classes)}]",
            "--n_classes", str(len(classes)), *train, *a.extra]
@@ -388,22 +392,16 @@ def test_items(results: Path, corpus: str) -> list:
 def protocols_table(runs: list) -> list:
     """Per corpus: UA (lone, %) under each protocol, mean over its folds, with the pooled folds' 95 %
     interval by speaker; the speaker leak = utterance folds - speaker folds."""
-    from speechbrain_ser import metrics
-
     lines = ["| corpus | protocol | folds | test speakers also in training | UA lone, mean of folds | UA of the pooled "
              "folds [95% CI by speaker] | WA | macro-F1 | wall |", "|---|---|---|---|---|---|---|---|---|"]
     for corpus in dict.fromkeys(r["corpus"] for r in runs):
         ua = {}
         for protocol in dict.fromkeys(r["protocol"] for r in runs if r["corpus"] == corpus):
             rs = [r for r in runs if r["corpus"] == corpus and r["protocol"] == protocol]
-            refs, preds, spk = (np.array([x[i] for r in rs for x in r["items"]]) for i in range(3))
-            labels = sorted(set(refs) | set(preds))
-            pooled = uar(refs, preds)
-            lo, hi, _ = metrics.bootstrap_interval(refs, preds, labels, list(spk))
             ua[protocol] = np.mean([r["lone"]["uar"] for r in rs]) * 100
             shared = [r.get("shared_speakers", "") for r in rs]
             lines.append(f"| {corpus} | {protocol} | {len(rs)} | {', '.join(map(str, shared))} | {ua[protocol]:.2f} "
-                         f"| {pooled * 100:.2f} {interval_text(lo * 100, hi * 100, len(set(spk)))} "
+                         f"| {pooled_ua(rs)} "
                          f"| {np.mean([r['lone']['accuracy'] for r in rs]) * 100:.2f} "
                          f"| {np.mean([r['lone']['macro_f1'] for r in rs]) * 100:.2f} | {sum(r['wall'] for r in rs) / 60:.1f} min |")
         u = next((p for p in ua if p.startswith("utterance_folds")), None)
@@ -411,6 +409,15 @@ def protocols_table(runs: list) -> list:
         if u and sp:
             lines.append(f"| {corpus} | **speaker leak** (utterance − speaker folds) | | | **{ua[u] - ua[sp]:+.2f}** UA points | | | | |")
     return lines
+
+
+def pooled_ua(runs: list) -> str:
+    """UA (%) of the runs' test files pooled (``test_items``), with its 95 % interval by speaker."""
+    from speechbrain_ser import metrics
+
+    refs, preds, spk = (np.array([x[i] for r in runs for x in r["items"]]) for i in range(3))
+    lo, hi, _ = metrics.bootstrap_interval(refs, preds, sorted(set(refs) | set(preds)), list(spk))
+    return f"{uar(refs, preds) * 100:.2f} {interval_text(lo * 100, hi * 100, len(set(spk)))}"
 
 
 def emobox_speaker_overlap(a) -> list:
@@ -437,9 +444,9 @@ def emobox_speaker_overlap(a) -> list:
 
 
 def emobox_table(runs: list) -> list:
-    lines = ["| corpus (classes) | folds | UA lone | WA lone | macro-F1 lone | UA speaker mode (transductive) "
-             "| EmoBox WavLM-base UA / WA / F1 | EmoBox Whisper-large-v3 UA / WA / F1 | wall |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| corpus (classes) | folds | UA lone | UA of the pooled folds, lone [95% CI by speaker] | WA lone "
+             "| macro-F1 lone | UA speaker mode (transductive) | EmoBox WavLM-base UA / WA / F1 "
+             "| EmoBox Whisper-large-v3 UA / WA / F1 | wall |", "|---|---|---|---|---|---|---|---|---|---|"]
     for corpus in EMOBOX_WHISPER_LARGE_V3:
         rs = [r for r in runs if r["corpus"] == corpus]
         if not rs:
@@ -449,15 +456,16 @@ def emobox_table(runs: list) -> list:
         spk = [r["speaker"]["uar"] * 100 for r in rs if "speaker" in r]
         lines.append(f"| {corpus} ({rs[0]['lone']['classes']}) | {len({r['fold'] for r in rs})} "
                      f"| {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} "
+                     f"| {pooled_ua(rs) if all('items' in r for r in rs) else '—'} "
                      f"| {np.mean([r['lone']['accuracy'] for r in rs]) * 100:.2f} "
                      f"| {np.mean([r['lone']['macro_f1'] for r in rs]) * 100:.2f} "
                      f"| {np.mean(spk):.2f} | {pub} | {sum(r['wall'] for r in rs) / 60:.1f} min |"
-                     if spk else f"| {corpus} | {len(rs)} | {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} | | | | {pub} | |")
+                     if spk else f"| {corpus} | {len(rs)} | {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} | | | | | {pub} | |")
     return lines
 
 
 def load_runs(out: Path, kind: str) -> list:
-    pattern = {"emobox": "*emobox/*/benchmark.json", "protocols": "*_folds*/*/benchmark.json"}.get(
+    pattern = {"emobox": "*emobox*/*/benchmark.json", "protocols": "*_folds*/*/benchmark.json"}.get(
         kind, "*/*_seed*/benchmark.json")
     runs = []
     for p in sorted(Path(out).glob(pattern)):
@@ -479,7 +487,7 @@ def main(argv=None):
     ap.add_argument("--languages", nargs="+", default=list(LANGUAGES))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--variants", nargs="+", default=["full"], choices=list(VARIANTS))
-    ap.add_argument("--label-overrides", default="", help="label overrides added to every lolo run")
+    ap.add_argument("--label-overrides", default="", help="label overrides added to every run (after the emobox runs' own, which they can change: dev_unit=speaker)")
     ap.add_argument("--system", default=SYSTEM, help="the recipe's hparams every run starts from (e.g. "
                     "hparams/whisper_tiny_frozen.yaml: the audio whole, not trimmed)")
     ap.add_argument("--corpora", nargs="+", default=None,

@@ -86,7 +86,51 @@ def test_stage_2_takes_train_and_test_from_the_fold_and_dev_from_train_speakers(
     dev = {e["speaker"] for e in got.values() if e["split"] == "dev"}
     train_spk = {e["speaker"] for e in got.values() if e["split"] == "train"}
     assert len(dev) == 1 and not dev & train_spk and "casia_wangzhe" not in dev | train_spk
-    assert summary["corpora"]["casia"]["split_by"] == "EmoBox fold 2: 12 train, 4 test; 1 utterances in no list left out"
+    assert summary["corpora"]["casia"]["split_by"] == \
+        "EmoBox fold 2: 12 train, 4 test; 1 utterances in no list left out; dev by speaker"
+
+
+def _urdu(spk, take, emo, num):
+    folder = {"A": "Angry", "H": "Happy", "N": "Neutral", "S": "Sad"}[emo]
+    stem = f"S{spk}_F{take}_{emo}{num:03d}"
+    return f"urdu_{stem}", {"wav": f"{{data_root}}/URDU/{folder}/{stem}.flac", "speaker": f"urdu_S{spk}", "split": None,
+                            "native": emo, "corpus": "urdu", "language": "ur", "intensity": None}
+
+
+def test_dev_mirrors_the_fold_test_by_utterance_where_test_speakers_speak_in_training(tmp_path):
+    """EmoBox's URDU fold puts test speakers in its train list: dev_unit auto then draws dev by
+    utterance, so every train-list speaker keeps utterances in training and dev holds utterances of
+    speakers also trained on, as the test does. A fold whose test speakers are unheard keeps dev by
+    whole speakers (the CASIA test above); dev_unit speaker / utterance force one; anything else is
+    an error naming the key."""
+    from speechbrain_ser.labels.harmonise import LabelConfigError
+    from speechbrain_ser.labels.targets import native_targets
+
+    def corpus():
+        out = dict(_urdu(s, t, e, 10 * t + i) for s in ("M1", "M2", "F1", "F2", "M3", "F3")
+                   for t, e in enumerate("AHNS", 1) for i in range(5))
+        return out
+    train = [(f"downloads/urdu/{e['wav'].split('/')[-2]}/{u[5:]}.wav", e["native"]) for u, e in corpus().items()
+             if not (e["speaker"] == "urdu_SF3" or (e["speaker"] == "urdu_SM1" and e["native"] == "A"))]
+    test = [(f"downloads/urdu/{e['wav'].split('/')[-2]}/{u[5:]}.wav", e["native"]) for u, e in corpus().items()
+            if e["speaker"] == "urdu_SF3" or (e["speaker"] == "urdu_SM1" and e["native"] == "A")]
+    _fold(tmp_path, "urdu", 1, train, test)
+    cfg = {"splits": f"emobox:{tmp_path}", "fold": 1, "dev_fraction": 0.3}
+    out, summary = native_targets({"urdu": corpus()}, cfg)
+    got = out["urdu"]
+    assert summary["corpora"]["urdu"]["split_by"].endswith("; dev by utterance")
+    role = {s: {e["split"] for e in got.values() if e["speaker"] == s} for s in {e["speaker"] for e in got.values()}}
+    assert role["urdu_SF3"] == {"test"} and role["urdu_SM1"] >= {"train", "test"}
+    dev = [e for e in got.values() if e["split"] == "dev"]
+    assert 0.15 < len(dev) / len(train) < 0.45  # about dev_fraction of the train list's utterances
+    assert {e["speaker"] for e in dev} <= {e["speaker"] for e in got.values() if e["split"] == "train"}
+    assert all("train" in r for s, r in role.items() if s != "urdu_SF3")  # no train-list speaker left out
+    forced, summary = native_targets({"urdu": corpus()}, {**cfg, "dev_unit": "speaker"})
+    assert summary["corpora"]["urdu"]["split_by"].endswith("; dev by speaker")
+    dev_spk = {e["speaker"] for e in forced["urdu"].values() if e["split"] == "dev"}
+    assert dev_spk and not dev_spk & {e["speaker"] for e in forced["urdu"].values() if e["split"] == "train"}
+    with pytest.raises(LabelConfigError, match="dev_unit: expected one of auto, speaker, utterance, got 'words'"):
+        native_targets({"urdu": corpus()}, {**cfg, "dev_unit": "words"})
 
 
 def _ased(spk, emo, sent):
@@ -121,9 +165,10 @@ def test_speaker_folds_and_utterance_folds_of_ased():
                 assert {e["speaker"] for e in got.values() if e["split"] == "dev"}  # dev: whole train speakers
                 sizes.append(len(test_spk))
                 assert summary["corpora"]["ased"]["split_by"].endswith(
-                    f"speaker_folds fold {fold} of 4: {len(test_spk)} test speakers, {len(test)} test utterances")
+                    f"speaker_folds fold {fold} of 4: {len(test_spk)} test speakers, {len(test)} test utterances; dev by speaker")
             else:
                 assert any(len(roles) > 1 for s, roles in spk.items() if s in test_spk)
+                assert summary["corpora"]["ased"]["split_by"].endswith("; dev by utterance")  # mirrors the test
                 sizes.append(len(test))
             tests.append(test)
         assert set().union(*tests) == set(corpus()) and sum(map(len, tests)) == 100  # a partition
@@ -156,6 +201,27 @@ def test_protocols_table_states_the_leak_as_utterance_minus_speaker_folds():
     assert "| ased | utterance_folds:2 | 2 | 0 of 6, 0 of 6 | 90.00 | 100.00 [100.000, 100.000] |" in lines[2]
     assert "| ased | speaker_folds:2 | 2 | 0 of 6, 0 of 6 | 70.00 | 50.00 " in lines[3]
     assert "**+20.00** UA points" in lines[4]
+
+
+def test_emobox_table_gives_the_mean_of_folds_and_the_pooled_folds_ua_by_speaker():
+    """benchmarks/real_multilingual.py emobox: UA lone as the mean over folds (EmoBox's figure), and the
+    folds' test files pooled, with the interval by speaker where there are enough speakers (hand
+    values: anger 4 of 4 right, neutral 2 of 4 -> 75.00 pooled; folds 80 and 60 -> 70.00)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_multilingual import emobox_table
+
+    def run(fold, ua, items):
+        return {"corpus": "urdu", "fold": fold, "wall": 30, "items": items, "speaker": {"uar": 0.5},
+                "lone": {"uar": ua, "accuracy": ua, "macro_f1": ua, "classes": 4}}
+
+    one = [["anger", "anger", "s1"], ["anger", "anger", "s1"], ["neutral", "neutral", "s2"], ["neutral", "anger", "s2"]]
+    two = [["anger", "anger", "s3"], ["anger", "anger", "s3"], ["neutral", "neutral", "s4"], ["neutral", "sadness", "s4"]]
+    line = emobox_table([run(1, 0.8, one), run(2, 0.6, two)])[2]
+    assert line.startswith("| urdu (4) | 2 | 70.00 | 75.00 (no interval: 4 speakers: fewer than 5) | 70.00 | 70.00 | 50.00 |")
 
 
 def test_lolo_dev_figure_is_the_mean_of_each_held_in_corpus_restricted_uar(tmp_path):
@@ -241,6 +307,37 @@ def test_lolo_rerun_continues_and_refuses_a_folder_of_another_command(tmp_path, 
     a.extra = ["--lr", "0.1"]
     with pytest.raises(SystemExit, match="a run of another command"):
         rm.lolo_run(a, "full", "it", 0)
+
+
+def test_emobox_runs_take_label_overrides_after_their_own_and_name_their_folder_by_them(tmp_path, monkeypatch):
+    """benchmarks/real_multilingual.py emobox --label-overrides dev_unit=speaker: the overrides come after
+    the fold's own (so they can change them) and name the run folder, as lolo's do."""
+    import argparse
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import real_multilingual as rm
+
+    calls = []
+    def fake_run(cmd, log, threads=None):
+        calls.append(cmd)
+        log.parent.mkdir(parents=True)
+        return 1.0
+
+    monkeypatch.setattr(rm, "run", fake_run)
+    monkeypatch.setattr(rm, "scores", lambda *args: {"uar": 0.5})
+    monkeypatch.setattr(rm, "test_items", lambda *args: [])
+    monkeypatch.setattr(rm, "shared_speakers", lambda labels: "0 of 1")
+    for overrides, folder, tail in (("", "x+emobox", "fold=1"),
+                                    ("dev_unit=speaker", "x+emobox+dev_unit-speaker", "fold=1 dev_unit=speaker")):
+        a = argparse.Namespace(label_overrides=overrides, system="hparams/x.yaml", out=str(tmp_path),
+                               real_root=str(tmp_path), emobox=str(tmp_path), extra=[])
+        rm.emobox_run(a, "urdu", 1, 0)
+        cmd = calls[-1]
+        assert cmd[cmd.index("--label-overrides") + 1].endswith(f"splits=emobox:{tmp_path.resolve()} {tail}")
+        assert Path(cmd[cmd.index("--exp-dir") + 1]) == tmp_path / folder / "urdu_fold1_seed0"
 
 
 def test_lolo_jobs_run_the_first_run_alone_then_side_by_side_with_their_share_of_threads(tmp_path, monkeypatch):

@@ -94,8 +94,13 @@ def apply_split_source(cfg: dict, corpus: str, rest: dict, entries: dict) -> str
       split that ignores speakers does (test speakers also speak in training: for measuring what
       such a split leaks, not for reporting a speaker-independent result).
 
-    Dev is then drawn from the training part's speakers by ``assign_splits`` (no further test).
-    Returns a note for the summary ('' when the config names no split source)."""
+    Dev is then drawn from the training part by ``assign_splits`` (no further test), by the unit
+    ``dev_unit`` names: ``auto`` (the default) mirrors the fold's test, by whole speakers (the
+    corpus's split unit) when no test speaker speaks in the training part, by utterance when the
+    fold hears its test speakers in training (EmoBox's URDU, TESS and ASED folds, utterance
+    folds), so that the checkpoint is chosen on the condition the test scores; ``speaker`` or
+    ``utterance`` force one. Returns a note for the summary ('' when the config names no split
+    source)."""
     source = cfg.get("splits")
     if not source:
         return ""
@@ -116,9 +121,25 @@ def apply_split_source(cfg: dict, corpus: str, rest: dict, entries: dict) -> str
             entries.pop(uid, None)
         else:
             rest[uid]["split"] = "test" if roles[uid] == "test" else ""
-    train = {uid: e for uid, e in rest.items() if not e["split"]}  # dev: speakers of the train list only
-    assign_splits(train, cfg.get("dev_fraction", 0.15), 0.0, cfg.get("seed", 0), split_unit(corpus))
-    return "; " + note
+    train = {uid: e for uid, e in rest.items() if not e["split"]}  # dev: from the train list only
+    unit = dev_unit(cfg.get("dev_unit", "auto"), split_unit(corpus), train, rest)
+    how = assign_splits(train, cfg.get("dev_fraction", 0.15), 0.0, cfg.get("seed", 0), unit)
+    return f"; {note}; dev by {how}"
+
+
+DEV_UNITS = ("auto", "speaker", "utterance")
+
+
+def dev_unit(rule: str, unit: str, train: dict, fold: dict) -> str:
+    """The unit a split source's dev is drawn by (``apply_split_source``): ``auto`` is ``unit``
+    (the corpus's split unit) unless a test utterance's ``unit`` also occurs in ``train``, then
+    ``utterance``."""
+    if rule not in DEV_UNITS:
+        raise LabelConfigError(f"dev_unit: expected one of {', '.join(DEV_UNITS)}, got {rule!r}")
+    if rule != "auto":
+        return unit if rule == "speaker" else "utterance"
+    heard = {e.get(unit) for e in train.values()} - {None}
+    return "utterance" if any(e.get(unit) in heard for e in fold.values() if e["split"] == "test") else unit
 
 
 def fold_roles(entries: dict, kind: str, k: int, fold: int, seed: int, unit: str) -> tuple[dict, str]:
