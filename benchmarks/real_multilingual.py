@@ -8,6 +8,7 @@ ablations, EmoBox's in-domain folds, and what a split that ignores speakers leak
     .venv/bin/python benchmarks/real_multilingual.py protocols --real-root ../shared/real
         [--emobox ../shared/emobox/data] [--corpora ased] [--k 4] [--seeds 0]
     .venv/bin/python benchmarks/real_multilingual.py table --out exp/real_multilingual   (print only)
+    .venv/bin/python benchmarks/real_multilingual.py ensemble --variants select_reported --out DIR  (print only)
 
 ``lolo``: for each language L of en (RAVDESS, TESS), it (EMOVO), zh (CASIA), ur (URDU), am (ASED) and each
 seed, ``./run.sh --data-root REAL --label-config conf/labels_real.yaml --hparams
@@ -63,10 +64,15 @@ system over Whisper tiny.en with the checkpoint chosen on dev macro-F1 in speake
 linear head trained on speaker-normalised features only, ``hparams/whisper_tiny_frozen.yaml`` hears
 the audio whole), and its runs' folders and table rows carry its name.
 
-``emobox``: EmoBox's speaker-independent folds (``splits=emobox:<dir> fold=k``), each corpus alone
-in its own label set (policy native, as EmoBox scores it), the same system, UA / WA / macro-F1
-averaged over the folds, printed beside EmoBox's Table 4 (``../shared/emobox/README.md``);
-``--variants`` takes those made of training overrides (e.g. top_layer), each in its own folder.
+``emobox``: EmoBox's folds (``splits=emobox:<dir> fold=k``), each corpus alone in its own label set
+(policy native, as EmoBox scores it), the same system, UA / WA / macro-F1 averaged over the folds
+and the UA of the folds' test files pooled, with its interval by speaker, printed beside EmoBox's
+Table 4 (``../shared/emobox/README.md``); dev mirrors each fold's test (``dev_unit``, by speaker or
+by utterance: ``labels/targets.apply_split_source``); ``--variants`` takes those made of training
+overrides (e.g. top_layer), each in its own folder, ``--label-overrides`` label keys (``dev_unit=speaker``).
+
+``ensemble``: a lolo variant's finished runs, each fold's seeds as one ensemble (their lone class
+probabilities averaged) against the seeds one at a time, on dev and on the held-out corpora.
 
 ``overlap`` (``--emobox``): for each corpus and EmoBox fold, how many test speakers also speak in
 its train list, over the files our copy holds (nothing is trained).
@@ -179,10 +185,14 @@ def dev_uar(results: Path) -> float:
 def dev_corpus_uar(results: Path) -> float:
     """What the tables report, on dev: the mean over held-in corpora of each corpus's UAR of its dev
     files scored alone, each restricted to its corpus's classes (``metrics.mean_corpus_uar``)."""
+    return corpus_uar(read_rows(results / "predictions_dev.csv"), json.loads((results / "inventory.json").read_text()))
+
+
+def corpus_uar(rows: list, inventory: dict) -> float:
+    """The mean over the rows' corpora of each corpus's UAR, restricted to its classes (``inventory``)."""
     from speechbrain_ser import metrics
 
-    inventory = json.loads((results / "inventory.json").read_text())
-    rows = [r for r in read_rows(results / "predictions_dev.csv") if r["ref"]]
+    rows = [r for r in rows if r["ref"]]
     refs, preds, corpora = [], [], []
     for corpus in dict.fromkeys(r["corpus"] for r in rows):
         mine = [r for r in rows if r["corpus"] == corpus]
@@ -411,6 +421,47 @@ def protocols_table(runs: list) -> list:
     return lines
 
 
+def averaged(paths: list) -> list:
+    """The rows of several predictions files of the same utterances, each class column averaged."""
+    sets = [read_rows(p) for p in paths]
+    for p, rows in zip(paths[1:], sets[1:]):
+        if [r["id"] for r in rows] != [r["id"] for r in sets[0]]:
+            sys.exit(f"{p}: not the utterances of {paths[0]}, in its order: no ensemble of the two")
+    return [{**rows[0], **{k: str(np.mean([float(r[k]) for r in rows])) for k in rows[0] if k.startswith("p_")}}
+            for rows in zip(*sets)]
+
+
+def ensemble_table(a, variant: str) -> list:
+    """One fold's models of the seeds as an ensemble (their lone class probabilities averaged) against
+    the same models one at a time (mean over the seeds): dev (the corpus mean the system is chosen on)
+    and each held-out corpus, lone, restricted to its classes; the LOLO mean over the languages."""
+    lines = ["| held out | dev, mean of the seeds | dev, ensemble | corpus | held out, mean of the seeds "
+             "| held out, ensemble |", "|---|---|---|---|---|---|"]
+    name = system_named(a, with_label_overrides(a, variant))
+    lolo = {"seeds": [], "ensemble": []}
+    devs = {"seeds": [], "ensemble": []}
+    for lang in a.languages:
+        results = [Path(a.out) / name / f"{lang}_seed{s}" / "train" / "results" for s in a.seeds]
+        inventory = json.loads((results[0] / "inventory.json").read_text())
+        dev = [corpus_uar(read_rows(r / "predictions_dev.csv"), inventory) for r in results]
+        dev_ens = corpus_uar(averaged([r / "predictions_dev.csv" for r in results]), inventory)
+        devs["seeds"].append(np.mean(dev))
+        devs["ensemble"].append(dev_ens)
+        held = {"seeds": [], "ensemble": []}
+        for corpus in LANGUAGES[lang]:
+            files = [r / f"predictions_zeroshot_{corpus}.csv" for r in results]
+            one = np.mean([uar(*restricted(read_rows(f), inventory[corpus])) for f in files])
+            ens = uar(*restricted(averaged(files), inventory[corpus]))
+            held["seeds"].append(one)
+            held["ensemble"].append(ens)
+            lines.append(f"| {lang} | {np.mean(dev):.3f} | {dev_ens:.3f} | {corpus} | {one:.3f} | {ens:.3f} |")
+        for k in lolo:
+            lolo[k].append(np.mean(held[k]))
+    lines.append(f"| **mean** | {np.mean(devs['seeds']):.3f} | {np.mean(devs['ensemble']):.3f} | LOLO "
+                 f"| **{np.mean(lolo['seeds']):.3f}** | **{np.mean(lolo['ensemble']):.3f}** |")
+    return lines
+
+
 def pooled_ua(runs: list) -> str:
     """UA (%) of the runs' test files pooled (``test_items``), with its 95 % interval by speaker."""
     from speechbrain_ser import metrics
@@ -481,7 +532,7 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["lolo", "emobox", "protocols", "overlap", "table"])
+    ap.add_argument("what", choices=["lolo", "emobox", "protocols", "overlap", "table", "ensemble"])
     ap.add_argument("--real-root", default=str(ROOT.parent / "shared" / "real"))
     ap.add_argument("--emobox", default=None, help="EmoBox's data/ folder of fold lists")
     ap.add_argument("--languages", nargs="+", default=list(LANGUAGES))
@@ -517,6 +568,11 @@ def main(argv=None):
             print("\n### Protocols: EmoBox's folds, utterance folds, speaker folds\n")
             emo = [r for r in boxed if r.get("corpus") in {x["corpus"] for x in proto} and "items" in r]
             print("\n".join(protocols_table(emo + proto)))
+        return
+    if a.what == "ensemble":
+        for v in a.variants:
+            print(f"\n### The seeds {', '.join(map(str, a.seeds))} as an ensemble, {v}\n")
+            print("\n".join(ensemble_table(a, v)))
         return
     need = {c for lang in a.languages for c in LANGUAGES[lang]} if a.what == "lolo" else set(a.corpora)
     for c in sorted(need | (set(FOLDERS) if a.what == "lolo" else set())):
