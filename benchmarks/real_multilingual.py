@@ -70,6 +70,8 @@ and the UA of the folds' test files pooled, with its interval by speaker, printe
 Table 4 (``../shared/emobox/README.md``); dev mirrors each fold's test (``dev_unit``, by speaker or
 by utterance: ``labels/targets.apply_split_source``); ``--variants`` takes those made of training
 overrides (e.g. top_layer), each in its own folder, ``--label-overrides`` label keys (``dev_unit=speaker``).
+``--inner``: the same inside each fold's train list (``inner_lists``: some of its speakers the inner
+test), so that a choice for these folds is made without their test speakers.
 
 ``ensemble``: a lolo variant's finished runs, each fold's seeds as one ensemble (their lone class
 probabilities averaged) against the seeds one at a time, on dev and on the held-out corpora.
@@ -357,10 +359,11 @@ def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", prot
     if labels or hparams:
         sys.exit(f"--variants {variant}: the emobox folds take training overrides only")
     classes = sorted(corpora.get(corpus).LABELS)
-    kind = "emobox" if protocol == "emobox" else protocol.replace(":", "")
+    kind = protocol if protocol.startswith("emobox") else protocol.replace(":", "")
     name = system_named(a, with_label_overrides(a, kind if variant == "full" else f"{kind}+{variant}"))
     exp = Path(a.out) / name / f"{corpus}_fold{fold}_seed{seed}"
-    splits = f"emobox:{Path(a.emobox).resolve()}" if protocol == "emobox" else protocol
+    lists = {"emobox": lambda: a.emobox, "emobox_inner": lambda: inner_lists(a, corpus)}
+    splits = f"emobox:{Path(lists[protocol]()).resolve()}" if protocol in lists else protocol
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
            "--label-overrides", f"corpora=[{corpus}] held_out=[] held_out_languages=[] training_only=[] "
@@ -471,6 +474,38 @@ def pooled_ua(runs: list) -> str:
     return f"{uar(refs, preds) * 100:.2f} {interval_text(lo * 100, hi * 100, len(set(spk)))}"
 
 
+def inner_lists(a, corpus: str) -> Path:
+    """EmoBox-format fold lists inside EmoBox's folds, for choices made without their test speakers:
+    fold k's train list split again by speaker, as many of its speakers as fold k tests (at least one,
+    drawn by a hash of the fold and the speaker) the inner test, the rest the inner train list; fold
+    k's test files are in neither. Files our copy does not hold are left out (their speaker is not
+    known). Written under OUT/inner_lists/; returns that folder."""
+    import hashlib
+
+    from speechbrain_ser import corpora
+    from speechbrain_ser.corpora.base import Row
+    from speechbrain_ser.labels.emobox import recording_key
+
+    speaker = {recording_key(corpus, str(r.path)): r.speaker
+               for r in corpora.get(corpus).prepare(Path(a.real_root) / FOLDERS[corpus]) if isinstance(r, Row)}
+    out = Path(a.out) / "inner_lists"
+    for d in sorted((Path(a.emobox) / corpus).glob("fold_*")):
+        k = d.name.split("_")[1]
+        lines = {role: [x for x in (d / f"{corpus}_{role}_fold_{k}.jsonl").read_text().splitlines() if x.strip()]
+                 for role in ("train", "test")}
+        spk = {role: [speaker.get(recording_key(corpus, json.loads(x)["wav"])) for x in xs] for role, xs in lines.items()}
+        train_spk = sorted({x for x in spk["train"] if x is not None},
+                           key=lambda x: hashlib.sha1(f"{k}/{x}".encode()).hexdigest())
+        n = max(1, min(len({x for x in spk["test"] if x is not None}), len(train_spk) - 2))
+        inner = set(train_spk[:n])
+        fold = out / corpus / d.name
+        fold.mkdir(parents=True, exist_ok=True)
+        for role, keep in (("train", lambda x: x is not None and x not in inner), ("test", lambda x: x in inner)):
+            text = "".join(x + "\n" for x, who in zip(lines["train"], spk["train"]) if keep(who))
+            (fold / f"{corpus}_{role}_fold_{k}.jsonl").write_text(text)
+    return out
+
+
 def emobox_speaker_overlap(a) -> list:
     """Markdown lines: for each corpus and EmoBox fold, how many of its test speakers also speak in
     its train list (0 = speaker-independent), over the files our copy holds (read by the corpus's reader)."""
@@ -546,6 +581,8 @@ def main(argv=None):
     ap.add_argument("--k", type=int, default=4, help="protocols: the number of speaker and utterance folds")
     ap.add_argument("--folds", type=int, default=None, help="the first N folds of each corpus (default: all)")
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_multilingual"))
+    ap.add_argument("--inner", action="store_true", help="emobox: inside each fold's train list (inner_lists), "
+                    "for choices made without the fold's test speakers")
     ap.add_argument("--jobs", type=int, default=1, help="lolo: runs at a time (each with cores / jobs threads; "
                     "the first run alone, it extracts the features)")
     a = ap.parse_args(argv)
@@ -604,7 +641,7 @@ def main(argv=None):
                 folds = sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*"))
                 for k in folds[:a.folds] if a.folds else folds:
                     for s in a.seeds:
-                        runs.append(emobox_run(a, corpus, k, s, v))
+                        runs.append(emobox_run(a, corpus, k, s, v, "emobox_inner" if a.inner else "emobox"))
             print("\n".join(emobox_table(runs)))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"total {(time.perf_counter() - t0) / 60:.1f} min; peak RSS of a child process {peak:.0f} MB; "

@@ -258,6 +258,42 @@ def test_ensemble_averages_the_seeds_probabilities_within_the_corpus_classes(tmp
         rm.ensemble_table(a, "full")
 
 
+def test_inner_lists_split_each_fold_train_list_by_speaker_and_leave_its_test_out(tmp_path):
+    """benchmarks/real_multilingual.py emobox --inner: fold k's train list split again by speaker (EMOVO's
+    release names, EmoBox's download paths): one train-list speaker (fold k tests one) is the inner
+    test, the other train-list speakers the inner train, fold k's test speaker in neither; a listed
+    file our copy lacks is left out; every fold's inner test speaker is one of its train speakers."""
+    import argparse
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import real_multilingual as rm
+
+    speakers = ["f1", "f2", "f3", "m1", "m2", "m3"]
+    for spk in speakers:
+        (tmp_path / "real" / "EMOVO" / spk).mkdir(parents=True)
+        for emo in ("dis", "gio"):
+            (tmp_path / "real" / "EMOVO" / spk / f"{emo}-{spk}-b1.wav").write_bytes(b"")
+    for k, test_spk in enumerate(speakers, 1):
+        lines = [(f"downloads/emovo/{s}/{e}-{s}-b1.wav", e) for s in speakers for e in ("dis", "gio")]
+        _fold(tmp_path / "emobox", "emovo", k, [x for x in lines if f"-{test_spk}-" not in x[0]]
+              + [("downloads/emovo/m1/neu-m1-b1.wav", "neu")], [x for x in lines if f"-{test_spk}-" in x[0]])
+    a = argparse.Namespace(out=str(tmp_path / "out"), emobox=str(tmp_path / "emobox"), real_root=str(tmp_path / "real"))
+    inner = rm.inner_lists(a, "emovo")
+    chosen = []
+    for k, test_spk in enumerate(speakers, 1):
+        got = {role: [json.loads(x)["wav"] for x in (inner / "emovo" / f"fold_{k}" / f"emovo_{role}_fold_{k}.jsonl")
+                      .read_text().splitlines()] for role in ("train", "test")}
+        spk = {role: {w.split("/")[2] for w in ws} for role, ws in got.items()}
+        assert len(spk["test"]) == 1 and not spk["test"] & spk["train"]
+        assert spk["train"] | spk["test"] == set(speakers) - {test_spk}
+        assert len(got["train"]) == 8 and len(got["test"]) == 2  # the missing neu-m1-b1 in neither
+        chosen.append(spk["test"].pop())
+    assert len(set(chosen)) > 1  # drawn per fold, not one speaker for all
+
+
 def test_lolo_dev_figure_is_the_mean_of_each_held_in_corpus_restricted_uar(tmp_path):
     """benchmarks/real_multilingual.py lolo: the dev figure the variants are compared on is what the
     tables report (each corpus's UAR within its own classes, then the mean over corpora), not the
