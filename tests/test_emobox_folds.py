@@ -380,8 +380,9 @@ def test_lolo_rerun_continues_and_refuses_a_folder_of_another_command(tmp_path, 
 
 
 def test_emobox_runs_take_label_overrides_after_their_own_and_name_their_folder_by_them(tmp_path, monkeypatch):
-    """benchmarks/real_multilingual.py emobox --label-overrides dev_unit=speaker: the overrides come after
-    the fold's own (so they can change them) and name the run folder, as lolo's do."""
+    """benchmarks/real_multilingual.py emobox: EmoBox's folds draw dev by utterance (EMOBOX_DEV_UNIT);
+    --label-overrides dev_unit=speaker come after the fold's own overrides (the last one holds) and
+    name the run folder, as lolo's do; the protocols' own folds mirror their test (dev_unit auto)."""
     import argparse
     import sys
 
@@ -400,14 +401,17 @@ def test_emobox_runs_take_label_overrides_after_their_own_and_name_their_folder_
     monkeypatch.setattr(rm, "scores", lambda *args: {"uar": 0.5})
     monkeypatch.setattr(rm, "test_items", lambda *args: [])
     monkeypatch.setattr(rm, "shared_speakers", lambda labels: "0 of 1")
-    for overrides, folder, tail in (("", "x+emobox", "fold=1"),
-                                    ("dev_unit=speaker", "x+emobox+dev_unit-speaker", "fold=1 dev_unit=speaker")):
+    for overrides, folder, tail in (("", "x+emobox", "fold=1 dev_unit=utterance"),
+                                    ("dev_unit=speaker", "x+emobox+dev_unit-speaker", "fold=1 dev_unit=utterance dev_unit=speaker")):
         a = argparse.Namespace(label_overrides=overrides, system="hparams/x.yaml", out=str(tmp_path),
                                real_root=str(tmp_path), emobox=str(tmp_path), extra=[])
         rm.emobox_run(a, "urdu", 1, 0)
         cmd = calls[-1]
         assert cmd[cmd.index("--label-overrides") + 1].endswith(f"splits=emobox:{tmp_path.resolve()} {tail}")
         assert Path(cmd[cmd.index("--exp-dir") + 1]) == tmp_path / folder / "urdu_fold1_seed0"
+    a.label_overrides = ""
+    rm.emobox_run(a, "urdu", 2, 0, protocol="speaker_folds:4")
+    assert calls[-1][calls[-1].index("--label-overrides") + 1].endswith("splits=speaker_folds:4 fold=2 dev_unit=auto")
 
 
 def test_lolo_jobs_run_the_first_run_alone_then_side_by_side_with_their_share_of_threads(tmp_path, monkeypatch):
