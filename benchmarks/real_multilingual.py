@@ -478,7 +478,8 @@ def pooled_ua(runs: list) -> str:
 
     refs, preds, spk = (np.array([x[i] for r in runs for x in r["items"]]) for i in range(3))
     lo, hi, _ = metrics.bootstrap_interval(refs, preds, sorted(set(refs) | set(preds)), list(spk))
-    return f"{uar(refs, preds) * 100:.2f} {interval_text(lo * 100, hi * 100, len(set(spk)))}"
+    text = interval_text(lo, hi, len(set(spk)))
+    return f"{uar(refs, preds) * 100:.2f} " + (f"[{lo * 100:.1f}, {hi * 100:.1f}]" if text.startswith("[") else text)
 
 
 def inner_lists(a, corpus: str) -> Path:

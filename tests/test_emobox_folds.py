@@ -199,7 +199,7 @@ def test_protocols_table_states_the_leak_as_utterance_minus_speaker_folds():
 
     lines = protocols_table([run("utterance_folds:2", 1, 0.9, 12), run("utterance_folds:2", 2, 0.9, 12),
                              run("speaker_folds:2", 1, 0.7, 6), run("speaker_folds:2", 2, 0.7, 6)])
-    assert "| ased | utterance_folds:2 | 2 | 0 of 6, 0 of 6 | 90.00 | 100.00 [100.000, 100.000] |" in lines[2]
+    assert "| ased | utterance_folds:2 | 2 | 0 of 6, 0 of 6 | 90.00 | 100.00 [100.0, 100.0] |" in lines[2]
     assert "| ased | speaker_folds:2 | 2 | 0 of 6, 0 of 6 | 70.00 | 50.00 " in lines[3]
     assert "**+20.00** UA points" in lines[4]
 
