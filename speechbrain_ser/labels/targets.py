@@ -56,7 +56,8 @@ def assign_splits(entries: dict, dev: float, test: float, seed: int, unit: str =
     file names identify only the voice type, so it splits by word). Units go whole to one
     split, deterministically given the seed. An utterance whose unit is unknown (``None``:
     MSP-Podcast's ``Unknown`` speakers) is its own unit, assigned by its id: unknown
-    speakers are never merged into one giant speaker.
+    speakers are never merged into one giant speaker. ``unit="utterance"`` assigns every
+    utterance by its id.
     """
     if all(e["split"] for e in entries.values()):
         return "official"
@@ -65,7 +66,8 @@ def assign_splits(entries: dict, dev: float, test: float, seed: int, unit: str =
         r = _h(seed, uid)
         return "test" if r < test else "dev" if r < test + dev else "train"
 
-    units = sorted({e.get(unit) for e in entries.values() if e.get(unit) is not None}, key=lambda s: _h(seed, s))
+    units = sorted({e.get(unit) for e in entries.values() if e.get(unit) is not None} if unit != "utterance" else (),
+                   key=lambda s: _h(seed, s))
     if len(units) >= 3:
         n_test = max(1, round(test * len(units))) if test > 0 else 0
         n_dev = max(1, round(dev * len(units)))
