@@ -67,8 +67,8 @@ the audio whole), and its runs' folders and table rows carry its name.
 ``emobox``: EmoBox's folds (``splits=emobox:<dir> fold=k``), each corpus alone in its own label set
 (policy native, as EmoBox scores it), the same system, UA / WA / macro-F1 averaged over the folds
 and the UA of the folds' test files pooled, with its interval by speaker, printed beside EmoBox's
-Table 4 (``../shared/emobox/README.md``); dev mirrors each fold's test (``dev_unit``, by speaker or
-by utterance: ``labels/targets.apply_split_source``); ``--variants`` takes those made of training
+Table 4 (``../shared/emobox/README.md``); dev is drawn by utterance from every train-list speaker
+(``EMOBOX_DEV_UNIT``; ``dev_unit`` in ``labels/targets.apply_split_source``); ``--variants`` takes those made of training
 overrides (e.g. top_layer), each in its own folder, ``--label-overrides`` label keys (``dev_unit=speaker``).
 ``--inner``: the same inside each fold's train list (``inner_lists``: some of its speakers the inner
 test), so that a choice for these folds is made without their test speakers.
@@ -84,7 +84,7 @@ them, (b) ``utterance_folds:K`` (K folds of utterances drawn at random, as a spl
 speakers: test speakers also speak in training) and (c) ``speaker_folds:K`` (K folds of disjoint
 speakers: speaker-independent); per protocol the UA mean over folds, the pooled folds' UA with a
 95 % interval by speaker, how many test speakers also speak in training, and the speaker leak
-(b) - (c) in UA points.
+(b) - (c) in UA points. Every protocol draws dev as ``emobox`` does, so only the test split differs.
 
 The real corpora and EmoBox's lists are not part of the project; without them the script stops
 with a message.
@@ -111,8 +111,8 @@ RECIPE = ROOT / "recipes" / "Multilingual16"
 LANGUAGES = {"en": ["ravdess", "tess"], "it": ["emovo"], "zh": ["casia"], "ur": ["urdu"], "am": ["ased"]}
 FOLDERS = {"ravdess": "RAVDESS", "tess": "TESS", "emovo": "EMOVO", "casia": "CASIA", "urdu": "URDU",
            "ased": "ASED"}
-# EmoBox's folds: dev drawn by utterance from the train list (as EmoBox's own recipe draws it),
-# chosen inside the folds' train lists (emobox --inner, first 3 folds, seed 0: EMOVO 59.18 against
+# EmoBox's folds and the protocols' folds: dev drawn by utterance from the train list (as EmoBox's
+# own recipe draws it), chosen inside EmoBox's folds' train lists (emobox --inner, first 3 folds, seed 0: EMOVO 59.18 against
 # 53.40 by speaker, RAVDESS 66.41 against 68.10, CASIA equal; docs/experiments.md)
 EMOBOX_DEV_UNIT = "utterance"
 # the system for real corpora (``--system`` names another); a variant changes it (training
@@ -368,13 +368,11 @@ def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", prot
     exp = Path(a.out) / name / f"{corpus}_fold{fold}_seed{seed}"
     lists = {"emobox": lambda: a.emobox, "emobox_inner": lambda: inner_lists(a, corpus)}
     splits = f"emobox:{Path(lists[protocol]()).resolve()}" if protocol in lists else protocol
-    # EmoBox's folds: dev by utterance from every train-list speaker (EMOBOX_DEV_UNIT); the
-    # protocols' own folds: dev mirrors their test (dev_unit auto)
-    dev_unit = EMOBOX_DEV_UNIT if protocol in lists else "auto"
+    # every protocol draws dev by the EmoBox folds' rule (EMOBOX_DEV_UNIT): only the test split differs
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
            "--label-overrides", f"corpora=[{corpus}] held_out=[] held_out_languages=[] training_only=[] "
-                                f"policy=native splits={splits} fold={fold} dev_unit={dev_unit} {a.label_overrides}".strip(),
+                                f"policy=native splits={splits} fold={fold} dev_unit={EMOBOX_DEV_UNIT} {a.label_overrides}".strip(),
            "--seed", str(seed), "--stop-stage", "4", "--hparams", a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), "--classes", f"[{', '.join(classes)}]",
            "--n_classes", str(len(classes)), *train, *a.extra]

@@ -382,7 +382,8 @@ def test_lolo_rerun_continues_and_refuses_a_folder_of_another_command(tmp_path, 
 def test_emobox_runs_take_label_overrides_after_their_own_and_name_their_folder_by_them(tmp_path, monkeypatch):
     """benchmarks/real_multilingual.py emobox: EmoBox's folds draw dev by utterance (EMOBOX_DEV_UNIT);
     --label-overrides dev_unit=speaker come after the fold's own overrides (the last one holds) and
-    name the run folder, as lolo's do; the protocols' own folds mirror their test (dev_unit auto)."""
+    name the run folder, as lolo's do; the protocols' own folds draw dev the same way (only their test
+    split differs)."""
     import argparse
     import sys
 
@@ -411,7 +412,7 @@ def test_emobox_runs_take_label_overrides_after_their_own_and_name_their_folder_
         assert Path(cmd[cmd.index("--exp-dir") + 1]) == tmp_path / folder / "urdu_fold1_seed0"
     a.label_overrides = ""
     rm.emobox_run(a, "urdu", 2, 0, protocol="speaker_folds:4")
-    assert calls[-1][calls[-1].index("--label-overrides") + 1].endswith("splits=speaker_folds:4 fold=2 dev_unit=auto")
+    assert calls[-1][calls[-1].index("--label-overrides") + 1].endswith("splits=speaker_folds:4 fold=2 dev_unit=utterance")
 
 
 def test_lolo_jobs_run_the_first_run_alone_then_side_by_side_with_their_share_of_threads(tmp_path, monkeypatch):
