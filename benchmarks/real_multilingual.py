@@ -488,13 +488,12 @@ def inner_lists(a, corpus: str) -> Path:
     known). Written under OUT/inner_lists/; returns that folder."""
     import hashlib
 
-    from speechbrain_ser import corpora
-    from speechbrain_ser.corpora.base import Row
     from speechbrain_ser.labels.emobox import recording_key
 
-    speaker = {recording_key(corpus, str(r.path)): r.speaker
-               for r in corpora.get(corpus).prepare(Path(a.real_root) / FOLDERS[corpus]) if isinstance(r, Row)}
     out = Path(a.out) / "inner_lists"
+    if (out / corpus).is_dir() and getattr(a, "_inner_written", set()) >= {corpus}:
+        return out  # written once a command: every run of the corpus reads the same lists
+    speaker = speakers_by_recording(a, corpus)
     for d in sorted((Path(a.emobox) / corpus).glob("fold_*")):
         k = d.name.split("_")[1]
         lines = {role: [x for x in (d / f"{corpus}_{role}_fold_{k}.jsonl").read_text().splitlines() if x.strip()]
@@ -509,22 +508,29 @@ def inner_lists(a, corpus: str) -> Path:
         for role, keep in (("train", lambda x: x is not None and x not in inner), ("test", lambda x: x in inner)):
             text = "".join(x + "\n" for x, who in zip(lines["train"], spk["train"]) if keep(who))
             (fold / f"{corpus}_{role}_fold_{k}.jsonl").write_text(text)
+    a._inner_written = getattr(a, "_inner_written", set()) | {corpus}
     return out
+
+
+def speakers_by_recording(a, corpus: str) -> dict:
+    """{EmoBox recording key: speaker} of the files our copy of ``corpus`` holds (its reader)."""
+    from speechbrain_ser import corpora
+    from speechbrain_ser.corpora.base import Row
+    from speechbrain_ser.labels.emobox import recording_key
+
+    return {recording_key(corpus, str(r.path)): r.speaker
+            for r in corpora.get(corpus).prepare(Path(a.real_root) / FOLDERS[corpus]) if isinstance(r, Row)}
 
 
 def emobox_speaker_overlap(a) -> list:
     """Markdown lines: for each corpus and EmoBox fold, how many of its test speakers also speak in
     its train list (0 = speaker-independent), over the files our copy holds (read by the corpus's reader)."""
-    from speechbrain_ser import corpora
-    from speechbrain_ser.corpora.base import Row
-    from speechbrain_ser.labels.emobox import read_fold, recording_key
+    from speechbrain_ser.labels.emobox import read_fold
 
     lines = ["| corpus | fold | test files found / listed | train speakers | test speakers | test speakers in train |",
              "|---|---|---|---|---|---|"]
     for corpus in a.corpora:
-        mod = corpora.get(corpus)
-        speaker = {recording_key(corpus, str(r.path)): r.speaker
-                   for r in mod.prepare(Path(a.real_root) / FOLDERS[corpus]) if isinstance(r, Row)}
+        speaker = speakers_by_recording(a, corpus)
         for d in sorted((Path(a.emobox) / corpus).glob("fold_*"), key=lambda d: int(d.name.split("_")[1])):
             roles = read_fold(a.emobox, corpus, int(d.name.split("_")[1]))
             spk = {role: {speaker[k] for k, r in roles.items() if r == role and k in speaker} for role in ("train", "test")}
