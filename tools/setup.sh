@@ -64,6 +64,10 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.ser-stamp" 2>/dev/null)" != "
        } > "$pip_log" 2>&1; then
     grep -v "is ignored: it is neither a file nor a directory" "$pip_log" | tail -30 >&2
     echo "setup: pip install failed; full log in $pip_log" >&2
+    if grep -q "No space left on device" "$pip_log"; then
+      echo "setup: the disk under $venv is full ($(df -h --output=avail "$venv" | tail -1 | tr -d ' ') free):" \
+           "the venv needs about 8 GB; free space there, or set SER_VENV to a folder on another disk" >&2
+    fi
     exit 1
   fi
   echo "$stamp" > "$venv/.ser-stamp"
