@@ -21,8 +21,10 @@ speaker, dev from held-in speakers), then score each corpus of L zero-shot throu
 model. Every run points at one ``--feature_folder``: the upstream's hidden states of each corpus
 are computed once and reused by every fold, seed and variant (``feature_cache.py``), stage 4
 included.
-``--jobs N``: N runs at a time, each with cores / N intra-op threads, after the first run alone with
-every core (it extracts the features); a run's figures depend on its thread count, not on its neighbours.
+``--jobs N`` (lolo, emobox, protocols): N runs at a time, each with cores / N intra-op threads, after
+the first run alone with every core (it extracts the features); a run's figures depend on its thread
+count, not on its neighbours. A rerun of a command continues it: each run's benchmark.json is written
+last, and a finished run of the same command is read back, not run again.
 
 Per held-out corpus: UAR with a 95 % interval resampling speakers (1,000 resamples), accuracy,
 macro-F1, binary arousal UAR, the majority-class accuracy and chance; lone-file mode (each file
@@ -231,11 +233,8 @@ def lolo_run(a, variant: str, lang: str, seed: int, threads: int | None = None) 
            "--stop-stage", "4", "--hparams", hparams or a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), *train, *a.extra]
     done = exp / "benchmark.json"
-    if done.exists():  # written last: a finished run of the same command (a rerun continues the grid)
-        old = json.loads(done.read_text())
-        if old.get("command") == cmd:
-            return old
-        sys.exit(f"{done}: a run of another command ({old.get('command')}); remove the folder or use another --out")
+    if (old := finished(done, cmd)) is not None:
+        return old
     wall = run(cmd, exp / "benchmark_run.log", threads)
     results = exp / "train" / "results"
     out = {"variant": name, "system": a.system, "lang": lang, "seed": seed, "wall": wall, "command": cmd,
@@ -250,28 +249,42 @@ def lolo_run(a, variant: str, lang: str, seed: int, threads: int | None = None) 
     return out
 
 
+def finished(done: Path, cmd: list) -> dict | None:
+    """The record ``done`` (benchmark.json, written last) of a finished run of ``cmd``: a rerun continues
+    the grid; None when the run has not finished. Stops on a folder another command wrote."""
+    if not done.exists():
+        return None
+    old = json.loads(done.read_text())
+    if old.get("command") == cmd:
+        return old
+    sys.exit(f"{done}: a run of another command ({old.get('command')}); remove the folder or use another --out")
+
+
 def torch_threads() -> int:
     """The intra-op threads a run's torch takes when nothing sets them: OMP_NUM_THREADS, else the cores."""
     return int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
 
 
-def lolo_runs(a, variant: str) -> list:
-    """Every (seed, language) run of ``variant``, in that order. ``--jobs N`` > 1: the first run alone
-    with every core (it extracts the features of the corpora: a run reads what it finds cached), then N
-    runs at a time, each with cores / N intra-op threads. On 2 cores, two one-thread runs train ~1.3x
-    as many utterances a second as one run with two threads. A run's figures depend on its thread
-    count (floating-point sums in another order), not on what runs beside it; each run records it.
-    """
-    grid = [(lang, s) for s in a.seeds for lang in a.languages]
+def in_turn(a, run_one, grid: list) -> list:
+    """``run_one(*g, threads=...)`` for each g of ``grid``; the records in the grid's order. ``--jobs N``
+    > 1: the first run alone with every core (it extracts the features of the corpora: a run reads what
+    it finds cached), then N runs at a time, each with cores / N intra-op threads. On 2 cores, two
+    one-thread runs train ~1.3x as many utterances a second as one run with two threads. A run's
+    figures depend on its thread count (floating-point sums in another order), not on what runs
+    beside it; each run records it."""
     if a.jobs <= 1 or len(grid) < 2:
-        runs = [lolo_run(a, variant, lang, s) for lang, s in grid]
-    else:
-        cores = os.cpu_count() or 1
-        first = lolo_run(a, variant, *grid[0], threads=cores)
-        threads = max(1, cores // a.jobs)
-        with ThreadPoolExecutor(a.jobs) as pool:
-            runs = [first] + list(pool.map(lambda g: lolo_run(a, variant, *g, threads=threads), grid[1:]))
-    return [r for r in runs if r]
+        return [run_one(*g, threads=None) for g in grid]
+    cores = os.cpu_count() or 1
+    first = run_one(*grid[0], threads=cores)
+    threads = max(1, cores // a.jobs)
+    with ThreadPoolExecutor(a.jobs) as pool:
+        return [first] + list(pool.map(lambda g: run_one(*g, threads=threads), grid[1:]))
+
+
+def lolo_runs(a, variant: str) -> list:
+    """Every (seed, language) run of ``variant``, in that order (``in_turn``: ``--jobs``)."""
+    grid = [(lang, s) for s in a.seeds for lang in a.languages]
+    return [r for r in in_turn(a, lambda lang, s, threads: lolo_run(a, variant, lang, s, threads), grid) if r]
 
 
 def lolo_table(runs: list, variant: str) -> list:
@@ -354,7 +367,8 @@ def variants_table(runs: list) -> list:
     return lines
 
 
-def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", protocol: str = "emobox") -> dict:
+def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", protocol: str = "emobox",
+               threads: int | None = None) -> dict:
     """One in-domain fold of ``corpus`` alone in its own label set: ``protocol`` emobox (EmoBox's fold
     lists), or speaker_folds:K / utterance_folds:K (``labels/targets.apply_split_source``)."""
     from speechbrain_ser import corpora
@@ -376,14 +390,17 @@ def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", prot
            "--seed", str(seed), "--stop-stage", "4", "--hparams", a.system,
            "--", "--feature_folder", str(Path(a.out) / "features"), "--classes", f"[{', '.join(classes)}]",
            "--n_classes", str(len(classes)), *train, *a.extra]
-    wall = run(cmd, exp / "benchmark_run.log")
+    done = exp / "benchmark.json"
+    if (old := finished(done, cmd)) is not None:
+        return old
+    wall = run(cmd, exp / "benchmark_run.log", threads)
     results = exp / "train" / "results"
     out = {"corpus": corpus, "fold": fold, "seed": seed, "system": a.system, "name": name, "wall": wall,
-           "protocol": protocol, "lone": scores(results, "test", corpus, "lone"), "items": test_items(results, corpus),
+           "command": cmd, "threads": threads or torch_threads(), "protocol": protocol, "lone": scores(results, "test", corpus, "lone"), "items": test_items(results, corpus),
            "shared_speakers": shared_speakers(exp / "data" / "labels")}
     if (results / "speaker" / "predictions_test.csv").exists():
         out["speaker"] = scores(results, "test", corpus, "speaker")
-    (exp / "benchmark.json").write_text(json.dumps(out, default=list))
+    done.write_text(json.dumps(out, default=list))
     return out
 
 
@@ -553,13 +570,24 @@ def emobox_table(runs: list) -> list:
                          for table in (EMOBOX_WAVLM_BASE, EMOBOX_WHISPER_LARGE_V3))
         spk = [r["speaker"]["uar"] * 100 for r in rs if "speaker" in r]
         lines.append(f"| {corpus} ({rs[0]['lone']['classes']}) | {len({r['fold'] for r in rs})} "
-                     f"| {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} "
+                     f"| {seeds_ua(rs)} "
                      f"| {pooled_ua(rs) if all('items' in r for r in rs) else '—'} "
                      f"| {np.mean([r['lone']['accuracy'] for r in rs]) * 100:.2f} "
                      f"| {np.mean([r['lone']['macro_f1'] for r in rs]) * 100:.2f} "
                      f"| {np.mean(spk):.2f} | {pub} | {sum(r['wall'] for r in rs) / 60:.1f} min |"
                      if spk else f"| {corpus} | {len(rs)} | {np.mean([r['lone']['uar'] for r in rs]) * 100:.2f} | | | | | {pub} | |")
     return lines
+
+
+def seeds_ua(runs: list) -> str:
+    """UA lone (%), the mean of the runs (every fold of every seed); with several seeds, ± the standard
+    deviation over the seeds of each seed's mean of folds."""
+    mean = f"{np.mean([r['lone']['uar'] for r in runs]) * 100:.2f}"
+    seeds = sorted({r.get("seed", 0) for r in runs})
+    if len(seeds) < 2:
+        return mean
+    per_seed = [np.mean([r["lone"]["uar"] for r in runs if r.get("seed", 0) == s]) * 100 for s in seeds]
+    return f"{mean} ± {np.std(per_seed, ddof=1):.2f} ({len(seeds)} seeds)"
 
 
 def load_runs(out: Path, kind: str) -> list:
@@ -595,7 +623,7 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "exp" / "real_multilingual"))
     ap.add_argument("--inner", action="store_true", help="emobox: inside each fold's train list (inner_lists), "
                     "for choices made without the fold's test speakers")
-    ap.add_argument("--jobs", type=int, default=1, help="lolo: runs at a time (each with cores / jobs threads; "
+    ap.add_argument("--jobs", type=int, default=1, help="runs at a time (each with cores / jobs threads; "
                     "the first run alone, it extracts the features)")
     a = ap.parse_args(argv)
     a.extra = extra
@@ -637,23 +665,28 @@ def main(argv=None):
         print("\n".join(emobox_speaker_overlap(a)))
     elif a.what == "protocols":
         for corpus in a.corpora:
-            runs = []
+            grid = []
             if a.emobox and (Path(a.emobox) / corpus).is_dir():
-                for k in sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*")):
-                    runs += [emobox_run(a, corpus, k, s) for s in a.seeds]
+                folds = sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*"))
+                grid += [(k, s, "emobox") for k in folds for s in a.seeds]
             for protocol in (f"utterance_folds:{a.k}", f"speaker_folds:{a.k}"):
-                runs += [emobox_run(a, corpus, k, s, protocol=protocol) for k in range(1, a.k + 1) for s in a.seeds]
+                grid += [(k, s, protocol) for k in range(1, a.k + 1) for s in a.seeds]
+            runs = in_turn(a, lambda k, s, protocol, threads: emobox_run(a, corpus, k, s, protocol=protocol,
+                                                                         threads=threads), grid)
             print("\n".join(protocols_table(runs)), flush=True)
     else:
         if not a.emobox or not Path(a.emobox).is_dir():
             sys.exit(f"--emobox {a.emobox}: EmoBox's data/ folder of fold lists not found")
+        protocol = "emobox_inner" if a.inner else "emobox"
         for v in a.variants:
-            runs = []
+            grid = []
             for corpus in a.corpora:
                 folds = sorted(int(p.name.split("_")[1]) for p in (Path(a.emobox) / corpus).glob("fold_*"))
-                for k in folds[:a.folds] if a.folds else folds:
-                    for s in a.seeds:
-                        runs.append(emobox_run(a, corpus, k, s, v, "emobox_inner" if a.inner else "emobox"))
+                grid += [(corpus, k, s) for k in (folds[:a.folds] if a.folds else folds) for s in a.seeds]
+            if a.inner:
+                for corpus in a.corpora:
+                    inner_lists(a, corpus)  # written before the runs, which may go side by side
+            runs = in_turn(a, lambda c, k, s, threads: emobox_run(a, c, k, s, v, protocol, threads), grid)
             print("\n".join(emobox_table(runs)))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"total {(time.perf_counter() - t0) / 60:.1f} min; peak RSS of a child process {peak:.0f} MB; "

@@ -223,6 +223,9 @@ def test_emobox_table_gives_the_mean_of_folds_and_the_pooled_folds_ua_by_speaker
     two = [["anger", "anger", "s3"], ["anger", "anger", "s3"], ["neutral", "neutral", "s4"], ["neutral", "sadness", "s4"]]
     line = emobox_table([run(1, 0.8, one), run(2, 0.6, two)])[2]
     assert line.startswith("| urdu (4) | 2 | 70.00 | 75.00 (no interval: 4 speakers: fewer than 5) | 70.00 | 70.00 | 50.00 |")
+    # a second seed (folds 90 and 70: its mean 80): the mean of the runs, ± the std of the seeds' means
+    seeds = [run(1, 0.8, one), run(2, 0.6, two), {**run(1, 0.9, one), "seed": 1}, {**run(2, 0.7, two), "seed": 1}]
+    assert emobox_table(seeds)[2].startswith("| urdu (4) | 2 | 75.00 ± 7.07 (2 seeds) | ")
 
 
 def test_ensemble_averages_the_seeds_probabilities_within_the_corpus_classes(tmp_path):
@@ -413,6 +416,9 @@ def test_emobox_runs_take_label_overrides_after_their_own_and_name_their_folder_
     a.label_overrides = ""
     rm.emobox_run(a, "urdu", 2, 0, protocol="speaker_folds:4")
     assert calls[-1][calls[-1].index("--label-overrides") + 1].endswith("splits=speaker_folds:4 fold=2 dev_unit=utterance")
+    # a rerun of the command reads the finished run back (the grid continues after a crash)
+    again = rm.emobox_run(a, "urdu", 2, 0, protocol="speaker_folds:4")
+    assert len(calls) == 3 and again["protocol"] == "speaker_folds:4" and again["command"] == calls[-1]
 
 
 def test_lolo_jobs_run_the_first_run_alone_then_side_by_side_with_their_share_of_threads(tmp_path, monkeypatch):
