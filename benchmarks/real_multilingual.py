@@ -149,6 +149,10 @@ VARIANTS = {
     **{f"layer_{k}": ("", ["--only_layer", str(k)], None) for k in range(7)},
     "mlp_head": ("", ["--head_hidden", "256"], None),
     "corpus_norm": ("", ["--speaker_norm_group", "corpus"], None),
+    # each file normalised with its own frames' statistics (its path is its group): stage 4's speaker
+    # mode is then a file alone, and dev chooses the checkpoint the same way
+    "utterance_norm": ("", ["--speaker_norm_group", "wav", "--speaker_norm_dev", "speaker",
+                            "--speaker_norm_lone_train", "0.0"], None),
     "mlp_lone_0.5": ("", ["--head_hidden", "256", "--speaker_norm_lone_train", "0.5"], None),
     "top_layer": ("", ["--trainable_layers", "1"], None),
     "top_layer_lr1e-4": ("", ["--trainable_layers", "1", "--lr_upstream", "0.0001"], None),
@@ -427,15 +431,16 @@ def test_items(results: Path, corpus: str) -> list:
 def protocols_table(runs: list) -> list:
     """Per corpus: UA (lone, %) under each protocol, mean over its folds, with the pooled folds' 95 %
     interval by speaker; the speaker leak = utterance folds - speaker folds."""
-    lines = ["| corpus | protocol | folds | test speakers also in training | UA lone, mean of folds | UA of the pooled "
+    lines = ["| corpus | protocol | folds | test speakers also in training | UA lone, mean of folds (± std of seeds) | UA of the pooled "
              "folds [95% CI by speaker] | WA | macro-F1 | wall |", "|---|---|---|---|---|---|---|---|---|"]
     for corpus in dict.fromkeys(r["corpus"] for r in runs):
         ua = {}
         for protocol in dict.fromkeys(r["protocol"] for r in runs if r["corpus"] == corpus):
             rs = [r for r in runs if r["corpus"] == corpus and r["protocol"] == protocol]
             ua[protocol] = np.mean([r["lone"]["uar"] for r in rs]) * 100
-            shared = [r.get("shared_speakers", "") for r in rs]
-            lines.append(f"| {corpus} | {protocol} | {len(rs)} | {', '.join(map(str, shared))} | {ua[protocol]:.2f} "
+            folds = list(dict.fromkeys(r["fold"] for r in rs))
+            shared = [next(str(r.get("shared_speakers", "")) for r in rs if r["fold"] == k) for k in folds]  # per fold
+            lines.append(f"| {corpus} | {protocol} | {len(folds)} | {', '.join(shared)} | {seeds_ua(rs)} "
                          f"| {pooled_ua(rs)} "
                          f"| {np.mean([r['lone']['accuracy'] for r in rs]) * 100:.2f} "
                          f"| {np.mean([r['lone']['macro_f1'] for r in rs]) * 100:.2f} | {sum(r['wall'] for r in rs) / 60:.1f} min |")
@@ -579,6 +584,12 @@ def emobox_table(runs: list) -> list:
     return lines
 
 
+def emobox_counterpart(run: dict) -> str:
+    """The run folder name of a protocol run's EmoBox folds: the same system and label overrides
+    (``emobox_run``'s naming), its protocol's kind replaced by emobox."""
+    return run["name"].replace(f"+{run['protocol'].replace(':', '')}", "+emobox", 1)
+
+
 def seeds_ua(runs: list) -> str:
     """UA lone (%), the mean of the runs (every fold of every seed); with several seeds, ± the standard
     deviation over the seeds of each seed's mean of folds."""
@@ -641,10 +652,11 @@ def main(argv=None):
             print(f"\n### EmoBox's folds, {name}\n")
             print("\n".join(emobox_table([r for r in boxed if named(r) == name])))
         proto = load_runs(Path(a.out), "protocols")
-        if proto:
-            print("\n### Protocols: EmoBox's folds, utterance folds, speaker folds\n")
-            emo = [r for r in boxed if r.get("corpus") in {x["corpus"] for x in proto} and "items" in r]
-            print("\n".join(protocols_table(emo + proto)))
+        for name in dict.fromkeys(emobox_counterpart(r) for r in proto):
+            print(f"\n### Protocols: EmoBox's folds, utterance folds, speaker folds, {name}\n")
+            mine = [r for r in proto if emobox_counterpart(r) == name]
+            emo = [r for r in boxed if named(r) == name and r.get("corpus") in {x["corpus"] for x in mine} and "items" in r]
+            print("\n".join(protocols_table(emo + mine)))
         return
     if a.what == "ensemble":
         for v in a.variants:

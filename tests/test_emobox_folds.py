@@ -204,6 +204,22 @@ def test_protocols_table_states_the_leak_as_utterance_minus_speaker_folds():
     assert "**+20.00** UA points" in lines[4]
 
 
+def test_protocol_runs_find_the_emobox_folds_of_their_own_system_and_overrides():
+    """benchmarks/real_multilingual.py table: a protocol run is put beside the EmoBox folds run by the
+    same system with the same label overrides, not beside another system's or dev rule's."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_multilingual import emobox_counterpart
+
+    assert emobox_counterpart({"name": "whisper_base_frozen_real+speaker_folds4", "protocol": "speaker_folds:4"}) \
+        == "whisper_base_frozen_real+emobox"
+    assert emobox_counterpart({"name": "x+utterance_folds4+dev_unit-speaker", "protocol": "utterance_folds:4"}) \
+        == "x+emobox+dev_unit-speaker"
+
+
 def test_emobox_table_gives_the_mean_of_folds_and_the_pooled_folds_ua_by_speaker():
     """benchmarks/real_multilingual.py emobox: UA lone as the mean over folds (EmoBox's figure), and the
     folds' test files pooled, with the interval by speaker where there are enough speakers (hand
