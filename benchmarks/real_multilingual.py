@@ -400,7 +400,8 @@ def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", prot
     wall = run(cmd, exp / "benchmark_run.log", threads)
     results = exp / "train" / "results"
     out = {"corpus": corpus, "fold": fold, "seed": seed, "system": a.system, "name": name, "wall": wall,
-           "command": cmd, "threads": threads or torch_threads(), "protocol": protocol, "lone": scores(results, "test", corpus, "lone"), "items": test_items(results, corpus),
+           "command": cmd, "threads": threads or torch_threads(), "protocol": protocol,
+           "lone": scores(results, "test", corpus, "lone"), "items": test_items(results, corpus),
            "shared_speakers": shared_speakers(exp / "data" / "labels")}
     if (results / "speaker" / "predictions_test.csv").exists():
         out["speaker"] = scores(results, "test", corpus, "speaker")
