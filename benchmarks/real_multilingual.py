@@ -384,8 +384,8 @@ def emobox_run(a, corpus: str, fold: int, seed: int, variant: str = "full", prot
     kind = protocol if protocol.startswith("emobox") else protocol.replace(":", "")
     name = system_named(a, with_label_overrides(a, kind if variant == "full" else f"{kind}+{variant}"))
     exp = Path(a.out) / name / f"{corpus}_fold{fold}_seed{seed}"
-    lists = {"emobox": lambda: a.emobox, "emobox_inner": lambda: inner_lists(a, corpus)}
-    splits = f"emobox:{Path(lists[protocol]()).resolve()}" if protocol in lists else protocol
+    lists = {"emobox": a.emobox, "emobox_inner": Path(a.out) / INNER_LISTS}  # the latter: written by inner_lists
+    splits = f"emobox:{Path(lists[protocol]).resolve()}" if protocol in lists else protocol
     # every protocol draws dev by the EmoBox folds' rule (EMOBOX_DEV_UNIT): only the test split differs
     cmd = [str(RECIPE / "run.sh"), "--data-root", str(Path(a.real_root).resolve()), "--exp-dir", str(exp),
            "--label-config", "conf/labels_real.yaml",
@@ -499,8 +499,10 @@ def pooled_ua(runs: list) -> str:
 
     refs, preds, spk = (np.array([x[i] for r in runs for x in r["items"]]) for i in range(3))
     lo, hi, _ = metrics.bootstrap_interval(refs, preds, sorted(set(refs) | set(preds)), list(spk))
-    text = interval_text(lo, hi, len(set(spk)))
-    return f"{uar(refs, preds) * 100:.2f} " + (f"[{lo * 100:.1f}, {hi * 100:.1f}]" if text.startswith("[") else text)
+    return f"{uar(refs, preds) * 100:.2f} {interval_text(lo * 100, hi * 100, len(set(spk)), digits=1)}"
+
+
+INNER_LISTS = "inner_lists"  # the folder under --out of the lists inside EmoBox's folds
 
 
 def inner_lists(a, corpus: str) -> Path:
@@ -508,14 +510,12 @@ def inner_lists(a, corpus: str) -> Path:
     fold k's train list split again by speaker, as many of its speakers as fold k tests (at least one,
     drawn by a hash of the fold and the speaker) the inner test, the rest the inner train list; fold
     k's test files are in neither. Files our copy does not hold are left out (their speaker is not
-    known). Written under OUT/inner_lists/; returns that folder."""
+    known). Written under OUT/INNER_LISTS/ (once a command, before its runs); returns that folder."""
     import hashlib
 
     from speechbrain_ser.labels.emobox import recording_key
 
-    out = Path(a.out) / "inner_lists"
-    if (out / corpus).is_dir() and getattr(a, "_inner_written", set()) >= {corpus}:
-        return out  # written once a command: every run of the corpus reads the same lists
+    out = Path(a.out) / INNER_LISTS
     speaker = speakers_by_recording(a, corpus)
     for d in sorted((Path(a.emobox) / corpus).glob("fold_*")):
         k = d.name.split("_")[1]
@@ -531,7 +531,6 @@ def inner_lists(a, corpus: str) -> Path:
         for role, keep in (("train", lambda x: x is not None and x not in inner), ("test", lambda x: x in inner)):
             text = "".join(x + "\n" for x, who in zip(lines["train"], spk["train"]) if keep(who))
             (fold / f"{corpus}_{role}_fold_{k}.jsonl").write_text(text)
-    a._inner_written = getattr(a, "_inner_written", set()) | {corpus}
     return out
 
 

@@ -169,10 +169,11 @@ def bootstrap_interval(refs, preds, labels, clusters=None, metric: str = "uar", 
     return float(np.percentile(vals, a)), float(np.percentile(vals, 100 - a)), unit
 
 
-def interval_text(low: float, high: float, n_clusters: int | None = None) -> str:
-    """``[low, high]``, or what stands in for an interval not computed: NaN bounds, or fewer than
-    ``MIN_CLUSTERS`` clusters (``n_clusters``, when given: bounds stored before the minimum held)."""
+def interval_text(low: float, high: float, n_clusters: int | None = None, digits: int = 3) -> str:
+    """``[low, high]`` (``digits`` decimals), or what stands in for an interval not computed: NaN
+    bounds, or fewer than ``MIN_CLUSTERS`` clusters (``n_clusters``, when given: bounds stored before
+    the minimum held)."""
     if np.isfinite(low) and np.isfinite(high) and (n_clusters is None or n_clusters >= MIN_CLUSTERS):
-        return f"[{low:.3f}, {high:.3f}]"
+        return f"[{low:.{digits}f}, {high:.{digits}f}]"
     n = f"{n_clusters} speakers: " if n_clusters is not None else ""
     return f"(no interval: {n}fewer than {MIN_CLUSTERS})"
