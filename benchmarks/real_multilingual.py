@@ -154,6 +154,8 @@ VARIANTS = {
     "utterance_norm": ("", ["--speaker_norm_group", "wav", "--speaker_norm_dev", "speaker",
                             "--speaker_norm_lone_train", "0.0"], None),
     "mlp_lone_0.5": ("", ["--head_hidden", "256", "--speaker_norm_lone_train", "0.5"], None),
+    # each file padded to 30 s before the encoder, as Whisper was trained; its own frames' states kept
+    "pad_30s": ("", ["--pad_to_30s", "True"], None),
     "top_layer": ("", ["--trainable_layers", "1"], None),
     "top_layer_lr1e-4": ("", ["--trainable_layers", "1", "--lr_upstream", "0.0001"], None),
     "augmented": ("", ["--augment_copies", "1"], None),

@@ -56,6 +56,28 @@ def test_short_input_cuts_position_table(upstream, speech):
     assert torch.isfinite(h).all()
 
 
+def test_padded_input_keeps_the_frames_of_the_audio(upstream, speech):
+    """pad_to_30s: the encoder sees the whole 30 s; returned are the states of the audio's own
+    frames, the same in a batch beside a longer utterance, and the lengths say so."""
+    assert upstream.pad_to_30s
+    with torch.no_grad():
+        whole = upstream.forward_encoder(upstream._get_mel(speech))  # (L, 1, 1500, D)
+        alone = upstream(speech)
+        longer = torch.cat([speech, speech[:, :8000]], dim=1)
+        batch = torch.zeros(2, longer.shape[1])
+        batch[0, : speech.shape[1]], batch[1] = speech[0], longer[0]
+        lens = torch.tensor([speech.shape[1] / longer.shape[1], 1.0])
+        both = upstream(batch, lens)
+        rel = upstream.output_lengths(batch, lens)
+    frames = speech.shape[1] // 160
+    frames += frames % 2
+    assert alone.shape == (5, 1, frames // 2, 384)
+    assert torch.equal(alone, whole[:, :, : frames // 2])
+    assert both.shape[2] == (longer.shape[1] // 160 + (longer.shape[1] // 160) % 2) // 2
+    assert torch.allclose(both[:, 0, : frames // 2], alone[:, 0], atol=1e-5)
+    assert abs(float(rel[0]) * both.shape[2] - frames // 2) < 1e-3 and float(rel[1]) == 1.0
+
+
 def test_conversion_is_a_loadable_transformers_model(whisper_dir):
     from transformers import WhisperFeatureExtractor, WhisperModel
 

@@ -7,7 +7,9 @@ wrappers, so ``source`` is either a hub name (``openai/whisper-large-v3``,
 ``WhisperUpstream`` adds what the SpeechBrain wrapper lacks for SER:
 
 * variable-length input: the log-mel input is *not* padded to 30 s; the
-  encoder's position table is cut to the input length (``pad_to_30s: False``);
+  encoder's position table is cut to the input length (``pad_to_30s: False``).
+  With ``pad_to_30s: True`` each utterance is padded to 30 s, as Whisper was trained,
+  and only the states of its own frames are returned (up to the batch's longest);
 * the convolutional front-end is always frozen; only the top ``trainable_layers``
   transformer layers get gradients (0 = frozen encoder).
 
@@ -74,9 +76,8 @@ class WhisperUpstream(Whisper):
         return mel[..., : self.max_frames]
 
     def _mel_frames(self, n: torch.Tensor) -> torch.Tensor:
-        """Log-mel frames of waveforms of ``n`` samples (as ``_get_mel`` makes them)."""
-        if self.pad_to_30s:
-            return torch.full_like(n, self.max_frames)
+        """Log-mel frames of the audio of waveforms of ``n`` samples (as ``_get_mel`` makes them
+        without padding to 30 s)."""
         f = n // self._hop_length
         return torch.clamp(f + f % 2, max=self.max_frames)
 
@@ -119,9 +120,12 @@ class WhisperUpstream(Whisper):
         return torch.stack(out)
 
     def forward(self, wav, wav_lens=None):
-        if wav_lens is None or wav.shape[0] == 1 or self.pad_to_30s:
-            return self.forward_encoder(self._get_mel(wav))
         n = sample_counts(wav, wav_lens)
+        if self.pad_to_30s:  # the whole 30 s through the encoder; the frames of the audio kept
+            mel = torch.cat([self._get_mel(wav[i:i + 1, : int(n[i])]) for i in range(wav.shape[0])])
+            return self.forward_encoder(mel)[:, :, : int(self._mel_frames(n).max()) // 2]
+        if wav_lens is None or wav.shape[0] == 1:
+            return self.forward_encoder(self._get_mel(wav))
         mels = [self._get_mel(wav[i:i + 1, : int(n[i])]) for i in range(wav.shape[0])]
         frames = torch.tensor([m.shape[-1] for m in mels], device=wav.device)
         mel = torch.cat([F.pad(m, (0, int(frames.max()) - m.shape[-1])) for m in mels])
