@@ -120,13 +120,12 @@ class WhisperUpstream(Whisper):
         return torch.stack(out)
 
     def forward(self, wav, wav_lens=None):
-        n = sample_counts(wav, wav_lens)
-        if self.pad_to_30s:  # the whole 30 s through the encoder; the frames of the audio kept
-            mel = torch.cat([self._get_mel(wav[i:i + 1, : int(n[i])]) for i in range(wav.shape[0])])
-            return self.forward_encoder(mel)[:, :, : int(self._mel_frames(n).max()) // 2]
-        if wav_lens is None or wav.shape[0] == 1:
+        if not self.pad_to_30s and (wav_lens is None or wav.shape[0] == 1):
             return self.forward_encoder(self._get_mel(wav))
+        n = sample_counts(wav, wav_lens)
         mels = [self._get_mel(wav[i:i + 1, : int(n[i])]) for i in range(wav.shape[0])]
+        if self.pad_to_30s:  # the whole 30 s through the encoder; the frames of the audio kept
+            return self.forward_encoder(torch.cat(mels))[:, :, : int(self._mel_frames(n).max()) // 2]
         frames = torch.tensor([m.shape[-1] for m in mels], device=wav.device)
         mel = torch.cat([F.pad(m, (0, int(frames.max()) - m.shape[-1])) for m in mels])
         return self.forward_encoder(mel, frames)
